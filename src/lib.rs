@@ -1,0 +1,30 @@
+//! bpfl: an eBPF loader written from scratch, with a C ABI.
+//!
+//! The crate splits in two, as the roadmap needs:
+//! - [`obj`] and [`btf`]: the pure side. Bytes in, structures out, no syscall:
+//!   ELF parsing, map definitions (legacy `maps` and BTF `.maps`), global data,
+//!   relocations and BPF-to-BPF call linking. Testable and fuzzable anywhere.
+//! - [`object`], [`map`], [`program`], [`link`], [`attach`]: the kernel side,
+//!   over [`sys`], the one file that makes system calls.
+//!
+//! [`ffi`] is the C ABI: a thin shell of validated handles over this API.
+
+pub mod attach;
+pub mod btf;
+pub mod error;
+pub mod ffi;
+pub mod kver;
+pub mod link;
+pub mod log;
+pub mod map;
+pub mod obj;
+pub mod object;
+pub mod program;
+pub mod sys;
+
+pub use attach::{KprobeOptions, ProbeMode};
+pub use error::{Error, ErrorKind, Result};
+pub use link::Link;
+pub use map::Map;
+pub use object::{LoadOptions, Object, OpenOptions};
+pub use program::Program;

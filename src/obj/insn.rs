@@ -1,0 +1,42 @@
+//! Raw BPF instructions: 8 bytes each, `ld_imm64` takes two.
+
+/// Size of one instruction.
+pub const INSN_SIZE: usize = 8;
+/// `BPF_LD | BPF_IMM | BPF_DW`: the first half of a 64-bit immediate load.
+pub const LD_IMM64: u8 = 0x18;
+/// `BPF_JMP | BPF_CALL`.
+pub const CALL: u8 = 0x85;
+/// `src_reg` of a `call` to a BPF function (bpf-to-bpf call).
+pub const PSEUDO_CALL: u8 = 1;
+/// `src_reg` of a `call` to a kernel function (kfunc).
+pub const PSEUDO_KFUNC_CALL: u8 = 2;
+/// `src_reg` of `ld_imm64`: imm is a map fd.
+pub const PSEUDO_MAP_FD: u8 = 1;
+/// `src_reg` of `ld_imm64`: imm is a map fd, next imm an offset into its value.
+pub const PSEUDO_MAP_VALUE: u8 = 2;
+/// `src_reg` of `ld_imm64`: imm is a BPF function (callback address).
+pub const PSEUDO_FUNC: u8 = 4;
+
+/// Opcode of instruction `i`.
+pub fn code(insns: &[u8], i: usize) -> u8 {
+    insns[i * INSN_SIZE]
+}
+/// Source register of instruction `i`.
+pub fn src_reg(insns: &[u8], i: usize) -> u8 {
+    insns[i * INSN_SIZE + 1] >> 4
+}
+/// Set the source register of instruction `i`.
+pub fn set_src_reg(insns: &mut [u8], i: usize, src: u8) {
+    let b = &mut insns[i * INSN_SIZE + 1];
+    *b = (*b & 0x0f) | (src << 4);
+}
+/// Immediate of instruction `i`.
+pub fn imm(insns: &[u8], i: usize) -> i32 {
+    let o = i * INSN_SIZE + 4;
+    i32::from_le_bytes([insns[o], insns[o + 1], insns[o + 2], insns[o + 3]])
+}
+/// Set the immediate of instruction `i`.
+pub fn set_imm(insns: &mut [u8], i: usize, v: i32) {
+    let o = i * INSN_SIZE + 4;
+    insns[o..o + 4].copy_from_slice(&v.to_le_bytes());
+}
