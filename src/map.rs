@@ -1,0 +1,384 @@
+//! Maps in the kernel: typed-size access with every size checked before the
+//! syscall, iteration, batch reads, clearing, pinning.
+
+use crate::error::{Error, Result};
+use crate::obj::map_type as mt;
+use crate::sys;
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use parking_lot::RwLock;
+use std::sync::OnceLock;
+
+/// `BPF_ANY`: create or update.
+pub const BPF_ANY: u64 = 0;
+/// `BPF_NOEXIST`: create only.
+pub const BPF_NOEXIST: u64 = 1;
+/// `BPF_EXIST`: update only.
+pub const BPF_EXIST: u64 = 2;
+
+/// A map: its attributes, and once created or opened, its file descriptor.
+#[derive(Debug)]
+pub struct Map {
+    name: String,
+    map_type: u32,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+    map_flags: u32,
+    fd: RwLock<Option<OwnedFd>>,
+}
+
+/// Number of possible CPUs (per-CPU maps hold one value per possible CPU).
+pub fn possible_cpus() -> usize {
+    static N: OnceLock<usize> = OnceLock::new();
+    *N.get_or_init(|| std::fs::read_to_string("/sys/devices/system/cpu/possible").ok().and_then(|s| parse_cpu_list(&s)).unwrap_or(1))
+}
+
+/// Parse a CPU list such as "0-3,5,7-8" into a count of CPUs.
+pub fn parse_cpu_list(s: &str) -> Option<usize> {
+    let mut n = 0;
+    for part in s.trim().split(',').filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b): (usize, usize) = (a.parse().ok()?, b.parse().ok()?);
+                n += b.checked_sub(a)? + 1;
+            }
+            None => {
+                part.parse::<usize>().ok()?;
+                n += 1;
+            }
+        }
+    }
+    (n > 0).then_some(n)
+}
+
+fn is_percpu(t: u32) -> bool {
+    matches!(t, mt::PERCPU_HASH | mt::PERCPU_ARRAY | mt::LRU_PERCPU_HASH | mt::PERCPU_CGROUP_STORAGE)
+}
+
+fn is_array_like(t: u32) -> bool {
+    matches!(t, mt::ARRAY | mt::PERCPU_ARRAY | mt::PERF_EVENT_ARRAY)
+}
+
+impl Map {
+    pub(crate) fn new(name: &str, map_type: u32, key_size: u32, value_size: u32, max_entries: u32, map_flags: u32) -> Map {
+        Map { name: name.to_string(), map_type, key_size, value_size, max_entries, map_flags, fd: RwLock::new(None) }
+    }
+
+    pub(crate) fn set_fd(&self, fd: OwnedFd) {
+        *self.fd.write() = Some(fd);
+    }
+
+    /// Close the map's fd (a failed load undoes itself); waits for operations in flight.
+    pub(crate) fn reset(&self) {
+        self.fd.write().take();
+    }
+
+    /// Run `f` with the fd, holding it open for the duration (a concurrent
+    /// close waits; concurrent operations do not wait for each other).
+    fn with_fd<T>(&self, f: impl FnOnce(RawFd) -> Result<T>) -> Result<T> {
+        let g = self.fd.read();
+        match g.as_ref() {
+            Some(fd) => f(fd.as_raw_fd()),
+            None => Err(self.not_created()),
+        }
+    }
+
+    fn not_created(&self) -> Error {
+        Error::inval(format!("map '{}' is not created yet: load the object first", self.name))
+    }
+
+    /// Open a map pinned on a bpffs (`/sys/fs/bpf/...`).
+    pub fn open_pinned(path: &str) -> Result<Map> {
+        let c = CString::new(path).map_err(|_| Error::inval("pin path contains a NUL byte"))?;
+        let fd = sys::obj_get(&c).map_err(|e| match e {
+            libc::ENOENT => Error::not_found(format!("no pinned object at '{path}'")),
+            _ => sys::err(e, format!("open pinned map '{path}'")),
+        })?;
+        let info = sys::map_info(fd.as_raw_fd()).map_err(|e| {
+            if e == libc::EINVAL {
+                Error::inval(format!("'{path}' is pinned, but it is not a map"))
+            } else {
+                sys::err(e, format!("read info of pinned '{path}'"))
+            }
+        })?;
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let m = Map::new(name, info.map_type, info.key_size, info.value_size, info.max_entries, info.map_flags);
+        m.set_fd(fd);
+        Ok(m)
+    }
+
+    /// The map's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// `enum bpf_map_type`.
+    pub fn map_type(&self) -> u32 {
+        self.map_type
+    }
+    /// Key size.
+    pub fn key_size(&self) -> u32 {
+        self.key_size
+    }
+    /// Declared value size.
+    pub fn value_size(&self) -> u32 {
+        self.value_size
+    }
+    /// Maximum number of entries.
+    pub fn max_entries(&self) -> u32 {
+        self.max_entries
+    }
+    /// Flags.
+    pub fn map_flags(&self) -> u32 {
+        self.map_flags
+    }
+    /// The size of the value buffer that lookup and update take: the value
+    /// size, or for per-CPU maps `round_up(value_size, 8) * possible CPUs`.
+    pub fn value_buf_size(&self) -> usize {
+        if is_percpu(self.map_type) {
+            (self.value_size as usize).div_ceil(8) * 8 * possible_cpus()
+        } else {
+            self.value_size as usize
+        }
+    }
+    /// The file descriptor, once the map exists in the kernel. It stays
+    /// valid while the map (its object, or its own handle) is open.
+    pub fn fd(&self) -> Result<RawFd> {
+        self.fd.read().as_ref().map(|f| f.as_raw_fd()).ok_or_else(|| self.not_created())
+    }
+
+    fn check_key(&self, key: &[u8]) -> Result<()> {
+        if key.len() != self.key_size as usize {
+            return Err(Error::inval(format!("map '{}': key is {} bytes, the map's keys are {} bytes", self.name, key.len(), self.key_size)));
+        }
+        Ok(())
+    }
+
+    fn check_value(&self, len: usize) -> Result<()> {
+        let want = self.value_buf_size();
+        if len != want {
+            let pc = if is_percpu(self.map_type) { format!(" ({} bytes x {} possible CPUs)", self.value_size, possible_cpus()) } else { String::new() };
+            return Err(Error::inval(format!("map '{}': value buffer is {len} bytes, the map's values are {want} bytes{pc}", self.name)));
+        }
+        Ok(())
+    }
+
+    /// Look up `key`; `Ok(false)` when it is absent.
+    pub fn lookup(&self, key: &[u8], value: &mut [u8]) -> Result<bool> {
+        self.check_key(key)?;
+        self.check_value(value.len())?;
+        self.with_fd(|fd| match sys::map_lookup(fd, key, value, 0) {
+            Ok(()) => Ok(true),
+            Err(libc::ENOENT) => Ok(false),
+            Err(e) => Err(sys::err(e, format!("map '{}': lookup", self.name))),
+        })
+    }
+
+    /// Create or update `key` (`flags`: [`BPF_ANY`], [`BPF_NOEXIST`], [`BPF_EXIST`]).
+    pub fn update(&self, key: &[u8], value: &[u8], flags: u64) -> Result<()> {
+        self.check_key(key)?;
+        self.check_value(value.len())?;
+        self.with_fd(|fd| sys::map_update(fd, key, value, flags).map_err(|e| match e {
+            libc::EEXIST => Error::new(crate::error::ErrorKind::Os, e, format!("map '{}': update: key exists (BPF_NOEXIST)", self.name)),
+            libc::ENOENT => Error::not_found(format!("map '{}': update: key does not exist (BPF_EXIST)", self.name)),
+            libc::E2BIG => Error::new(crate::error::ErrorKind::Os, e, format!("map '{}': update: the map is full ({} entries)", self.name, self.max_entries)),
+            _ => sys::err(e, format!("map '{}': update", self.name)),
+        }))
+    }
+
+    /// Delete `key`; `Ok(false)` when it was absent.
+    pub fn delete(&self, key: &[u8]) -> Result<bool> {
+        self.check_key(key)?;
+        self.with_fd(|fd| match sys::map_delete(fd, key) {
+            Ok(()) => Ok(true),
+            Err(libc::ENOENT) => Ok(false),
+            Err(e) => Err(sys::err(e, format!("map '{}': delete", self.name))),
+        })
+    }
+
+    /// The key after `key` (the first key for None); `Ok(false)` at the end.
+    pub fn next_key(&self, key: Option<&[u8]>, next: &mut [u8]) -> Result<bool> {
+        if let Some(k) = key {
+            self.check_key(k)?;
+        }
+        if next.len() != self.key_size as usize {
+            return Err(Error::inval(format!("map '{}': next-key buffer is {} bytes, the map's keys are {} bytes", self.name, next.len(), self.key_size)));
+        }
+        self.with_fd(|fd| match sys::map_next_key(fd, key, next) {
+            Ok(()) => Ok(true),
+            Err(libc::ENOENT) => Ok(false),
+            Err(e) => Err(sys::err(e, format!("map '{}': next key", self.name))),
+        })
+    }
+
+    /// Every key, in the kernel's order.
+    pub fn keys(&self) -> Keys<'_> {
+        Keys { map: self, cur: None, done: false }
+    }
+
+    /// Remove every entry: delete each key of a hash-like map, zero each value of an array.
+    pub fn clear(&self) -> Result<()> {
+        self.with_fd(|fd| self.clear_fd(fd))
+    }
+
+    fn clear_fd(&self, fd: RawFd) -> Result<()> {
+        if is_array_like(self.map_type) {
+            let zero = vec![0u8; self.value_buf_size()];
+            for i in 0..self.max_entries {
+                sys::map_update(fd, &i.to_le_bytes(), &zero, BPF_ANY).map_err(|e| sys::err(e, format!("map '{}': clear slot {i}", self.name)))?;
+            }
+            return Ok(());
+        }
+        // Collect then delete: deleting while walking restarts the walk on hash maps.
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        let mut cur: Option<Vec<u8>> = None;
+        loop {
+            let mut next = vec![0u8; self.key_size as usize];
+            match sys::map_next_key(fd, cur.as_deref(), &mut next) {
+                Ok(()) => {}
+                Err(libc::ENOENT) => break,
+                Err(e) => return Err(sys::err(e, format!("map '{}': next key", self.name))),
+            }
+            keys.push(next.clone());
+            cur = Some(next);
+        }
+        for k in keys {
+            match sys::map_delete(fd, &k) {
+                Ok(()) | Err(libc::ENOENT) => {}
+                Err(e) => return Err(sys::err(e, format!("map '{}': clear", self.name))),
+            }
+        }
+        Ok(())
+    }
+
+    /// Read up to `capacity` entries into `keys` and `values` (packed, key_size
+    /// and [`Map::value_buf_size`] strides) and return how many were read.
+    /// Uses `BPF_MAP_LOOKUP_BATCH` where the kernel and map type have it, and
+    /// next-key plus lookup otherwise.
+    pub fn read_all(&self, keys: &mut [u8], values: &mut [u8], capacity: usize) -> Result<usize> {
+        let ks = self.key_size as usize;
+        let vs = self.value_buf_size();
+        if keys.len() < capacity * ks || values.len() < capacity * vs {
+            return Err(Error::inval(format!("map '{}': buffers too small for {capacity} entries ({ks}-byte keys, {vs}-byte values)", self.name)));
+        }
+        self.with_fd(|fd| self.read_all_fd(fd, keys, values, capacity))
+    }
+
+    fn read_all_fd(&self, fd: RawFd, keys: &mut [u8], values: &mut [u8], capacity: usize) -> Result<usize> {
+        let (ks, vs) = (self.key_size as usize, self.value_buf_size());
+        match self.read_batch(fd, keys, values, capacity) {
+            Ok(n) => return Ok(n),
+            Err(e) if matches!(e, libc::EINVAL | crate::sys::ENOTSUPP | libc::EOPNOTSUPP | libc::ENOSYS) => {}
+            Err(e) => return Err(sys::err(e, format!("map '{}': batch lookup", self.name))),
+        }
+        let mut n = 0;
+        let mut cur: Option<Vec<u8>> = None;
+        while n < capacity {
+            let kslot = &mut keys[n * ks..(n + 1) * ks];
+            match sys::map_next_key(fd, cur.as_deref(), kslot) {
+                Ok(()) => {}
+                Err(libc::ENOENT) => break,
+                Err(e) => return Err(sys::err(e, format!("map '{}': next key", self.name))),
+            }
+            let k = kslot.to_vec();
+            match sys::map_lookup(fd, &k, &mut values[n * vs..(n + 1) * vs], 0) {
+                Ok(()) => n += 1,
+                Err(libc::ENOENT) => {} // deleted meanwhile
+                Err(e) => return Err(sys::err(e, format!("map '{}': lookup", self.name))),
+            }
+            cur = Some(k);
+        }
+        Ok(n)
+    }
+
+    fn read_batch(&self, fd: RawFd, keys: &mut [u8], values: &mut [u8], capacity: usize) -> std::result::Result<usize, i32> {
+        let ks = self.key_size as usize;
+        let vs = self.value_buf_size();
+        // The resume token is a key for hash maps, a u32 index for arrays.
+        let tok = ks.max(4);
+        let mut in_tok = vec![0u8; tok];
+        let mut out_tok = vec![0u8; tok];
+        let mut n = 0usize;
+        let mut first = true;
+        while n < capacity {
+            let want = (capacity - n) as u32;
+            let (got, r) = sys::map_lookup_batch(
+                fd,
+                if first { None } else { Some(&in_tok) },
+                &mut out_tok,
+                &mut keys[n * ks..capacity * ks],
+                &mut values[n * vs..capacity * vs],
+                want,
+            );
+            match r {
+                Ok(()) => {
+                    n += got as usize;
+                }
+                Err(libc::ENOENT) => {
+                    n += got as usize;
+                    break;
+                }
+                // A hash bucket larger than the room left: the caller falls back to key-by-key reading.
+                Err(libc::ENOSPC) => return Err(libc::EINVAL),
+                Err(e) => return Err(e),
+            }
+            std::mem::swap(&mut in_tok, &mut out_tok);
+            first = false;
+        }
+        Ok(n)
+    }
+
+    /// Pin the map at `path` on a bpffs.
+    pub fn pin(&self, path: &str) -> Result<()> {
+        let c = CString::new(path).map_err(|_| Error::inval("pin path contains a NUL byte"))?;
+        self.with_fd(|fd| sys::obj_pin(fd, &c).map_err(|e| sys::err(e, format!("map '{}': pin at '{path}'", self.name))))
+    }
+
+    /// Freeze the map: no more writes from user space.
+    pub fn freeze(&self) -> Result<()> {
+        self.with_fd(|fd| sys::map_freeze(fd).map_err(|e| sys::err(e, format!("map '{}': freeze", self.name))))
+    }
+}
+
+/// Iterator over a map's keys (see [`Map::keys`]).
+pub struct Keys<'a> {
+    map: &'a Map,
+    cur: Option<Vec<u8>>,
+    done: bool,
+}
+
+impl Iterator for Keys<'_> {
+    type Item = Result<Vec<u8>>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut next = vec![0u8; self.map.key_size as usize];
+        match self.map.next_key(self.cur.as_deref(), &mut next) {
+            Ok(true) => {
+                self.cur = Some(next.clone());
+                Some(Ok(next))
+            }
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cpu_lists() {
+        assert_eq!(super::parse_cpu_list("0-3\n"), Some(4));
+        assert_eq!(super::parse_cpu_list("0"), Some(1));
+        assert_eq!(super::parse_cpu_list("0-1,4,6-7"), Some(5));
+        assert_eq!(super::parse_cpu_list("x"), None);
+        assert_eq!(super::parse_cpu_list("3-1"), None);
+    }
+}
