@@ -1,0 +1,201 @@
+//! The handle table behind the C ABI. A handle is a `u64`:
+//! `kind (8 bits) | generation (24 bits) | slot + 1 (32 bits)`, so 0 is never
+//! valid, a closed slot's old handles fail the generation check, and a map
+//! handle passed where a program is expected fails the kind check. Lookups
+//! take a shared lock only: operations on different (or the same) maps from
+//! many threads do not serialise; only open and close take it exclusively.
+
+use crate::error::{Error, Result};
+use crate::link::Link;
+use crate::map::Map;
+use crate::object::Object;
+use crate::program::Program;
+use parking_lot::{Mutex, RwLock};
+use std::ffi::CString;
+use std::sync::Arc;
+
+/// What a handle refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// `bpfl_object`.
+    Object = 1,
+    /// `bpfl_program`.
+    Program = 2,
+    /// `bpfl_map`.
+    Map = 3,
+    /// `bpfl_link`.
+    Link = 4,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Object => "object",
+            Kind::Program => "program",
+            Kind::Map => "map",
+            Kind::Link => "link",
+        }
+    }
+}
+
+/// An open object, shared by its handle and its children's.
+pub struct ObjCell {
+    pub obj: Mutex<Object>,
+    pub children: Mutex<Children>,
+}
+
+/// Handles of an object's programs and maps (in the object's order) and of links made from it.
+#[derive(Default)]
+pub struct Children {
+    pub programs: Vec<u64>,
+    pub maps: Vec<u64>,
+    pub links: Vec<u64>,
+}
+
+/// A table entry.
+pub enum Entry {
+    Object(Arc<ObjCell>),
+    Program { owner: u64, prog: Arc<Program>, name: CString, section: CString },
+    Map { owner: Option<u64>, idx: usize, map: Arc<Map>, name: CString },
+    Link { owner: Option<u64>, link: Mutex<Option<Link>> },
+}
+
+impl Entry {
+    fn kind(&self) -> Kind {
+        match self {
+            Entry::Object(_) => Kind::Object,
+            Entry::Program { .. } => Kind::Program,
+            Entry::Map { .. } => Kind::Map,
+            Entry::Link { .. } => Kind::Link,
+        }
+    }
+}
+
+struct Slot {
+    gen: u32,
+    entry: Option<Entry>,
+}
+
+struct Table {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+}
+
+static TABLE: RwLock<Table> = RwLock::new(Table { slots: Vec::new(), free: Vec::new() });
+
+const GEN_MASK: u32 = 0x00ff_ffff;
+
+fn encode(kind: Kind, gen: u32, idx: u32) -> u64 {
+    ((kind as u64) << 56) | (((gen & GEN_MASK) as u64) << 32) | (idx as u64 + 1)
+}
+
+fn decode(h: u64) -> (u8, u32, Option<u32>) {
+    let low = (h & 0xffff_ffff) as u32;
+    ((h >> 56) as u8, ((h >> 32) as u32) & GEN_MASK, low.checked_sub(1))
+}
+
+/// Insert an entry; returns its handle.
+pub fn insert(entry: Entry) -> u64 {
+    let kind = entry.kind();
+    let mut t = TABLE.write();
+    let idx = match t.free.pop() {
+        Some(i) => i,
+        None => {
+            t.slots.push(Slot { gen: 0, entry: None });
+            (t.slots.len() - 1) as u32
+        }
+    };
+    let slot = &mut t.slots[idx as usize];
+    slot.gen = (slot.gen + 1) & GEN_MASK;
+    if slot.gen == 0 {
+        slot.gen = 1;
+    }
+    slot.entry = Some(entry);
+    encode(kind, slot.gen, idx)
+}
+
+fn check(h: u64, kind: Kind) -> Result<()> {
+    if h == 0 {
+        return Err(Error::inval(format!("null {} handle", kind.name())));
+    }
+    Ok(())
+}
+
+fn stale(h: u64, kind: Kind) -> Error {
+    let (k, _, _) = decode(h);
+    if k != kind as u8 && (1..=4).contains(&k) {
+        let other = [Kind::Object, Kind::Program, Kind::Map, Kind::Link][k as usize - 1];
+        return Error::bad_handle(format!("a {} handle was passed where a {} handle is expected", other.name(), kind.name()));
+    }
+    Error::bad_handle(format!("{} handle {h:#x} is not open (closed, stale, or never valid)", kind.name()))
+}
+
+/// Run `f` on the entry behind handle `h` of `kind`, under the shared lock.
+pub fn with<T>(h: u64, kind: Kind, f: impl FnOnce(&Entry) -> Result<T>) -> Result<T> {
+    check(h, kind)?;
+    let (k, gen, idx) = decode(h);
+    let t = TABLE.read();
+    let e = idx
+        .and_then(|i| t.slots.get(i as usize))
+        .filter(|s| k == kind as u8 && s.gen == gen)
+        .and_then(|s| s.entry.as_ref())
+        .ok_or_else(|| stale(h, kind))?;
+    f(e)
+}
+
+/// Remove the entry behind `h` and return it (dropped by the caller, outside the lock).
+pub fn remove(h: u64, kind: Kind) -> Result<Entry> {
+    check(h, kind)?;
+    let (k, gen, idx) = decode(h);
+    let mut t = TABLE.write();
+    let i = idx.filter(|&i| (i as usize) < t.slots.len() && k == kind as u8).ok_or_else(|| stale(h, kind))? as usize;
+    if t.slots[i].gen != gen || t.slots[i].entry.is_none() {
+        return Err(stale(h, kind));
+    }
+    let e = t.slots[i].entry.take().expect("checked");
+    t.free.push(i as u32);
+    Ok(e)
+}
+
+/// Remove several handles at once (an object's children), ignoring ones already gone.
+pub fn remove_many(hs: &[u64]) -> Vec<Entry> {
+    let mut t = TABLE.write();
+    let mut out = Vec::new();
+    for &h in hs {
+        let (_, gen, idx) = decode(h);
+        if let Some(i) = idx {
+            if let Some(s) = t.slots.get_mut(i as usize) {
+                if s.gen == gen && s.entry.is_some() {
+                    out.push(s.entry.take().expect("checked"));
+                    t.free.push(i);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The object cell behind an object handle.
+pub fn object(h: u64) -> Result<Arc<ObjCell>> {
+    with(h, Kind::Object, |e| match e {
+        Entry::Object(c) => Ok(c.clone()),
+        _ => unreachable!("kind checked"),
+    })
+}
+
+/// The owner object of a program handle, its index, and the program.
+pub fn program(h: u64) -> Result<(u64, Arc<Program>)> {
+    with(h, Kind::Program, |e| match e {
+        Entry::Program { owner, prog, .. } => Ok((*owner, prog.clone())),
+        _ => unreachable!("kind checked"),
+    })
+}
+
+/// Run `f` on the map behind a map handle.
+pub fn with_map<T>(h: u64, f: impl FnOnce(&Map) -> Result<T>) -> Result<T> {
+    with(h, Kind::Map, |e| match e {
+        Entry::Map { map, .. } => f(map),
+        _ => unreachable!("kind checked"),
+    })
+}
