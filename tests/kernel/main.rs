@@ -1,0 +1,426 @@
+//! Kernel integration tests: every test loads real BPF objects from `bpf/`
+//! into the running kernel and checks what the kernel did. Run by `make test`
+//! (root); without root/bpf() each kernel test prints SKIPPED.
+
+mod harness;
+use harness::{obj, Test};
+
+use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
+
+fn getppid() {
+    unsafe { libc::syscall(libc::SYS_getppid) };
+}
+fn getpid() {
+    unsafe { libc::syscall(libc::SYS_getpid) };
+}
+fn gettid() {
+    unsafe { libc::syscall(libc::SYS_gettid) };
+}
+fn tgid() -> u32 {
+    std::process::id()
+}
+
+fn u64_at(m: &bpfl::Map, key: &[u8]) -> Option<u64> {
+    let mut v = [0u8; 8];
+    m.lookup(key, &mut v).unwrap().then(|| u64::from_le_bytes(v))
+}
+
+fn open(name: &str) -> Object {
+    Object::open_file(&obj(name), &OpenOptions::default()).unwrap_or_else(|e| panic!("open {name}: {e}"))
+}
+
+fn loaded(name: &str) -> Object {
+    let mut o = open(name);
+    o.load(&Default::default()).unwrap_or_else(|e| panic!("load {name}: {e}"));
+    o
+}
+
+/// A pin root of our own so tests never touch the user's pins.
+fn pin_root() -> String {
+    let d = format!("/sys/fs/bpf/bpfl-test-{}", tgid());
+    let _ = std::fs::create_dir_all(&d);
+    d
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+// ---- the seed's format ---------------------------------------------------------
+
+fn seed_tp_counts(file: &str) {
+    let o = loaded(file);
+    for m in ["calls", "per_pid", "per_pid16", "by_key"] {
+        assert!(o.map(m).is_some(), "{file}: map {m} missing");
+    }
+    assert_eq!(o.file().maps.iter().filter(|m| m.origin == bpfl::obj::MapOrigin::Legacy).count(), 4, "{file}: four legacy maps");
+    let (links, errors) = o.attach_all();
+    assert!(errors.is_empty(), "{file}: attach errors {errors:?}");
+    assert_eq!(links.len(), 2);
+    for _ in 0..7 {
+        getppid();
+    }
+    let me = tgid().to_le_bytes();
+    assert_eq!(u64_at(o.map("per_pid").unwrap(), &me), Some(7), "{file}: per_pid[tgid]");
+    let mut v16 = [0u8; 2];
+    assert!(o.map("per_pid16").unwrap().lookup(&me, &mut v16).unwrap());
+    assert_eq!(u16::from_le_bytes(v16), 7, "{file}: per_pid16[tgid]");
+    let calls = o.map("calls").unwrap();
+    let enter = u64_at(calls, &0u32.to_le_bytes()).unwrap();
+    let exit = u64_at(calls, &1u32.to_le_bytes()).unwrap();
+    assert!(enter >= 7 && exit >= 7, "{file}: calls {enter}/{exit}");
+    // A struct key { tgid, kind }: entries and exits of this process.
+    for kind in [0u32, 1] {
+        let key: Vec<u8> = tgid().to_le_bytes().into_iter().chain(kind.to_le_bytes()).collect();
+        assert_eq!(u64_at(o.map("by_key").unwrap(), &key), Some(7), "{file}: by_key[{{tgid, {kind}}}]");
+    }
+    // Detach: no more counting.
+    drop(links);
+    getppid();
+    assert_eq!(u64_at(o.map("per_pid").unwrap(), &me), Some(7), "{file}: still counting after detach");
+}
+
+fn seed_tp_clang() {
+    seed_tp_counts("seed_tp.o")
+}
+
+fn seed_tp_llc_pipeline() {
+    seed_tp_counts("seed_tp.llc.o")
+}
+
+fn seed_kprobe_loads_and_reports_missing_kprobes() {
+    for file in ["seed_kprobe.o", "seed_kprobe.llc.o"] {
+        let o = loaded(file);
+        assert_eq!(o.file().kern_version, Some(0xFFFF_FFFE), "{file}: version section");
+        assert_eq!(o.programs().len(), 2);
+        let (pmu, legacy) = bpfl::attach::kprobe_support();
+        let (links, errors) = o.attach_all();
+        if !pmu && !legacy {
+            assert!(links.is_empty());
+            assert_eq!(errors.len(), 2);
+            for (_, e) in &errors {
+                assert!(e.to_string().contains("kprobes are not supported by this kernel (no kprobe PMU, no kprobe_events)"), "{e}");
+                assert_eq!(e.errno(), libc::EOPNOTSUPP);
+            }
+        } else {
+            // A kernel with kprobes (the VM suite): real counts.
+            assert!(errors.is_empty(), "{errors:?}");
+            for _ in 0..5 {
+                getppid();
+            }
+            let calls = o.map("calls").unwrap();
+            assert!(u64_at(calls, &0u32.to_le_bytes()).unwrap() >= 5);
+            assert!(u64_at(calls, &1u32.to_le_bytes()).unwrap() >= 5);
+        }
+    }
+}
+
+fn kprobe_on_missing_function() {
+    let o = loaded("seed_kprobe.o");
+    let p = &o.programs()[0];
+    let e = p.attach_kprobe("bpfl_no_such_function_xyz", &KprobeOptions::default()).unwrap_err();
+    let (pmu, legacy) = bpfl::attach::kprobe_support();
+    if !pmu && !legacy {
+        assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+    } else {
+        assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+        assert!(e.to_string().contains("bpfl_no_such_function_xyz"), "{e}");
+    }
+}
+
+// ---- modern objects: BTF maps, global data, subprograms ----------------------------
+
+fn modern_btf_maps_global_data_subprograms() {
+    let root = pin_root();
+    let mut o = Object::open_file(&obj("modern.o"), &OpenOptions { pin_root: Some(root.clone()), ..Default::default() }).unwrap();
+    let names: Vec<&str> = o.maps().iter().map(|m| m.name()).collect();
+    for m in ["pinned_counts", ".rodata", ".bss", ".data"] {
+        assert!(names.contains(&m), "map {m} missing from {names:?}");
+    }
+    let pc = o.map("pinned_counts").unwrap();
+    assert_eq!((pc.map_type(), pc.key_size(), pc.value_size()), (1, 4, 8));
+    o.set_global("target_tgid", &tgid().to_le_bytes()).unwrap();
+    assert!(o.set_global("target_tgid", &[1, 2]).is_err(), "wrong size accepted");
+    assert!(o.set_global("no_such_var", &[0; 4]).is_err());
+    o.load(&Default::default()).unwrap();
+    assert!(std::path::Path::new(&format!("{root}/pinned_counts")).exists(), "not pinned by name");
+    let (links, errors) = o.attach_all();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(links.len() >= 3);
+    for _ in 0..5 {
+        getpid();
+    }
+    for _ in 0..3 {
+        gettid();
+    }
+    drop(links);
+    let k = |i: u32| i.to_le_bytes();
+    // The subprogram ran from both tracepoint programs, only for this process.
+    let by_kind = o.map("by_kind").unwrap();
+    assert_eq!(u64_at(by_kind, &k(0)), Some(5), "by_kind[0]: getpid via tp/");
+    assert_eq!(u64_at(by_kind, &k(1)), Some(3), "by_kind[1]: gettid via tracepoint/");
+    assert_eq!(u64_at(by_kind, &k(2)), Some(5), "by_kind[2]: getpid via raw_tracepoint");
+    assert_eq!(u64_at(by_kind, &k(3)), Some(0x1234), "by_kind[3]: magic from .data");
+    let pc = o.map("pinned_counts").unwrap();
+    assert_eq!((u64_at(pc, &k(0)), u64_at(pc, &k(1))), (Some(5), Some(3)), "pinned_counts");
+    // .bss holds `hits` alone: 8 calls of the subprogram.
+    let mut bss = vec![0u8; o.map(".bss").unwrap().value_size() as usize];
+    assert!(o.map(".bss").unwrap().lookup(&k(0), &mut bss).unwrap());
+    assert_eq!(u64::from_le_bytes(bss[..8].try_into().unwrap()), 8, ".bss hits");
+    // The per-CPU slots sum to the same 8.
+    let percpu = o.map("percpu").unwrap();
+    let mut vals = vec![0u8; percpu.value_buf_size()];
+    assert!(percpu.lookup(&k(0), &mut vals).unwrap());
+    let sum: u64 = vals.chunks(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).sum();
+    assert_eq!(sum, 8, "percpu sum");
+    // The pin outlives the object: reopen it and read the same values.
+    drop(o);
+    let pinned = bpfl::Map::open_pinned(&format!("{root}/pinned_counts")).unwrap();
+    assert_eq!(u64_at(&pinned, &k(0)), Some(5), "pinned map after close");
+    let _ = std::fs::remove_file(format!("{root}/pinned_counts"));
+}
+
+// ---- maps ---------------------------------------------------------------------
+
+fn map_ops_and_size_checks() {
+    let o = loaded("seed_tp.o");
+    let m = o.map("per_pid").unwrap();
+    m.clear().unwrap();
+    // wrong sizes are refused before the syscall
+    let mut v = [0u8; 8];
+    let e = m.lookup(&[0u8; 8], &mut v).unwrap_err();
+    assert_eq!(e.errno(), libc::EINVAL);
+    assert!(e.to_string().contains("key is 8 bytes, the map's keys are 4 bytes"), "{e}");
+    let mut small = [0u8; 2];
+    let e = m.lookup(&1u32.to_le_bytes(), &mut small).unwrap_err();
+    assert!(e.to_string().contains("value buffer is 2 bytes, the map's values are 8 bytes"), "{e}");
+    // update flags
+    m.update(&1u32.to_le_bytes(), &10u64.to_le_bytes(), bpfl::map::BPF_NOEXIST).unwrap();
+    assert_eq!(m.update(&1u32.to_le_bytes(), &11u64.to_le_bytes(), bpfl::map::BPF_NOEXIST).unwrap_err().errno(), libc::EEXIST);
+    assert_eq!(m.update(&2u32.to_le_bytes(), &11u64.to_le_bytes(), bpfl::map::BPF_EXIST).unwrap_err().errno(), libc::ENOENT);
+    m.update(&1u32.to_le_bytes(), &12u64.to_le_bytes(), bpfl::map::BPF_EXIST).unwrap();
+    assert_eq!(u64_at(m, &1u32.to_le_bytes()), Some(12));
+    // iteration, batch read, delete, clear
+    for k in 100u32..600 {
+        m.update(&k.to_le_bytes(), &(k as u64 * 3).to_le_bytes(), 0).unwrap();
+    }
+    let keys: Vec<u32> = m.keys().map(|k| u32::from_le_bytes(k.unwrap().try_into().unwrap())).collect();
+    assert_eq!(keys.len(), 501);
+    let mut kb = vec![0u8; 4 * 1000];
+    let mut vb = vec![0u8; 8 * 1000];
+    let n = m.read_all(&mut kb, &mut vb, 1000).unwrap();
+    assert_eq!(n, 501);
+    for i in 0..n {
+        let k = u32::from_le_bytes(kb[i * 4..i * 4 + 4].try_into().unwrap());
+        let v = u64::from_le_bytes(vb[i * 8..i * 8 + 8].try_into().unwrap());
+        assert_eq!(v, if k == 1 { 12 } else { k as u64 * 3 }, "key {k}");
+    }
+    assert!(m.delete(&1u32.to_le_bytes()).unwrap());
+    assert!(!m.delete(&1u32.to_le_bytes()).unwrap());
+    assert_eq!(u64_at(m, &1u32.to_le_bytes()), None);
+    m.clear().unwrap();
+    assert_eq!(m.keys().count(), 0);
+    // arrays clear to zero
+    let calls = o.map("calls").unwrap();
+    calls.update(&0u32.to_le_bytes(), &5u64.to_le_bytes(), 0).unwrap();
+    calls.clear().unwrap();
+    assert_eq!(u64_at(calls, &0u32.to_le_bytes()), Some(0));
+}
+
+fn pin_and_open_pinned() {
+    let root = pin_root();
+    let path = format!("{root}/per_pid_pin");
+    let _ = std::fs::remove_file(&path);
+    let o = loaded("seed_tp.o");
+    let m = o.map("per_pid").unwrap();
+    m.update(&42u32.to_le_bytes(), &4242u64.to_le_bytes(), 0).unwrap();
+    m.pin(&path).unwrap();
+    drop(o);
+    let p = bpfl::Map::open_pinned(&path).unwrap();
+    assert_eq!((p.key_size(), p.value_size(), p.map_type()), (4, 8, 1));
+    assert_eq!(u64_at(&p, &42u32.to_le_bytes()), Some(4242));
+    std::fs::remove_file(&path).unwrap();
+    let e = bpfl::Map::open_pinned(&path).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}
+
+// ---- failures ------------------------------------------------------------------
+
+fn verifier_rejection_returns_log_and_leaves_nothing() {
+    let before = open_fds();
+    let mut o = open("bad_verifier.o");
+    let e = o.load(&Default::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Verifier, "{e}");
+    let msg = e.to_string();
+    let prog = &o.programs()[0];
+    assert!(msg.contains(&format!("program '{}'", prog.name())), "no program name in: {msg}");
+    assert!(msg.contains("verifier log"), "no log in: {msg}");
+    assert!(msg.contains("R0") || msg.contains("invalid mem access") || msg.contains("null"), "no verifier reason in: {msg}");
+    assert!(!prog.is_loaded());
+    assert!(o.maps().iter().all(|m| m.fd().is_err()), "a map survived the failed load");
+    drop(o);
+    assert_eq!(open_fds(), before, "file descriptors leaked");
+}
+
+fn bad_legacy_map_definition() {
+    let e = Object::open_file(&obj("bad_maps.o"), &Default::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Parse, "{e}");
+    assert!(e.to_string().contains("past the 7 fields bpfl knows"), "{e}");
+}
+
+fn malformed_elf_inputs() {
+    let good = std::fs::read(obj("seed_tp.o")).unwrap();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", vec![]),
+        ("garbage", (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect()),
+        ("truncated header", good[..40].to_vec()),
+        ("truncated half", good[..good.len() / 2].to_vec()),
+        ("not BPF", std::fs::read("/proc/self/exe").unwrap()),
+    ];
+    for (what, bytes) in cases {
+        let e = Object::open_mem(&bytes, &Default::default()).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::Parse | ErrorKind::Unsupported), "{what}: {e:?}");
+        assert!(!e.to_string().is_empty());
+        println!("        {what}: {e}");
+    }
+    let e = Object::open_mem(&std::fs::read("/proc/self/exe").unwrap(), &Default::default()).unwrap_err();
+    assert!(e.to_string().contains("not BPF"), "{e}");
+    // Every single-byte truncation point in the first 512 bytes, and random corruption: errors, no panics.
+    for cut in (0..good.len().min(512)).step_by(7) {
+        let _ = Object::open_mem(&good[..cut], &Default::default());
+    }
+    let mut seed = 0x1234_5678u32;
+    for _ in 0..300 {
+        let mut b = good.clone();
+        for _ in 0..8 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let i = (seed as usize >> 4) % b.len();
+            b[i] = (seed >> 24) as u8;
+        }
+        let _ = Object::open_mem(&b, &Default::default());
+    }
+}
+
+fn bad_relocation() {
+    use goblin::elf::Elf;
+    let good = std::fs::read(obj("seed_tp.o")).unwrap();
+    let elf = Elf::parse(&good).unwrap();
+    // First REL section applying to a code section: point its first entry past the section.
+    let (idx, _) = elf.shdr_relocs.iter().find(|(i, _)| elf.section_headers[*i].sh_info != 0).expect("a relocation section");
+    let sh = &elf.section_headers[*idx];
+    let mut bad = good.clone();
+    let off = sh.sh_offset as usize;
+    bad[off..off + 8].copy_from_slice(&0xfff8u64.to_le_bytes());
+    let e = Object::open_mem(&bad, &Default::default()).unwrap_err();
+    assert!(e.to_string().contains("not an instruction of the section"), "{e}");
+    // Symbol index out of range.
+    let mut bad = good.clone();
+    bad[off + 12..off + 16].copy_from_slice(&0xffffu32.to_le_bytes());
+    let e = Object::open_mem(&bad, &Default::default()).unwrap_err();
+    assert!(e.to_string().contains("symbol"), "{e}");
+}
+
+fn close_detaches_and_releases_fds() {
+    let before = open_fds();
+    {
+        let o = loaded("seed_tp.o");
+        let (links, _) = o.attach_all();
+        assert_eq!(links.len(), 2);
+        getppid();
+    }
+    assert_eq!(open_fds(), before, "fds left after dropping the object and its links");
+}
+
+// ---- pure parsing of every object (no kernel) -----------------------------------
+
+fn parse_every_object_and_link_every_program() {
+    let dir = harness::bpf_dir();
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.ends_with(".o") {
+            continue;
+        }
+        let data = std::fs::read(&path).unwrap();
+        let parsed = bpfl::obj::ObjectFile::parse(&data, &bpfl::obj::ParseOptions { name: Some(name.clone()) });
+        if name.starts_with("bad_maps") {
+            assert!(parsed.is_err(), "{name} parsed");
+            continue;
+        }
+        let f = parsed.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!f.programs.is_empty(), "{name}: no programs");
+        assert!(f.license.contains("GPL"), "{name}: license {:?}", f.license);
+        for i in 0..f.programs.len() {
+            let l = f.link(i).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(l.insns.len() / 8 >= f.programs[i].insn_count());
+            // Every map reference points at a map of the object.
+            for r in &l.map_refs {
+                let m = match r {
+                    bpfl::obj::MapRef::Fd(_, m) | bpfl::obj::MapRef::Value(_, m, _) => *m,
+                };
+                assert!(m < f.maps.len());
+            }
+        }
+        n += 1;
+    }
+    assert!(n >= 5, "only {n} objects in {dir}");
+}
+
+fn parse_seed_legacy_maps() {
+    for file in ["seed_tp.o", "seed_tp.llc.o", "seed_kprobe.o", "seed_kprobe.llc.o"] {
+        let f = bpfl::obj::ObjectFile::parse(&std::fs::read(obj(file)).unwrap(), &Default::default()).unwrap();
+        assert!(f.maps.iter().all(|m| m.origin == bpfl::obj::MapOrigin::Legacy), "{file}");
+        let calls = &f.maps[f.map_index("calls").unwrap()];
+        assert_eq!((calls.map_type, calls.key_size, calls.value_size), (2, 4, 8), "{file}");
+        for p in &f.programs {
+            assert!(p.def.is_some(), "{file}: {} unknown", p.section);
+        }
+    }
+    let k = bpfl::obj::ObjectFile::parse(&std::fs::read(obj("seed_kprobe.o")).unwrap(), &Default::default()).unwrap();
+    let secs: Vec<&str> = k.programs.iter().map(|p| p.section.as_str()).collect();
+    assert!(secs.iter().any(|s| s.starts_with("kprobe/")) && secs.iter().any(|s| s.starts_with("kretprobe/")), "{secs:?}");
+    assert_eq!(k.kern_version, Some(0xFFFF_FFFE));
+}
+
+fn parse_modern_btf_maps_and_subprograms() {
+    let f = bpfl::obj::ObjectFile::parse(&std::fs::read(obj("modern.o")).unwrap(), &Default::default()).unwrap();
+    assert!(f.btf.is_some() && f.btf_ext.is_some(), "BTF missing");
+    let pc = &f.maps[f.map_index("pinned_counts").unwrap()];
+    assert_eq!((pc.origin.clone(), pc.map_type, pc.key_size, pc.value_size, pc.pinning), (bpfl::obj::MapOrigin::Btf, 1, 4, 8, 1));
+    assert!(pc.btf_key_type_id != 0 && pc.btf_value_type_id != 0);
+    let ro = &f.maps[f.map_index(".rodata").unwrap()];
+    assert!(ro.map_flags & bpfl::obj::map_flags::RDONLY_PROG != 0);
+    // The two programs that share a subprogram both get it linked in, with func/line info.
+    let mut with_calls = 0;
+    for i in 0..f.programs.len() {
+        let l = f.link(i).unwrap();
+        if l.insns.len() / 8 > f.programs[i].insn_count() {
+            with_calls += 1;
+            assert!(l.func_info.len() >= 2, "{}: func_info {:?}", f.programs[i].name, l.func_info);
+            assert_eq!(l.func_info[0].0, 0);
+        }
+        assert!(!l.line_info.is_empty(), "{}: no line info", f.programs[i].name);
+    }
+    assert!(with_calls >= 2, "subprogram linked into {with_calls} programs");
+}
+
+fn main() {
+    harness::run(&[
+        Test { name: "parse_every_object_and_link_every_program", needs_kernel: false, f: parse_every_object_and_link_every_program },
+        Test { name: "parse_seed_legacy_maps", needs_kernel: false, f: parse_seed_legacy_maps },
+        Test { name: "parse_modern_btf_maps_and_subprograms", needs_kernel: false, f: parse_modern_btf_maps_and_subprograms },
+        Test { name: "seed_tp_clang", needs_kernel: true, f: seed_tp_clang },
+        Test { name: "seed_tp_llc_pipeline", needs_kernel: true, f: seed_tp_llc_pipeline },
+        Test { name: "seed_kprobe_loads_and_reports_missing_kprobes", needs_kernel: true, f: seed_kprobe_loads_and_reports_missing_kprobes },
+        Test { name: "kprobe_on_missing_function", needs_kernel: true, f: kprobe_on_missing_function },
+        Test { name: "modern_btf_maps_global_data_subprograms", needs_kernel: true, f: modern_btf_maps_global_data_subprograms },
+        Test { name: "map_ops_and_size_checks", needs_kernel: true, f: map_ops_and_size_checks },
+        Test { name: "pin_and_open_pinned", needs_kernel: true, f: pin_and_open_pinned },
+        Test { name: "verifier_rejection_returns_log_and_leaves_nothing", needs_kernel: true, f: verifier_rejection_returns_log_and_leaves_nothing },
+        Test { name: "bad_legacy_map_definition", needs_kernel: false, f: bad_legacy_map_definition },
+        Test { name: "malformed_elf_inputs", needs_kernel: false, f: malformed_elf_inputs },
+        Test { name: "bad_relocation", needs_kernel: false, f: bad_relocation },
+        Test { name: "close_detaches_and_releases_fds", needs_kernel: true, f: close_detaches_and_releases_fds },
+    ])
+}
