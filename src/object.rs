@@ -154,7 +154,9 @@ impl Object {
             self.maps.iter().for_each(|m| m.reset());
             self.programs.iter().for_each(|p| p.reset());
             self.btf_fd = None;
-            return Err(e.context(format!("object '{}'", self.file.name)));
+            let e = e.context(format!("object '{}'", self.file.name));
+            log::error(&e.to_string());
+            return Err(e);
         }
         self.loaded = true;
         Ok(())
