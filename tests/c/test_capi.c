@@ -1,0 +1,328 @@
+/* C ABI tests: only include/bpfl.h and libbpfl.a, against the real kernel.
+ *   test_capi BPF_DIR     exit 0 all passed, 1 a failure, 77 skipped (no root/bpf()) */
+#include <bpfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int failures, checks;
+static const char *dir;
+
+#define CHECK(cond, ...)                                                              \
+	do {                                                                          \
+		checks++;                                                             \
+		if (!(cond)) {                                                        \
+			failures++;                                                   \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                                 \
+			fprintf(stderr, " [last error: %s]\n", bpfl_last_error());   \
+		}                                                                     \
+	} while (0)
+#define OK(call) CHECK((call) == 0, "%s", #call)
+
+static char *path(const char *name)
+{
+	static char buf[4][512];
+	static int i;
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
+	return buf[i];
+}
+
+static int open_fds(void)
+{
+	char p[64];
+	int n = 0;
+	for (int fd = 0; fd < 4096; fd++) {
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+		n += access(p, F_OK) == 0;
+	}
+	return n;
+}
+
+static uint64_t lookup_u64(struct bpfl_map m, const void *key, size_t ks, int *err)
+{
+	uint64_t v = 0;
+	*err = bpfl_map_lookup(m, key, ks, &v, sizeof(v));
+	return v;
+}
+
+static void test_null_and_bad_arguments(void)
+{
+	struct bpfl_object o;
+	CHECK(strlen(bpfl_version()) >= 5, "version '%s'", bpfl_version());
+	CHECK(bpfl_object_open_file(NULL, NULL, &o) == -EINVAL, "NULL path");
+	CHECK(bpfl_object_open_file(path("seed_tp.o"), NULL, NULL) == -EINVAL, "NULL out");
+	CHECK(bpfl_object_open_file("/nonexistent/x.o", NULL, &o) == -ENOENT, "missing file");
+	CHECK(strstr(bpfl_last_error(), "/nonexistent/x.o") != NULL, "error names the file: %s", bpfl_last_error());
+	CHECK(bpfl_object_open_mem("garbage", 7, NULL, &o) == -ENOEXEC, "garbage ELF");
+	CHECK(strstr(bpfl_last_error(), "not an ELF") != NULL, "%s", bpfl_last_error());
+	CHECK(bpfl_object_open_mem(NULL, 10, NULL, &o) == -EINVAL, "NULL buffer");
+	/* Options structs: too small a size, and unknown non-zero fields. */
+	struct { struct bpfl_open_opts o; uint64_t future; } big = { { .sz = sizeof(big) }, 1 };
+	CHECK(bpfl_object_open_file(path("seed_tp.o"), &big.o, &o) == -E2BIG, "unknown opts fields");
+	big.future = 0;
+	CHECK(bpfl_object_open_file(path("seed_tp.o"), &big.o, &o) == 0, "zero tail is fine");
+	CHECK(bpfl_object_close(o) == 0, "close");
+	struct bpfl_open_opts tiny = { .sz = 1 };
+	CHECK(bpfl_object_open_file(path("seed_tp.o"), &tiny, &o) == -EINVAL, "sz too small");
+	/* The null handle, a made-up one. */
+	struct bpfl_object zero = { 0 }, bogus = { 0x0123456789abcdefULL };
+	CHECK(bpfl_object_load(zero, NULL) == -EINVAL, "null handle");
+	CHECK(bpfl_object_load(bogus, NULL) == -EBADF, "bogus handle");
+	CHECK(bpfl_object_open_file(path("bad_maps.o"), NULL, &o) == -EINVAL, "bad legacy map");
+	CHECK(strstr(bpfl_last_error(), "odd") != NULL, "names the map: %s", bpfl_last_error());
+}
+
+static void test_seed_tp(void)
+{
+	struct bpfl_object o;
+	struct bpfl_map per_pid, per_pid16, by_key, calls;
+	struct bpfl_program p;
+	size_t n = 0;
+	int err;
+
+	OK(bpfl_object_open_file(path("seed_tp.o"), NULL, &o));
+	OK(bpfl_object_program_count(o, &n));
+	CHECK(n == 2, "%zu programs", n);
+	OK(bpfl_object_program_at(o, 0, &p));
+	struct bpfl_program_info pi = { .sz = sizeof(pi) };
+	OK(bpfl_program_get_info(p, &pi));
+	CHECK(strncmp(pi.section, "tracepoint/", 11) == 0, "section %s", pi.section);
+	CHECK(pi.fd == -1, "fd before load %d", pi.fd);
+	OK(bpfl_object_find_map(o, "per_pid", &per_pid));
+	CHECK(bpfl_map_lookup(per_pid, &n, 4, &n, 8) == -EINVAL, "lookup before load");
+	CHECK(bpfl_object_find_map(o, "nope", &calls) == -ENOENT, "missing map");
+	OK(bpfl_object_load(o, NULL));
+	CHECK(bpfl_object_load(o, NULL) == -EINVAL, "double load");
+	CHECK(bpfl_object_attach_all(o) == 2, "attach_all");
+	OK(bpfl_object_find_map(o, "per_pid16", &per_pid16));
+	OK(bpfl_object_find_map(o, "by_key", &by_key));
+	OK(bpfl_object_find_map(o, "calls", &calls));
+
+	for (int i = 0; i < 11; i++)
+		syscall(SYS_getppid);
+	uint32_t me = getpid();
+	CHECK(lookup_u64(per_pid, &me, 4, &err) == 11 && err == 0, "per_pid[me] (err %d)", err);
+	uint16_t v16 = 0;
+	OK(bpfl_map_lookup(per_pid16, &me, 4, &v16, 2));
+	CHECK(v16 == 11, "per_pid16 %u", v16);
+	struct { uint32_t tgid, kind; } k = { me, 1 };
+	CHECK(lookup_u64(by_key, &k, sizeof(k), &err) == 11, "by_key exits (err %d)", err);
+
+	/* Sizes are checked: the seed read 2 bytes of an 8-byte value. */
+	CHECK(bpfl_map_lookup(per_pid, &me, 4, &v16, 2) == -EINVAL, "short value buffer");
+	CHECK(strstr(bpfl_last_error(), "per_pid") != NULL, "message names the map: %s", bpfl_last_error());
+	CHECK(bpfl_map_lookup(per_pid, &k, 8, &n, 8) == -EINVAL, "long key");
+	CHECK(bpfl_map_lookup(per_pid, NULL, 4, &n, 8) == -EINVAL, "NULL key");
+
+	/* update / delete / next_key / read_all / clear. */
+	uint32_t other = 0xfffffff0u;
+	uint64_t val = 42;
+	OK(bpfl_map_update(per_pid, &other, 4, &val, 8, BPFL_NOEXIST));
+	CHECK(bpfl_map_update(per_pid, &other, 4, &val, 8, BPFL_NOEXIST) == -EEXIST, "NOEXIST on existing");
+	CHECK(lookup_u64(per_pid, &other, 4, &err) == 42, "updated value");
+	uint32_t first, next;
+	int keys = 0;
+	for (err = bpfl_map_next_key(per_pid, NULL, &first, 4); err == 0; err = bpfl_map_next_key(per_pid, &first, &next, 4), first = next)
+		keys++;
+	CHECK(err == -ENOENT && keys >= 2, "iterated %d keys, end %d", keys, err);
+	uint32_t ks[1024];
+	uint64_t vs[1024];
+	size_t got = 0;
+	OK(bpfl_map_read_all(per_pid, ks, vs, 1024, &got));
+	int found = 0;
+	for (size_t i = 0; i < got; i++)
+		found += (ks[i] == other && vs[i] == 42) + (ks[i] == me && vs[i] == 11);
+	CHECK(got == (size_t)keys && found == 2, "read_all got %zu (keys %d), found %d", got, keys, found);
+	OK(bpfl_map_delete(per_pid, &other, 4));
+	CHECK(bpfl_map_delete(per_pid, &other, 4) == -ENOENT, "delete twice");
+	CHECK(bpfl_map_lookup(per_pid, &other, 4, &val, 8) == -ENOENT, "deleted");
+	OK(bpfl_map_clear(by_key));
+	CHECK(bpfl_map_next_key(by_key, NULL, &k, sizeof(k)) == -ENOENT, "cleared");
+
+	/* Wrong kinds: a map handle where a program is expected. */
+	struct bpfl_program as_prog = { per_pid.id };
+	CHECK(bpfl_program_attach(as_prog, &(struct bpfl_link){ 0 }) == -EBADF, "wrong kind");
+	CHECK(bpfl_map_close(per_pid) == -EINVAL, "object maps close with their object");
+
+	/* Kprobes: attach on a host without them says so. */
+	struct bpfl_object ko;
+	struct bpfl_program kp;
+	struct bpfl_link kl;
+	OK(bpfl_object_open_file(path("seed_kprobe.o"), NULL, &ko));
+	OK(bpfl_object_load(ko, NULL));
+	OK(bpfl_object_program_at(ko, 0, &kp));
+	err = bpfl_program_attach(kp, &kl);
+	if (access("/sys/bus/event_source/devices/kprobe", F_OK) != 0 && access("/sys/kernel/tracing/kprobe_events", F_OK) != 0) {
+		CHECK(err == -EOPNOTSUPP, "kprobe attach %d", err);
+		CHECK(strstr(bpfl_last_error(), "kprobes are not supported by this kernel") != NULL, "%s", bpfl_last_error());
+	} else {
+		CHECK(err == 0, "kprobe attach on a kernel with kprobes: %d", err);
+		if (err == 0)
+			OK(bpfl_link_destroy(kl));
+	}
+	OK(bpfl_object_close(ko));
+
+	/* Links: detach by destroying; counts stop. */
+	struct bpfl_object o2;
+	struct bpfl_program p2;
+	struct bpfl_link l2;
+	struct bpfl_map m2;
+	OK(bpfl_object_open_file(path("seed_tp.o"), NULL, &o2));
+	OK(bpfl_object_load(o2, NULL));
+	OK(bpfl_object_find_program(o2, "enter_getppid", &p2));
+	OK(bpfl_program_attach_tracepoint(p2, "syscalls", "sys_enter_getppid", &l2));
+	OK(bpfl_object_find_map(o2, "per_pid", &m2));
+	syscall(SYS_getppid);
+	syscall(SYS_getppid);
+	CHECK(lookup_u64(m2, &me, 4, &err) == 2, "per_pid after 2 calls");
+	OK(bpfl_link_destroy(l2));
+	CHECK(bpfl_link_destroy(l2) == -EBADF, "double destroy");
+	syscall(SYS_getppid);
+	CHECK(lookup_u64(m2, &me, 4, &err) == 2, "no counting after detach");
+	OK(bpfl_object_close(o2));
+
+	/* Close: every handle of the object becomes stale. */
+	OK(bpfl_object_close(o));
+	CHECK(bpfl_object_close(o) == -EBADF, "double close");
+	CHECK(bpfl_map_lookup(per_pid, &me, 4, &val, 8) == -EBADF, "stale map handle");
+	CHECK(bpfl_program_get_info(p, &pi) == -EBADF, "stale program handle");
+}
+
+static void test_modern_rodata_pin(void)
+{
+	struct bpfl_object o;
+	struct bpfl_map by_kind, pc, percpu;
+	char root[128];
+	int err;
+	snprintf(root, sizeof(root), "/sys/fs/bpf/bpfl-capi-%d", getpid());
+	mkdir(root, 0700);
+	struct bpfl_open_opts oo = { .sz = sizeof(oo), .pin_root_path = root };
+	OK(bpfl_object_open_file(path("modern.o"), &oo, &o));
+	uint32_t me = getpid();
+	OK(bpfl_object_set_rodata(o, "target_tgid", &me, sizeof(me)));
+	CHECK(bpfl_object_set_rodata(o, "target_tgid", &me, 2) == -EINVAL, "wrong size");
+	CHECK(bpfl_object_set_rodata(o, "nope", &me, 4) == -ENOENT, "unknown variable");
+	OK(bpfl_object_load(o, NULL));
+	CHECK(bpfl_object_set_rodata(o, "target_tgid", &me, 4) == -EINVAL, "after load");
+	CHECK(bpfl_object_attach_all(o) == 3, "attach_all");
+	for (int i = 0; i < 4; i++)
+		syscall(SYS_getpid);
+	syscall(SYS_gettid);
+	OK(bpfl_object_find_map(o, "by_kind", &by_kind));
+	OK(bpfl_object_find_map(o, "pinned_counts", &pc));
+	OK(bpfl_object_find_map(o, "percpu", &percpu));
+	uint32_t k0 = 0, k1 = 1, k2 = 2, k3 = 3;
+	CHECK(lookup_u64(by_kind, &k0, 4, &err) == 4, "by_kind[0]");
+	CHECK(lookup_u64(by_kind, &k1, 4, &err) == 1, "by_kind[1]");
+	CHECK(lookup_u64(by_kind, &k2, 4, &err) == 4, "by_kind[2]");
+	CHECK(lookup_u64(by_kind, &k3, 4, &err) == 0x1234, "by_kind[3] = magic");
+	size_t bs = 0;
+	OK(bpfl_map_value_buf_size(percpu, &bs));
+	CHECK(bs >= 8 && bs % 8 == 0, "per-CPU buffer %zu", bs);
+	uint64_t *pv = calloc(1, bs), sum = 0;
+	CHECK(bpfl_map_lookup(percpu, &k0, 4, pv, 8) == -EINVAL || bs == 8, "per-CPU needs the whole buffer");
+	OK(bpfl_map_lookup(percpu, &k0, 4, pv, bs));
+	for (size_t i = 0; i < bs / 8; i++)
+		sum += pv[i];
+	free(pv);
+	CHECK(sum == 5, "per-CPU sum %llu", (unsigned long long)sum);
+	OK(bpfl_object_close(o));
+
+	/* The pin outlives the object. */
+	char pin[256];
+	struct bpfl_map pm;
+	snprintf(pin, sizeof(pin), "%s/pinned_counts", root);
+	OK(bpfl_map_open_pinned(pin, &pm));
+	CHECK(lookup_u64(pm, &k0, 4, &err) == 4, "pinned value after close");
+	struct bpfl_map_info mi = { .sz = sizeof(mi) };
+	OK(bpfl_map_get_info(pm, &mi));
+	CHECK(mi.map_type == 1 && mi.key_size == 4 && mi.value_size == 8, "pinned map info");
+	OK(bpfl_map_close(pm));
+	CHECK(bpfl_map_close(pm) == -EBADF, "double close of pinned map");
+	CHECK(bpfl_map_open_pinned("/sys/fs/bpf/bpfl-no-such-pin", &pm) == -ENOENT, "missing pin");
+	unlink(pin);
+	rmdir(root);
+}
+
+static int logged;
+static void on_log(int level, const char *msg, void *ctx)
+{
+	(void)level;
+	(void)msg;
+	(*(int *)ctx)++;
+}
+
+static void test_verifier_rejection(void)
+{
+	struct bpfl_object o;
+	int before = open_fds();
+	OK(bpfl_set_log_callback(on_log, &logged, BPFL_LOG_DEBUG));
+	OK(bpfl_object_open_file(path("bad_verifier.o"), NULL, &o));
+	int err = bpfl_object_load(o, NULL);
+	CHECK(err == -EACCES || err == -EINVAL, "verifier rejection %d", err);
+	const char *e = bpfl_last_error();
+	CHECK(strstr(e, "deref_without_check") != NULL, "names the program: %s", e);
+	CHECK(strstr(e, "verifier log") != NULL && strstr(e, "R0") != NULL, "carries the log: %s", e);
+	CHECK(logged > 0, "log callback was called");
+	OK(bpfl_set_log_callback(NULL, NULL, BPFL_LOG_WARN));
+	OK(bpfl_object_close(o));
+	CHECK(open_fds() == before, "fds leaked: %d -> %d", before, open_fds());
+}
+
+/* Lookups from several threads while handles come and go. */
+static struct bpfl_map shared_map;
+static void *reader(void *arg)
+{
+	uint32_t k = 0;
+	uint64_t v;
+	long bad = 0;
+	for (int i = 0; i < 20000; i++) {
+		int r = bpfl_map_lookup(shared_map, &k, 4, &v, 8);
+		bad += r != 0 && r != -EBADF;
+	}
+	*(long *)arg = bad;
+	return NULL;
+}
+
+static void test_threads_and_close_race(void)
+{
+	struct bpfl_object o;
+	OK(bpfl_object_open_file(path("seed_tp.o"), NULL, &o));
+	OK(bpfl_object_load(o, NULL));
+	OK(bpfl_object_find_map(o, "calls", &shared_map));
+	pthread_t t[4];
+	long bad[4] = { 0 };
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, reader, &bad[i]);
+	usleep(2000);
+	OK(bpfl_object_close(o)); /* readers then get -EBADF, never a crash */
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		CHECK(bad[i] == 0, "thread %d saw %ld unexpected results", i, bad[i]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	dir = argc > 1 ? argv[1] : "build/bpf";
+	if (geteuid() != 0) {
+		fprintf(stderr, "SKIPPED: C ABI kernel tests need root and bpf()\n");
+		return 77;
+	}
+	test_null_and_bad_arguments();
+	test_seed_tp();
+	test_modern_rodata_pin();
+	test_verifier_rejection();
+	test_threads_and_close_race();
+	printf("C ABI tests: %d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}
