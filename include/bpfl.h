@@ -119,6 +119,17 @@ typedef struct bpfl_kprobe_opts {
   uint32_t mode;
 } bpfl_kprobe_opts;
 
+// Options of `bpfl_program_attach_uprobe`. Set `sz` to `sizeof(struct bpfl_uprobe_opts)`.
+typedef struct bpfl_uprobe_opts {
+  size_t sz;
+  // Added to the function's address; with no function, the file offset.
+  uint64_t offset;
+  // Attach at return (uretprobe).
+  bool retprobe;
+  // Only this process; 0 or -1: every process that runs the binary.
+  int32_t pid;
+} bpfl_uprobe_opts;
+
 // What `bpfl_map_info` reports. Set `sz` to `sizeof(struct bpfl_map_info)`.
 typedef struct bpfl_map_info {
   size_t sz;
@@ -222,6 +233,17 @@ int bpfl_program_attach(struct bpfl_program prog, struct bpfl_link *out_link);
 int bpfl_program_attach_kprobe(struct bpfl_program prog,
                                const char *func,
                                const struct bpfl_kprobe_opts *opts,
+                               struct bpfl_link *out_link);
+
+// Attach a kprobe-type program (section `uprobe`/`uretprobe`) to a user
+// function: `func` in the ELF file `binary` (executable or shared library;
+// a bare name is searched in PATH or the library directories), plus
+// `opts->offset`. With `func` NULL, `opts->offset` is the file offset.
+// `opts` may be NULL. Uses the perf uprobe PMU.
+int bpfl_program_attach_uprobe(struct bpfl_program prog,
+                               const char *binary,
+                               const char *func,
+                               const struct bpfl_uprobe_opts *opts,
                                struct bpfl_link *out_link);
 
 // Attach a tracepoint program to `category/name` (as in tracefs `events/`).

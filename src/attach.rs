@@ -32,6 +32,23 @@ pub struct KprobeOptions {
     pub mode: ProbeMode,
 }
 
+/// Options of a uprobe attach.
+#[derive(Debug, Clone)]
+pub struct UprobeOptions {
+    /// Offset added to the function's address (or the file offset when no function is named).
+    pub offset: u64,
+    /// Attach at function return.
+    pub retprobe: bool,
+    /// Only this process (-1: every process that runs the binary).
+    pub pid: i32,
+}
+
+impl Default for UprobeOptions {
+    fn default() -> Self {
+        UprobeOptions { offset: 0, retprobe: false, pid: -1 }
+    }
+}
+
 /// The tracefs mount point, if mounted.
 pub fn tracefs_root() -> Option<&'static str> {
     ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].into_iter().find(|p| std::path::Path::new(&format!("{p}/events")).is_dir())
@@ -112,6 +129,89 @@ pub fn kprobe(prog_fd: RawFd, prog_name: &str, func: &str, opts: &KprobeOptions)
     }
 }
 
+/// Where a uprobe goes: the file offset of function `func` in the ELF image
+/// `data` (an executable or shared library). Pure: bytes in, offset out.
+pub fn elf_func_offset(data: &[u8], func: &str) -> Result<u64> {
+    use goblin::elf::{program_header::PT_LOAD, sym::STT_FUNC, sym::STT_GNU_IFUNC, Elf};
+    let elf = Elf::parse(data).map_err(|e| Error::parse(format!("not a valid ELF file ({e})")))?;
+    let mut found = None;
+    for (syms, strtab) in [(&elf.syms, &elf.strtab), (&elf.dynsyms, &elf.dynstrtab)] {
+        for s in syms.iter() {
+            if s.st_shndx == 0 || s.st_value == 0 || strtab.get_at(s.st_name) != Some(func) {
+                continue;
+            }
+            match s.st_type() {
+                STT_FUNC => {}
+                STT_GNU_IFUNC => return Err(Error::unsupported(format!("'{func}' is an IFUNC resolver, not the function: name the implementation"))),
+                _ => continue,
+            }
+            match found {
+                Some(v) if v != s.st_value => return Err(Error::inval(format!("'{func}' names several functions: give a file offset instead"))),
+                _ => found = Some(s.st_value),
+            }
+        }
+    }
+    let vaddr = found.ok_or_else(|| Error::not_found(format!("no function '{func}' in its symbol tables")))?;
+    elf.program_headers
+        .iter()
+        .find(|p| p.p_type == PT_LOAD && vaddr >= p.p_vaddr && vaddr < p.p_vaddr + p.p_memsz)
+        .map(|p| vaddr - p.p_vaddr + p.p_offset)
+        .ok_or_else(|| Error::parse(format!("'{func}' at {vaddr:#x} is in no loadable segment")))
+}
+
+/// A binary named without a '/' is looked up in `PATH` (executables) or the
+/// library directories (names with ".so"), as libbpf does.
+fn resolve_binary(binary: &str) -> Result<String> {
+    if binary.contains('/') {
+        return Ok(binary.to_string());
+    }
+    let arch_lib = format!("/usr/lib/{}-linux-gnu", std::env::consts::ARCH);
+    let dirs: Vec<String> = if binary.contains(".so") {
+        [format!("/lib/{}-linux-gnu", std::env::consts::ARCH), arch_lib, "/lib64".into(), "/usr/lib64".into(), "/lib".into(), "/usr/lib".into()].into()
+    } else {
+        std::env::var("PATH").unwrap_or_default().split(':').filter(|d| !d.is_empty()).map(String::from).collect()
+    };
+    dirs.iter()
+        .map(|d| format!("{d}/{binary}"))
+        .find(|p| std::path::Path::new(p).is_file())
+        .ok_or_else(|| Error::not_found(format!("binary '{binary}' not found in {}", dirs.join(":"))))
+}
+
+/// Attach `prog_fd` to a uprobe in `binary` at `func`+`opts.offset` (or at
+/// file offset `opts.offset` when `func` is None), through the uprobe PMU.
+pub fn uprobe(prog_fd: RawFd, prog_name: &str, binary: &str, func: Option<&str>, opts: &UprobeOptions) -> Result<Link> {
+    let kind = if opts.retprobe { "uretprobe" } else { "uprobe" };
+    let what = format!("program '{prog_name}': {kind} on '{binary}:{}'", func.unwrap_or("<offset>"));
+    let path = resolve_binary(binary).map_err(|e| e.context(&what))?;
+    let offset = match func {
+        Some(f) => {
+            let data = std::fs::read(&path).map_err(|e| Error::from_io(e, format!("{what}: read '{path}'")))?;
+            elf_func_offset(&data, f).map_err(|e| e.context(format!("{what}: '{path}'")))? + opts.offset
+        }
+        None => opts.offset,
+    };
+    let (ty, bit) = probe_pmu("uprobe").ok_or_else(|| Error::unsupported(format!("{what}: uprobes are not supported by this kernel (no uprobe PMU)")))?;
+    let cpath = CString::new(path.as_str()).map_err(|_| Error::inval(format!("{what}: path contains a NUL byte")))?;
+    let config = if opts.retprobe { 1u64 << bit } else { 0 };
+    let pfd = sys::perf_event_open_probe(ty, config, cpath.as_ptr() as u64, offset, opts.pid).map_err(|e| sys::err(e, format!("{what}: perf_event_open (file offset {offset:#x})")))?;
+    let link_fd = attach_perf_event(prog_fd, &pfd, &what)?;
+    Ok(Link::new(LinkKind::UprobePmu, format!("{path}:{offset:#x}"), link_fd, Some(pfd), None))
+}
+
+/// Split a `uprobe/` section target "BINARY:FUNC[+OFF]" or "BINARY:OFFSET".
+pub fn parse_uprobe_target(t: &str) -> Result<(String, Option<String>, u64)> {
+    let (bin, rest) = t.rsplit_once(':').filter(|(b, r)| !b.is_empty() && !r.is_empty()).ok_or_else(|| Error::inval(format!("uprobe target '{t}' is not BINARY:FUNCTION[+OFFSET]")))?;
+    let num = |s: &str| if let Some(h) = s.strip_prefix("0x") { u64::from_str_radix(h, 16).ok() } else { s.parse().ok() };
+    if let Some(off) = num(rest) {
+        return Ok((bin.to_string(), None, off));
+    }
+    let (func, off) = match rest.split_once('+') {
+        None => (rest, 0),
+        Some((f, o)) => (f, num(o).ok_or_else(|| Error::inval(format!("bad uprobe offset '{o}' in '{t}'")))?),
+    };
+    Ok((bin.to_string(), Some(func.to_string()), off))
+}
+
 fn probe_error(e: i32, what: &str) -> Error {
     match e {
         libc::ENOENT | libc::EINVAL | libc::EADDRNOTAVAIL => {
@@ -183,5 +283,47 @@ mod tests {
         assert_eq!(super::parse_kprobe_target("f+0x10").unwrap(), ("f".into(), 16));
         assert_eq!(super::parse_kprobe_target("f+8").unwrap(), ("f".into(), 8));
         assert!(super::parse_kprobe_target("f+zz").is_err());
+    }
+
+    #[test]
+    fn uprobe_targets() {
+        let p = super::parse_uprobe_target;
+        assert_eq!(p("/bin/bash:readline").unwrap(), ("/bin/bash".into(), Some("readline".into()), 0));
+        assert_eq!(p("libc.so.6:malloc+0x4").unwrap(), ("libc.so.6".into(), Some("malloc".into()), 4));
+        assert_eq!(p("/usr/bin/x:0x1234").unwrap(), ("/usr/bin/x".into(), None, 0x1234));
+        assert!(p("/bin/bash").is_err());
+        assert!(p("/bin/bash:f+q").is_err());
+    }
+
+    #[no_mangle]
+    #[inline(never)]
+    pub extern "C" fn bpfl_unit_test_symbol(x: u64) -> u64 {
+        std::hint::black_box(x.wrapping_mul(3))
+    }
+
+    #[test]
+    fn function_offsets_in_elf_files() {
+        let me = std::fs::read("/proc/self/exe").unwrap();
+        let off = super::elf_func_offset(&me, "bpfl_unit_test_symbol").unwrap();
+        // The file offset holds the function's code: compare with memory.
+        let addr = bpfl_unit_test_symbol as usize;
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let exe = std::fs::read_link("/proc/self/exe").unwrap();
+        let line = maps
+            .lines()
+            .find(|l| {
+                let mut f = l.split_whitespace();
+                let range = f.next().unwrap();
+                let (a, b) = range.split_once('-').unwrap();
+                let (a, b) = (usize::from_str_radix(a, 16).unwrap(), usize::from_str_radix(b, 16).unwrap());
+                addr >= a && addr < b && l.ends_with(exe.to_str().unwrap())
+            })
+            .expect("mapping of the function");
+        let mut f = line.split_whitespace();
+        let start = usize::from_str_radix(f.next().unwrap().split('-').next().unwrap(), 16).unwrap();
+        let map_off = u64::from_str_radix(f.nth(1).unwrap(), 16).unwrap();
+        assert_eq!(off, (addr - start) as u64 + map_off);
+        assert_eq!(super::elf_func_offset(&me, "no_such_function_xyz").unwrap_err().kind(), crate::ErrorKind::NotFound);
+        assert_eq!(super::elf_func_offset(b"nope", "f").unwrap_err().kind(), crate::ErrorKind::Parse);
     }
 }

@@ -67,6 +67,11 @@ impl Error {
         let desc = std::io::Error::from_raw_os_error(errno);
         Self::new(ErrorKind::Os, errno, format!("{what}: {desc}"))
     }
+    /// A failed file operation: `NotFound` for ENOENT, else `Os`.
+    pub fn from_io(e: std::io::Error, what: impl fmt::Display) -> Self {
+        let errno = e.raw_os_error().unwrap_or(libc::EIO);
+        Self::new(if errno == libc::ENOENT { ErrorKind::NotFound } else { ErrorKind::Os }, errno, format!("{what}: {e}"))
+    }
     /// The last OS error (errno) with context.
     pub fn last_os(what: impl Into<String>) -> Self {
         Self::os(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO), what)

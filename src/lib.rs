@@ -22,7 +22,7 @@ pub mod object;
 pub mod program;
 pub mod sys;
 
-pub use attach::{KprobeOptions, ProbeMode};
+pub use attach::{KprobeOptions, ProbeMode, UprobeOptions};
 pub use error::{Error, ErrorKind, Result};
 pub use link::Link;
 pub use map::Map;

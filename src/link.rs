@@ -12,6 +12,8 @@ pub enum LinkKind {
     KprobePmu,
     /// kprobe/kretprobe through a tracefs `kprobe_events` entry.
     KprobeLegacy,
+    /// uprobe/uretprobe through the perf uprobe PMU.
+    UprobePmu,
     /// A tracepoint perf event.
     Tracepoint,
     /// `BPF_RAW_TRACEPOINT_OPEN`.

@@ -48,10 +48,7 @@ const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
 impl Object {
     /// Open an object file.
     pub fn open_file(path: &str, opts: &OpenOptions) -> Result<Object> {
-        let data = std::fs::read(path).map_err(|e| {
-            let errno = e.raw_os_error().unwrap_or(libc::EIO);
-            Error::new(if errno == libc::ENOENT { ErrorKind::NotFound } else { ErrorKind::Os }, errno, format!("object '{path}': {e}"))
-        })?;
+        let data = std::fs::read(path).map_err(|e| Error::from_io(e, format_args!("object '{path}'")))?;
         let mut o = opts.clone();
         if o.name.is_none() {
             let base = path.rsplit('/').next().unwrap_or(path);

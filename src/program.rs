@@ -1,6 +1,6 @@
 //! Programs in the kernel and their attach calls.
 
-use crate::attach::{self, KprobeOptions};
+use crate::attach::{self, KprobeOptions, UprobeOptions};
 use crate::error::{Error, Result};
 use crate::link::Link;
 use crate::obj::section::{prog_type as pt, AutoAttach};
@@ -86,6 +86,14 @@ impl Program {
         attach::kprobe(fd, &self.name, func, opts)
     }
 
+    /// Attach to a uprobe (or uretprobe with `opts.retprobe`) in the ELF file
+    /// `binary` (executable or shared library): at function `func` plus
+    /// `opts.offset`, or with `func` None at file offset `opts.offset`.
+    pub fn attach_uprobe(&self, binary: &str, func: Option<&str>, opts: &UprobeOptions) -> Result<Link> {
+        let fd = self.expect_type(&[pt::KPROBE], "uprobe")?;
+        attach::uprobe(fd, &self.name, binary, func, opts)
+    }
+
     /// Attach to tracepoint `category/name`.
     pub fn attach_tracepoint(&self, category: &str, name: &str) -> Result<Link> {
         let fd = self.expect_type(&[pt::TRACEPOINT], "tracepoint")?;
@@ -100,7 +108,12 @@ impl Program {
 
     /// Whether [`Program::attach`] knows where to attach this program.
     pub fn can_auto_attach(&self) -> bool {
-        self.auto != AutoAttach::None
+        match self.auto {
+            AutoAttach::None => false,
+            // A bare `uprobe` section leaves the target to the caller.
+            AutoAttach::Uprobe | AutoAttach::Uretprobe => crate::obj::section::attach_target(&self.section).is_some(),
+            _ => true,
+        }
     }
 
     /// Attach where the section name says (`kprobe/FUNC[+OFF]`,
@@ -122,6 +135,13 @@ impl Program {
                 self.attach_tracepoint(cat, name)
             }
             AutoAttach::RawTracepoint => self.attach_raw_tracepoint(need()?),
+            AutoAttach::Uprobe | AutoAttach::Uretprobe => {
+                let t = need()?;
+                let (binary, func, offset) = attach::parse_uprobe_target(t)
+                    .map_err(|e| e.context(format!("program '{}': section '{}'", self.name, self.section)))?;
+                let opts = UprobeOptions { offset, retprobe: self.auto == AutoAttach::Uretprobe, ..Default::default() };
+                self.attach_uprobe(&binary, func.as_deref(), &opts)
+            }
             AutoAttach::None => Err(Error::unsupported(format!(
                 "program '{}': section '{}' cannot be attached automatically; attach it explicitly",
                 self.name, self.section

@@ -6,7 +6,7 @@
 
 pub mod handles;
 
-use crate::attach::{KprobeOptions, ProbeMode};
+use crate::attach::{KprobeOptions, ProbeMode, UprobeOptions};
 use crate::error::{Error, Result};
 use crate::map::Map;
 use crate::object::{LoadOptions, Object, OpenOptions};
@@ -109,6 +109,19 @@ pub struct bpfl_kprobe_opts {
     pub retprobe: bool,
     /// A `bpfl_probe_mode`.
     pub mode: u32,
+}
+
+/// Options of `bpfl_program_attach_uprobe`. Set `sz` to `sizeof(struct bpfl_uprobe_opts)`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct bpfl_uprobe_opts {
+    pub sz: usize,
+    /// Added to the function's address; with no function, the file offset.
+    pub offset: u64,
+    /// Attach at return (uretprobe).
+    pub retprobe: bool,
+    /// Only this process; 0 or -1: every process that runs the binary.
+    pub pid: i32,
 }
 
 /// What `bpfl_program_info` reports. Set `sz` to `sizeof(struct bpfl_program_info)`.
@@ -603,6 +616,29 @@ pub unsafe extern "C" fn bpfl_program_attach_kprobe(prog: bpfl_program, func: *c
     attach_with(prog, out_link, |p| {
         let ko = r?;
         p.attach_kprobe(func?, &ko)
+    })
+}
+
+/// Attach a kprobe-type program (section `uprobe`/`uretprobe`) to a user
+/// function: `func` in the ELF file `binary` (executable or shared library;
+/// a bare name is searched in PATH or the library directories), plus
+/// `opts->offset`. With `func` NULL, `opts->offset` is the file offset.
+/// `opts` may be NULL. Uses the perf uprobe PMU.
+#[no_mangle]
+pub unsafe extern "C" fn bpfl_program_attach_uprobe(
+    prog: bpfl_program,
+    binary: *const c_char,
+    func: *const c_char,
+    opts: *const bpfl_uprobe_opts,
+    out_link: *mut bpfl_link,
+) -> c_int {
+    let o = read_opts(opts, bpfl_uprobe_opts { sz: 0, offset: 0, retprobe: false, pid: -1 }, "bpfl_uprobe_opts");
+    let bin = str_arg(binary, "binary");
+    let func = if func.is_null() { Ok(None) } else { str_arg(func, "func").map(Some) };
+    attach_with(prog, out_link, |p| {
+        let o = o?;
+        let uo = UprobeOptions { offset: o.offset, retprobe: o.retprobe, pid: if o.pid == 0 { -1 } else { o.pid } };
+        p.attach_uprobe(bin?, func?, &uo)
     })
 }
 

@@ -113,6 +113,10 @@ pub enum AutoAttach {
     Tracepoint,
     /// `raw_tracepoint/NAME` or `raw_tp/NAME`.
     RawTracepoint,
+    /// `uprobe/BINARY:FUNC[+OFF]` (`uprobe` alone: the caller names the target).
+    Uprobe,
+    /// `uretprobe/BINARY:FUNC`.
+    Uretprobe,
     /// No automatic attach (needs a target only the caller knows, or not implemented yet).
     None,
 }
@@ -158,10 +162,10 @@ pub static SECTION_DEFS: &[SectionDef] = &[
     def!("sk_reuseport", SK_REUSEPORT, at::SK_REUSEPORT_SELECT),
     def!("kprobe+", KPROBE, 0, Kprobe),
     def!("kretprobe+", KPROBE, 0, Kretprobe),
-    def!("uprobe+", KPROBE),
-    def!("uprobe.s+", KPROBE, 0, None, true, false),
-    def!("uretprobe+", KPROBE),
-    def!("uretprobe.s+", KPROBE, 0, None, true, false),
+    def!("uprobe+", KPROBE, 0, Uprobe),
+    def!("uprobe.s+", KPROBE, 0, Uprobe, true, false),
+    def!("uretprobe+", KPROBE, 0, Uretprobe),
+    def!("uretprobe.s+", KPROBE, 0, Uretprobe, true, false),
     def!("kprobe.multi+", KPROBE, at::TRACE_KPROBE_MULTI),
     def!("kretprobe.multi+", KPROBE, at::TRACE_KPROBE_MULTI),
     def!("uprobe.multi+", KPROBE, at::TRACE_UPROBE_MULTI),
@@ -298,6 +302,10 @@ mod tests {
         let k = lookup("kprobe/do_sys_open").unwrap().0;
         assert_eq!((k.prog_type, k.auto), (prog_type::KPROBE, AutoAttach::Kprobe));
         assert_eq!(lookup("kretprobe/x").unwrap().0.auto, AutoAttach::Kretprobe);
+        assert_eq!(lookup("uprobe//bin/bash:readline").unwrap().0.auto, AutoAttach::Uprobe);
+        assert_eq!(attach_target("uretprobe//bin/bash:readline"), Some("/bin/bash:readline"));
+        assert_eq!(lookup("uretprobe").unwrap().0.auto, AutoAttach::Uretprobe);
+        assert_eq!(attach_target("uprobe"), None);
         let tp = lookup("tp/syscalls/sys_enter_getpid").unwrap().0;
         assert_eq!((tp.prog_type, tp.auto), (prog_type::TRACEPOINT, AutoAttach::Tracepoint));
         assert_eq!(lookup("tracepoint/a/b").unwrap().0.prog_type, prog_type::TRACEPOINT);

@@ -278,6 +278,38 @@ static void test_verifier_rejection(void)
 	CHECK(open_fds() == before, "fds leaked: %d -> %d", before, open_fds());
 }
 
+/* Uprobes on a function of this program, found by name in /proc/self/exe. */
+__attribute__((noinline, used)) uint64_t capi_uprobe_target(uint64_t x)
+{
+	__asm__ volatile("" : "+r"(x));
+	return x + 1;
+}
+
+static void test_uprobe(void)
+{
+	struct bpfl_object o;
+	struct bpfl_program p;
+	struct bpfl_link l;
+	struct bpfl_map stats;
+	int err;
+	OK(bpfl_object_open_file(path("uprobe.o"), NULL, &o));
+	OK(bpfl_object_load(o, NULL));
+	OK(bpfl_object_find_program(o, "on_call", &p));
+	OK(bpfl_object_find_map(o, "stats", &stats));
+	struct bpfl_uprobe_opts uo = { .sz = sizeof(uo), .pid = getpid() };
+	OK(bpfl_program_attach_uprobe(p, "/proc/self/exe", "capi_uprobe_target", &uo, &l));
+	for (uint64_t i = 1; i <= 4; i++)
+		capi_uprobe_target(i * 10);
+	uint32_t k0 = 0, k1 = 1;
+	CHECK(lookup_u64(stats, &k0, 4, &err) == 4, "uprobe calls");
+	CHECK(lookup_u64(stats, &k1, 4, &err) == 100, "uprobe argument sum");
+	OK(bpfl_link_destroy(l));
+	CHECK(bpfl_program_attach_uprobe(p, "/proc/self/exe", "no_such_fn_here", NULL, &l) == -ENOENT, "missing symbol");
+	CHECK(strstr(bpfl_last_error(), "no_such_fn_here") != NULL, "%s", bpfl_last_error());
+	CHECK(bpfl_program_attach_uprobe(p, NULL, "x", NULL, &l) == -EINVAL, "NULL binary");
+	OK(bpfl_object_close(o));
+}
+
 /* Lookups from several threads while handles come and go. */
 static struct bpfl_map shared_map;
 static void *reader(void *arg)
@@ -322,6 +354,7 @@ int main(int argc, char **argv)
 	test_seed_tp();
 	test_modern_rodata_pin();
 	test_verifier_rejection();
+	test_uprobe();
 	test_threads_and_close_race();
 	printf("C ABI tests: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;

@@ -180,6 +180,50 @@ fn modern_btf_maps_global_data_subprograms() {
     let _ = std::fs::remove_file(format!("{root}/pinned_counts"));
 }
 
+// ---- uprobes ------------------------------------------------------------------
+
+/// The function the uprobe test probes, in this very binary.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn bpfl_uprobe_target(x: u64) -> u64 {
+    std::hint::black_box(x * 2 + 1)
+}
+
+fn uprobe_and_uretprobe_on_own_function() {
+    let o = loaded("uprobe.o");
+    let exe = std::env::current_exe().unwrap().to_string_lossy().into_owned();
+    // Bare `uprobe`/`uretprobe` sections: attach_all leaves them to the caller.
+    let (links, errors) = o.attach_all();
+    assert!(links.is_empty() && errors.is_empty(), "{errors:?}");
+    let on_call = o.program("on_call").unwrap();
+    let on_return = o.program("on_return").unwrap();
+    let me = bpfl::UprobeOptions { pid: tgid() as i32, ..Default::default() };
+    let l1 = on_call.attach_uprobe(&exe, Some("bpfl_uprobe_target"), &me).unwrap();
+    let l2 = on_return.attach_uprobe(&exe, Some("bpfl_uprobe_target"), &bpfl::UprobeOptions { retprobe: true, ..Default::default() }).unwrap();
+    let mut total = 0;
+    for i in 1..=6u64 {
+        total += bpfl_uprobe_target(std::hint::black_box(i));
+    }
+    assert_eq!(total, 48);
+    let st = o.map("stats").unwrap();
+    let k = |i: u32| i.to_le_bytes();
+    assert_eq!(u64_at(st, &k(0)), Some(6), "calls");
+    assert_eq!(u64_at(st, &k(1)), Some(21), "sum of arguments");
+    assert_eq!(u64_at(st, &k(2)), Some(6), "returns");
+    assert_eq!(u64_at(st, &k(3)), Some(13), "last return value");
+    drop((l1, l2));
+    bpfl_uprobe_target(100);
+    assert_eq!(u64_at(st, &k(0)), Some(6), "still counting after detach");
+    // Errors name what is missing.
+    let e = on_call.attach_uprobe(&exe, Some("bpfl_no_such_function"), &me).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(e.to_string().contains("bpfl_no_such_function"), "{e}");
+    let e = on_call.attach_uprobe("/nonexistent/bin", Some("f"), &me).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    // A uprobe program is not a tracepoint.
+    assert!(on_call.attach_tracepoint("syscalls", "sys_enter_getpid").is_err());
+}
+
 // ---- maps ---------------------------------------------------------------------
 
 fn map_ops_and_size_checks() {
@@ -415,6 +459,7 @@ fn main() {
         Test { name: "seed_kprobe_loads_and_reports_missing_kprobes", needs_kernel: true, f: seed_kprobe_loads_and_reports_missing_kprobes },
         Test { name: "kprobe_on_missing_function", needs_kernel: true, f: kprobe_on_missing_function },
         Test { name: "modern_btf_maps_global_data_subprograms", needs_kernel: true, f: modern_btf_maps_global_data_subprograms },
+        Test { name: "uprobe_and_uretprobe_on_own_function", needs_kernel: true, f: uprobe_and_uretprobe_on_own_function },
         Test { name: "map_ops_and_size_checks", needs_kernel: true, f: map_ops_and_size_checks },
         Test { name: "pin_and_open_pinned", needs_kernel: true, f: pin_and_open_pinned },
         Test { name: "verifier_rejection_returns_log_and_leaves_nothing", needs_kernel: true, f: verifier_rejection_returns_log_and_leaves_nothing },
