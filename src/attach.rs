@@ -76,9 +76,13 @@ pub fn kprobe_support() -> (bool, bool) {
 
 /// Attach `prog_fd` to a kprobe on `func`.
 pub fn kprobe(prog_fd: RawFd, prog_name: &str, func: &str, opts: &KprobeOptions) -> Result<Link> {
-    let what = format!("program '{prog_name}': {} on '{func}'", if opts.retprobe { "kretprobe" } else { "kprobe" });
+    let at = if opts.offset != 0 { format!("{func}+{:#x}", opts.offset) } else { func.to_string() };
+    let what = format!("program '{prog_name}': {} on '{at}'", if opts.retprobe { "kretprobe" } else { "kprobe" });
     if func.is_empty() || func.contains(|c: char| c.is_whitespace() || c == '\0') {
         return Err(Error::inval(format!("{what}: bad function name")));
+    }
+    if opts.retprobe && opts.offset != 0 {
+        return Err(Error::inval(format!("{what}: a kretprobe takes no offset (it fires at the function's return)")));
     }
     let (pmu, legacy) = kprobe_support();
     let use_pmu = match opts.mode {
@@ -214,6 +218,7 @@ pub fn parse_uprobe_target(t: &str) -> Result<(String, Option<String>, u64)> {
 
 fn probe_error(e: i32, what: &str) -> Error {
     match e {
+        libc::EILSEQ => Error::os(e, format!("{what}: the offset is not an instruction boundary of the function")),
         libc::ENOENT | libc::EINVAL | libc::EADDRNOTAVAIL => {
             Error::new(crate::error::ErrorKind::NotFound, e, format!("{what}: no such kernel function, or it cannot be probed ({})", std::io::Error::from_raw_os_error(e)))
         }

@@ -118,6 +118,9 @@ fn seed_kprobe_loads_and_reports_missing_kprobes() {
 fn kprobe_on_missing_function() {
     let o = loaded("seed_kprobe.o");
     let p = &o.programs()[0];
+    let e = p.attach_kprobe("__x64_sys_getppid", &KprobeOptions { offset: 4, retprobe: true, ..Default::default() }).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert!(e.to_string().contains("a kretprobe takes no offset"), "{e}");
     let e = p.attach_kprobe("bpfl_no_such_function_xyz", &KprobeOptions::default()).unwrap_err();
     let (pmu, legacy) = bpfl::attach::kprobe_support();
     if !pmu && !legacy {
