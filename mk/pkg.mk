@@ -1,0 +1,89 @@
+# Installation: shared library with a soname, static library, headers, pkg-config file.
+#
+#   make install                          into /usr/local (PREFIX=/usr/local)
+#   make install PREFIX=/opt/bpfl         elsewhere
+#   make install DESTDIR=/tmp/stage PREFIX=/usr    staged (packaging)
+#   make uninstall [PREFIX=...] [DESTDIR=...]
+#   make test-pkg                         install into build/pkg/prefix and build C/C++ programs with pkg-config
+#
+# Installs $(libdir)/libbpfl.so.X.Y.Z (soname libbpfl.so.X) with the links
+# libbpfl.so.X and libbpfl.so, $(libdir)/libbpfl.a, $(includedir)/bpfl.h and
+# bpfl.hpp, and $(libdir)/pkgconfig/bpfl.pc. libdir, includedir and
+# pkgconfigdir can be set too (e.g. libdir=/usr/lib/x86_64-linux-gnu).
+#
+# The installed .so is linked here from cargo's libbpfl.a (cargo's own cdylib
+# has no soname, and the crate is not changed for packaging): a version
+# script exports the bpfl_* functions and nothing else.
+
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+libdir       ?= $(PREFIX)/lib
+includedir   ?= $(PREFIX)/include
+pkgconfigdir ?= $(libdir)/pkgconfig
+LDCONFIG     ?= ldconfig
+
+PKG_OUT       := $(BUILD)/pkg
+BPFL_VERSION  := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n1)
+BPFL_SOMAJOR  := $(firstword $(subst ., ,$(BPFL_VERSION)))
+BPFL_SONAME   := libbpfl.so.$(BPFL_SOMAJOR)
+BPFL_SOREAL   := libbpfl.so.$(BPFL_VERSION)
+PKG_PRIVATE   := -lpthread -ldl -lm -lrt
+
+APT_PKGS += pkg-config binutils
+EXTRA_TESTS += test-pkg
+.PHONY: install uninstall test-pkg pkg-so pkg-pc
+
+STRIP ?= strip
+
+pkg-so: $(PKG_OUT)/$(BPFL_SOREAL)
+
+$(PKG_OUT)/bpfl.map: mk/pkg.mk
+	@mkdir -p $(PKG_OUT)
+	@printf '{\n  global: bpfl_*;\n  local: *;\n};\n' > $@
+
+$(PKG_OUT)/$(BPFL_SOREAL): $(LIBDIR)/libbpfl.a $(PKG_OUT)/bpfl.map
+	@mkdir -p $(PKG_OUT)
+	$(CC) -shared -o $@.tmp -Wl,-soname,$(BPFL_SONAME) -Wl,--version-script=$(PKG_OUT)/bpfl.map \
+	  -Wl,--gc-sections -Wl,-z,relro -Wl,-z,now \
+	  -Wl,--whole-archive $(LIBDIR)/libbpfl.a -Wl,--no-whole-archive $(PKG_PRIVATE)
+	@readelf -d $@.tmp | grep -q 'Library soname: \[$(BPFL_SONAME)\]' || { echo "pkg: $@ has no soname $(BPFL_SONAME)" >&2; exit 1; }
+	@bad=$$(nm -D --defined-only $@.tmp | awk '$$3 !~ /^bpfl_/ {print $$3}'); \
+	  if [ -n "$$bad" ]; then echo "pkg: $@ exports more than bpfl_*: $$bad" >&2; exit 1; fi
+	@mv $@.tmp $@
+
+# The .pc file depends on PREFIX etc., so it is written on every install.
+pkg-pc:
+	@mkdir -p $(PKG_OUT)
+	@{ echo 'prefix=$(PREFIX)'; \
+	   echo 'libdir=$(patsubst $(PREFIX)/%,$${prefix}/%,$(libdir))'; \
+	   echo 'includedir=$(patsubst $(PREFIX)/%,$${prefix}/%,$(includedir))'; \
+	   echo; \
+	   echo 'Name: bpfl'; \
+	   echo 'Description: eBPF loader (no libbpf, libelf or zlib) with a C ABI'; \
+	   echo 'Version: $(BPFL_VERSION)'; \
+	   echo 'Libs: -L$${libdir} -lbpfl'; \
+	   echo 'Libs.private: $(PKG_PRIVATE)'; \
+	   echo 'Cflags: -I$${includedir}'; } > $(PKG_OUT)/bpfl.pc
+
+install: lib $(PKG_OUT)/$(BPFL_SOREAL) pkg-pc
+	@case "$(PREFIX)" in /*) ;; *) echo "install: PREFIX must be an absolute path (got '$(PREFIX)')" >&2; exit 1;; esac
+	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir)
+	install -m 755 $(PKG_OUT)/$(BPFL_SOREAL) $(DESTDIR)$(libdir)/$(BPFL_SOREAL)
+	ln -sfn $(BPFL_SOREAL) $(DESTDIR)$(libdir)/$(BPFL_SONAME)
+	ln -sfn $(BPFL_SONAME) $(DESTDIR)$(libdir)/libbpfl.so
+	install -m 644 $(LIBDIR)/libbpfl.a $(DESTDIR)$(libdir)/libbpfl.a
+	install -m 644 $(HEADER) $(DESTDIR)$(includedir)/bpfl.h
+	install -m 644 bindings/cpp/bpfl.hpp $(DESTDIR)$(includedir)/bpfl.hpp
+	install -m 644 $(PKG_OUT)/bpfl.pc $(DESTDIR)$(pkgconfigdir)/bpfl.pc
+	@# Installed libraries carry no debug info (the build tree keeps it for backtraces).
+	$(STRIP) --strip-debug $(DESTDIR)$(libdir)/$(BPFL_SOREAL) $(DESTDIR)$(libdir)/libbpfl.a
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then $(LDCONFIG) 2>/dev/null || true; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(libdir)/$(BPFL_SOREAL) $(DESTDIR)$(libdir)/$(BPFL_SONAME) $(DESTDIR)$(libdir)/libbpfl.so \
+	  $(DESTDIR)$(libdir)/libbpfl.a $(DESTDIR)$(includedir)/bpfl.h $(DESTDIR)$(includedir)/bpfl.hpp \
+	  $(DESTDIR)$(pkgconfigdir)/bpfl.pc
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then $(LDCONFIG) 2>/dev/null || true; fi
+
+test-pkg: lib bpf
+	@sh tests/pkg/test_pkg.sh "$(MAKE)" $(CURDIR)/$(PKG_OUT) $(CURDIR)/$(BPF_OUT) $(BPFL_VERSION) "$(CC)" "$(CXX)"

@@ -1,0 +1,72 @@
+#!/bin/sh
+# Runs the C examples against the real kernel and checks the values they print.
+#   tests/c/examples.sh BIN_DIR BPF_DIR
+# BIN_DIR holds getppid_count, pinned and pin_fixture (built by `make test-c-examples`).
+set -u
+BIN=$1
+BPF=$2
+pass=0 fail=0
+
+ok()   { pass=$((pass + 1)); echo "ok   - $1"; }
+bad()  { fail=$((fail + 1)); echo "FAIL - $1"; }
+# has OUTPUT LINE DESCRIPTION: OUTPUT has LINE as a whole line.
+has()  { if printf '%s\n' "$1" | grep -qxF -- "$2"; then ok "$3"; else bad "$3: no line '$2' in:"; printf '%s\n' "$1" | sed 's/^/    /'; fi; }
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIPPED: C examples (they load BPF programs: run as root)"
+	exit 0
+fi
+
+# ---- getppid_count: prints what seed_tp.o counted for N getppid() calls -----
+for obj in seed_tp.o seed_tp.llc.o; do
+	for n in 0 1 37 1000; do
+		out=$("$BIN/getppid_count" "$BPF/$obj" $n 2>&1); rc=$?
+		if [ $rc != 0 ]; then bad "getppid_count $obj $n: exit $rc: $out"; continue; fi
+		has "$out" "attached 2 programs" "getppid_count $obj $n: attached both tracepoints"
+		has "$out" "getppid() calls: $n" "getppid_count $obj $n: made $n calls"
+		has "$out" "enter: $n  exit: $n" "getppid_count $obj $n: by_key enter/exit == $n"
+		has "$out" "counted: $n" "getppid_count $obj $n: per_pid == $n"
+	done
+done
+out=$("$BIN/getppid_count" "$BPF/no-such-object.o" 3 2>&1); rc=$?
+if [ $rc = 1 ] && printf '%s' "$out" | grep -q "no-such-object.o" && printf '%s' "$out" | grep -q "No such file"; then
+	ok "getppid_count: a missing object fails with its path and ENOENT"
+else bad "getppid_count: missing object: exit $rc: $out"; fi
+
+# ---- pinned: dumps maps that modern.o's programs filled and pinned ----------
+PIN=/sys/fs/bpf/bpfl-cex-$$
+cleanup() { rm -f "$PIN/pinned_counts" "$PIN/by_kind" "$PIN/percpu"; rmdir "$PIN" 2>/dev/null; }
+trap cleanup EXIT INT TERM
+NP=7 NT=3
+if ! "$BIN/pin_fixture" "$BPF" "$PIN" $NP $NT; then
+	bad "pin_fixture could not pin modern.o's maps"
+else
+	out=$("$BIN/pinned" "$PIN/pinned_counts" 2>&1); rc=$?
+	[ $rc = 0 ] && ok "pinned pinned_counts: exit 0" || bad "pinned pinned_counts: exit $rc"
+	has "$out" "map 'pinned_counts': type 1, key 4 B, value 8 B, max_entries 16" "pinned pinned_counts: header (hash u32 -> u64)"
+	has "$out" "0 => $NP" "pinned pinned_counts: [0] == $NP getpid calls"
+	has "$out" "1 => $NT" "pinned pinned_counts: [1] == $NT gettid calls"
+	has "$out" "9 => 3735928559" "pinned pinned_counts: [9] == 0xdeadbeef (user space)"
+	has "$out" "entries: 3" "pinned pinned_counts: 3 entries"
+
+	out=$("$BIN/pinned" "$PIN/by_kind" 2>&1)
+	has "$out" "map 'by_kind': type 2, key 4 B, value 8 B, max_entries 4" "pinned by_kind: header (array)"
+	has "$out" "0 => $NP" "pinned by_kind: [0] == $NP (tp/)"
+	has "$out" "1 => $NT" "pinned by_kind: [1] == $NT (tracepoint/)"
+	has "$out" "2 => $NP" "pinned by_kind: [2] == $NP (raw_tracepoint)"
+	has "$out" "3 => 4660" "pinned by_kind: [3] == magic 0x1234 (.data)"
+	has "$out" "entries: 4" "pinned by_kind: 4 entries"
+
+	out=$("$BIN/pinned" "$PIN/percpu" 2>&1)
+	has "$out" "map 'percpu': type 6, key 4 B, value 8 B, max_entries 1" "pinned percpu: header (per-CPU array)"
+	if printf '%s\n' "$out" | grep -qE "^0 => \[[0-9 ]+\] sum=$((NP + NT))\$"; then
+		ok "pinned percpu: per-CPU values sum to $((NP + NT))"
+	else bad "pinned percpu: no sum=$((NP + NT)) in: $out"; fi
+fi
+out=$("$BIN/pinned" "$PIN/nothing-here" 2>&1); rc=$?
+if [ $rc = 1 ] && printf '%s' "$out" | grep -q "nothing-here"; then
+	ok "pinned: a missing pin fails and names the path"
+else bad "pinned: missing pin: exit $rc: $out"; fi
+
+echo "C examples: $pass passed, $fail failed, 0 skipped"
+[ $fail = 0 ]
