@@ -1,0 +1,3 @@
+module github.com/bpfl/bpfl/bindings/go
+
+go 1.19
