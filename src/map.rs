@@ -93,6 +93,8 @@ impl Map {
         let c = CString::new(path).map_err(|_| Error::inval("pin path contains a NUL byte"))?;
         let fd = sys::obj_get(&c).map_err(|e| match e {
             libc::ENOENT => Error::not_found(format!("no pinned object at '{path}'")),
+            // The kernel says EACCES/EPERM for a path that exists but is not on a bpffs.
+            libc::EACCES | libc::EPERM if !sys::on_bpffs(path) => sys::err(e, format!("open pinned map '{path}': the path is not on a bpffs (mount -t bpf bpf /sys/fs/bpf)")),
             _ => sys::err(e, format!("open pinned map '{path}'")),
         })?;
         let info = sys::map_info(fd.as_raw_fd()).map_err(|e| {

@@ -289,6 +289,9 @@ fn pin_and_open_pinned() {
     std::fs::remove_file(&path).unwrap();
     let e = bpfl::Map::open_pinned(&path).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    // A file that is not on a bpffs: the error says so.
+    let e = bpfl::Map::open_pinned("/proc/self/status").unwrap_err();
+    assert!(e.to_string().contains("not on a bpffs"), "{e}");
 }
 
 // ---- failures ------------------------------------------------------------------

@@ -12,9 +12,9 @@
 #include <linux/bpf.h>
 
 #define SEC(name) __attribute__((section(name), used))
-#ifndef __always_inline
+/* <linux/stddef.h> defines __always_inline as plain __inline__: force it. */
+#undef __always_inline
 #define __always_inline inline __attribute__((always_inline))
-#endif
 #define __noinline __attribute__((noinline))
 
 /* BTF-defined maps, SEC(".maps"). */
