@@ -1,0 +1,419 @@
+## bpfl for Nim: load BPF objects, attach programs, use maps.
+##
+## Objects, maps opened from a pin and links close themselves when they go
+## out of scope (`=destroy`); they can be moved but not copied. Every
+## failure raises `BpflError` carrying bpfl's own message (bpfl_last_error())
+## and the negative errno; a missing key raises `KeyError`.
+##
+## .. code-block:: nim
+##   import bpfl
+##   var obj = openObject("build/bpf/modern.o", pinRoot = "/sys/fs/bpf/mine")
+##   obj.setRodata("target_tgid", uint32(getCurrentProcessId()))
+##   obj.load()
+##   discard obj.attachAll()
+##   let byKind = obj.map("by_kind")
+##   echo get[uint32, uint64](byKind, 0)
+
+import std/[options, posix]
+import bpfl/ffi
+
+export options
+
+type
+  BpflError* = object of CatchableError
+    code*: int ## the negative errno bpfl returned
+
+  BpfObject* = object
+    ## An open BPF ELF object. Closing it (or letting it go out of scope)
+    ## detaches its links and closes its maps and programs.
+    h: BpflObjectH
+
+  BpfProgram* = object
+    ## A program of an object; valid while its object is open.
+    h: BpflProgramH
+
+  BpfMap* = object
+    ## A map of an object (valid while the object is open), or a map opened
+    ## from a pin (closed when this value is destroyed).
+    h: BpflMapH
+    owned: bool
+
+  BpfLink* = object
+    ## An attachment: destroying it detaches the program.
+    h: BpflLinkH
+
+  ProgramInfo* = object
+    name*, section*: string
+    progType*, expectedAttachType*: uint32
+    fd*: int
+    insnCount*: int
+
+  MapInfo* = object
+    name*: string
+    mapType*, keySize*, valueSize*, maxEntries*, flags*: uint32
+    fd*: int
+
+  ProbeMode* = enum
+    pmAuto = 0   ## the perf kprobe PMU, else tracefs kprobe_events
+    pmPmu = 1    ## only the perf kprobe PMU
+    pmLegacy = 2 ## only tracefs kprobe_events
+
+  UpdateFlag* = enum
+    ufAny = 0     ## create or update
+    ufNoExist = 1 ## create only
+    ufExist = 2   ## update only
+
+  LogLevel* = enum
+    llError = 0, llWarn = 1, llInfo = 2, llDebug = 3
+
+  LogHandler* = proc (level: LogLevel, msg: string) {.nimcall, gcsafe.}
+
+# ---- errors ------------------------------------------------------------------
+
+proc newBpflError(code: cint, what: string): ref BpflError =
+  let msg = lastError()
+  result = newException(BpflError, if msg.len > 0: what & ": " & msg else: what & ": error " & $code)
+  result.code = code
+
+template check(rc: cint, what: string) =
+  let r = rc
+  if r < 0: raise newBpflError(r, what)
+
+proc version*(): string = $bpfl_version()
+
+# ---- lifetime hooks ----------------------------------------------------------
+
+proc `=destroy`(o: var BpfObject) =
+  if o.h.id != 0:
+    discard bpfl_object_close(o.h)
+    o.h.id = 0
+proc `=copy`(d: var BpfObject, s: BpfObject) {.error: "a BpfObject cannot be copied; move it".}
+
+proc `=destroy`(m: var BpfMap) =
+  if m.owned and m.h.id != 0:
+    discard bpfl_map_close(m.h)
+    m.h.id = 0
+proc `=copy`(d: var BpfMap, s: BpfMap) {.error: "a BpfMap cannot be copied; move it".}
+
+proc `=destroy`(l: var BpfLink) =
+  if l.h.id != 0:
+    discard bpfl_link_destroy(l.h)
+    l.h.id = 0
+proc `=copy`(d: var BpfLink, s: BpfLink) {.error: "a BpfLink cannot be copied; move it".}
+
+proc handle*(o: BpfObject): BpflObjectH = o.h ## the raw handle, for bpfl/ffi
+proc handle*(p: BpfProgram): BpflProgramH = p.h
+proc handle*(m: BpfMap): BpflMapH = m.h
+proc handle*(l: BpfLink): BpflLinkH = l.h
+proc isOpen*(o: BpfObject): bool = o.h.id != 0
+proc isAttached*(l: BpfLink): bool = l.h.id != 0
+
+# ---- objects -----------------------------------------------------------------
+
+proc openOpts(pinRoot, name: string): BpflOpenOpts =
+  result.sz = csize_t(sizeof(BpflOpenOpts))
+  if pinRoot.len > 0: result.pinRootPath = cstring(pinRoot)
+  if name.len > 0: result.objectName = cstring(name)
+
+proc openObject*(path: string, pinRoot = "", name = ""): BpfObject =
+  ## Open a BPF ELF file. `pinRoot`: directory for maps pinned by name
+  ## (default /sys/fs/bpf); `name`: object name (default: from the file).
+  var opts = openOpts(pinRoot, name)
+  check bpfl_object_open_file(cstring(path), addr opts, result.h), "open " & path
+
+proc openObjectMem*(data: openArray[byte], pinRoot = "", name = ""): BpfObject =
+  ## Open a BPF ELF object from memory (the bytes are copied).
+  var opts = openOpts(pinRoot, name)
+  let p = if data.len > 0: unsafeAddr data[0] else: nil
+  check bpfl_object_open_mem(p, csize_t(data.len), addr opts, result.h), "open from memory"
+
+proc openObjectMem*(data: string, pinRoot = "", name = ""): BpfObject =
+  openObjectMem(data.toOpenArrayByte(0, data.high), pinRoot, name)
+
+proc close*(o: var BpfObject) =
+  ## Close now (detach links, close maps and programs). Idempotent.
+  if o.h.id != 0:
+    let h = o.h
+    o.h.id = 0
+    check bpfl_object_close(h), "close object"
+
+proc name*(o: BpfObject): string =
+  var buf: array[256, char]
+  check bpfl_object_name(o.h, cast[cstring](addr buf[0]), csize_t(buf.len)), "object name"
+  $cast[cstring](addr buf[0])
+
+proc setRodata*[T](o: BpfObject, variable: string, value: T) =
+  ## Set a global (`const volatile` in .rodata, or .data/.bss) before load.
+  ## `sizeof(T)` must be the variable's size.
+  var v = value
+  check bpfl_object_set_rodata(o.h, cstring(variable), addr v, csize_t(sizeof(T))),
+    "set " & variable
+
+proc load*(o: BpfObject, logLevel = 0'u32, kernVersion = 0'u32) =
+  ## Create the maps and load every program. A verifier rejection raises
+  ## BpflError whose message names the program and holds the verifier log.
+  var opts = BpflLoadOpts(sz: csize_t(sizeof(BpflLoadOpts)), logLevel: logLevel,
+                          kernVersion: kernVersion)
+  check bpfl_object_load(o.h, addr opts), "load"
+
+proc attachAll*(o: BpfObject): int {.discardable.} =
+  ## Attach every program whose section names its target; links belong to
+  ## the object. Returns how many were attached (failures are logged by bpfl).
+  let rc = bpfl_object_attach_all(o.h)
+  check rc, "attach all"
+  int(rc)
+
+proc programCount*(o: BpfObject): int =
+  var n: csize_t
+  check bpfl_object_program_count(o.h, n), "program count"
+  int(n)
+
+proc mapCount*(o: BpfObject): int =
+  var n: csize_t
+  check bpfl_object_map_count(o.h, n), "map count"
+  int(n)
+
+proc program*(o: BpfObject, name: string): BpfProgram =
+  ## The program whose C function is `name`.
+  check bpfl_object_find_program(o.h, cstring(name), result.h), "program " & name
+
+proc map*(o: BpfObject, name: string): BpfMap =
+  ## The map named `name` (global data: ".data", ".rodata", ".bss").
+  check bpfl_object_find_map(o.h, cstring(name), result.h), "map " & name
+
+iterator programs*(o: BpfObject): BpfProgram =
+  for i in 0 ..< o.programCount:
+    var p: BpfProgram
+    check bpfl_object_program_at(o.h, csize_t(i), p.h), "program at " & $i
+    yield p
+
+iterator maps*(o: BpfObject): BpfMap =
+  for i in 0 ..< o.mapCount:
+    var m: BpfMap
+    check bpfl_object_map_at(o.h, csize_t(i), m.h), "map at " & $i
+    yield m
+
+# ---- programs and links ------------------------------------------------------
+
+proc info*(p: BpfProgram): ProgramInfo =
+  var i = BpflProgramInfo(sz: csize_t(sizeof(BpflProgramInfo)))
+  check bpfl_program_get_info(p.h, i), "program info"
+  ProgramInfo(name: $i.name, section: $i.section, progType: i.progType,
+              expectedAttachType: i.expectedAttachType, fd: int(i.fd),
+              insnCount: int(i.insnCnt))
+
+proc name*(p: BpfProgram): string = p.info.name
+proc section*(p: BpfProgram): string = p.info.section
+
+proc fd*(p: BpfProgram): int =
+  var f: cint
+  check bpfl_program_fd(p.h, f), "program fd"
+  int(f)
+
+proc attach*(p: BpfProgram): BpfLink =
+  ## Attach where the section says (kprobe/, kretprobe/, tracepoint/, tp/,
+  ## raw_tracepoint/). Keep the link: destroying it detaches the program.
+  check bpfl_program_attach(p.h, result.h), "attach"
+
+proc attachKprobe*(p: BpfProgram, function: string, retprobe = false, offset = 0'u64,
+                   mode = pmAuto): BpfLink =
+  var opts = BpflKprobeOpts(sz: csize_t(sizeof(BpflKprobeOpts)), offset: offset,
+                            retprobe: retprobe, mode: uint32(ord(mode)))
+  check bpfl_program_attach_kprobe(p.h, cstring(function), addr opts, result.h),
+    "attach kprobe " & function
+
+proc attachTracepoint*(p: BpfProgram, category, name: string): BpfLink =
+  check bpfl_program_attach_tracepoint(p.h, cstring(category), cstring(name), result.h),
+    "attach tracepoint " & category & "/" & name
+
+proc attachRawTracepoint*(p: BpfProgram, name: string): BpfLink =
+  check bpfl_program_attach_raw_tracepoint(p.h, cstring(name), result.h),
+    "attach raw tracepoint " & name
+
+proc detach*(l: var BpfLink) =
+  ## Detach now. Idempotent.
+  if l.h.id != 0:
+    let h = l.h
+    l.h.id = 0
+    check bpfl_link_destroy(h), "detach"
+
+proc fd*(l: BpfLink): int =
+  var f: cint
+  check bpfl_link_fd(l.h, f), "link fd"
+  int(f)
+
+# ---- maps --------------------------------------------------------------------
+
+proc openPinned*(path: string): BpfMap =
+  ## Open a map pinned on a bpffs; it is closed when the value is destroyed.
+  check bpfl_map_open_pinned(cstring(path), result.h), "open pinned map"
+  result.owned = true
+
+proc close*(m: var BpfMap) =
+  ## Close a map opened from a pin (object maps close with their object).
+  if m.owned and m.h.id != 0:
+    let h = m.h
+    m.h.id = 0
+    check bpfl_map_close(h), "close map"
+
+proc pin*(m: BpfMap, path: string) =
+  check bpfl_map_pin(m.h, cstring(path)), "pin map at " & path
+
+proc info*(m: BpfMap): MapInfo =
+  var i = BpflMapInfo(sz: csize_t(sizeof(BpflMapInfo)))
+  check bpfl_map_get_info(m.h, i), "map info"
+  MapInfo(name: $i.name, mapType: i.mapType, keySize: i.keySize, valueSize: i.valueSize,
+          maxEntries: i.maxEntries, flags: i.mapFlags, fd: int(i.fd))
+
+proc name*(m: BpfMap): string = m.info.name
+proc fd*(m: BpfMap): int = m.info.fd
+
+proc valueBufSize*(m: BpfMap): int =
+  ## Bytes a lookup fills: the value size, or for per-CPU maps
+  ## round_up(value_size, 8) * possible CPUs.
+  var n: csize_t
+  check bpfl_map_value_buf_size(m.h, n), "value buffer size"
+  int(n)
+
+proc setInitialValue*(m: BpfMap, data: openArray[byte]) =
+  ## Initial contents of a global data map, before load.
+  let p = if data.len > 0: unsafeAddr data[0] else: nil
+  check bpfl_map_set_initial_value(m.h, p, csize_t(data.len)), "set initial value"
+
+proc tryGet*[K, V](m: BpfMap, key: K, value: var V): bool =
+  ## Look up `key` into `value`; false when the key is absent.
+  var k = key
+  let rc = bpfl_map_lookup(m.h, addr k, csize_t(sizeof(K)), addr value, csize_t(sizeof(V)))
+  if rc == -ENOENT: return false
+  check rc, "lookup"
+  true
+
+proc lookup*[K, V](m: BpfMap, key: K): Option[V] =
+  ## `some(value)`, or `none` when the key is absent. Call as `lookup[K, V](m, key)`.
+  var v: V
+  if tryGet(m, key, v): some(v) else: none(V)
+
+proc get*[K, V](m: BpfMap, key: K): V =
+  ## The value of `key`; raises KeyError when it is absent.
+  ## Call as `get[uint32, uint64](m, 0'u32)`.
+  if not tryGet(m, key, result):
+    raise newException(KeyError, "key not found in map " & m.name)
+
+proc get*[K, V](m: BpfMap, key: K, T: typedesc[V]): V =
+  ## `m.get(key, uint64)`: the same as `get[K, V](m, key)`.
+  get[K, V](m, key)
+
+proc put*[K, V](m: BpfMap, key: K, value: V, flag = ufAny) =
+  var k = key
+  var v = value
+  check bpfl_map_update(m.h, addr k, csize_t(sizeof(K)), addr v, csize_t(sizeof(V)),
+                        uint64(ord(flag))), "update"
+
+proc `[]=`*[K, V](m: BpfMap, key: K, value: V) = m.put(key, value)
+
+proc del*[K](m: BpfMap, key: K): bool {.discardable.} =
+  ## Delete `key`; false when it was absent.
+  var k = key
+  let rc = bpfl_map_delete(m.h, addr k, csize_t(sizeof(K)))
+  if rc == -ENOENT: return false
+  check rc, "delete"
+  true
+
+proc contains*[K](m: BpfMap, key: K): bool =
+  ## Whether `key` is present (`key in m`).
+  var buf = newSeq[byte](max(m.valueBufSize, 1))
+  var k = key
+  let rc = bpfl_map_lookup(m.h, addr k, csize_t(sizeof(K)), addr buf[0], csize_t(buf.len))
+  if rc == -ENOENT: return false
+  check rc, "lookup"
+  true
+
+proc clear*(m: BpfMap) =
+  ## Remove every entry (hash-like maps) or zero every value (arrays).
+  check bpfl_map_clear(m.h), "clear"
+
+iterator keys*[K](m: BpfMap): K =
+  ## Walk the keys with next_key (live: the map may change meanwhile).
+  var cur, nxt: K
+  var rc = bpfl_map_next_key(m.h, nil, addr cur, csize_t(sizeof(K)))
+  while rc == 0:
+    yield cur
+    rc = bpfl_map_next_key(m.h, addr cur, addr nxt, csize_t(sizeof(K)))
+    cur = nxt
+  if rc != -ENOENT: raise newBpflError(rc, "next key")
+
+proc readAll*[K, V](m: BpfMap): seq[(K, V)] =
+  ## Every entry at once, read with batch syscalls where the kernel has them.
+  let cap = max(int(m.info.maxEntries), 1)
+  var ks = newSeq[K](cap)
+  var vs = newSeq[V](cap)
+  if m.valueBufSize != sizeof(V):
+    raise (ref BpflError)(code: -EINVAL, msg: "read all: map " & m.name & " has " &
+      $m.valueBufSize & "-byte value buffers, not " & $sizeof(V))
+  var n: csize_t
+  check bpfl_map_read_all(m.h, addr ks[0], addr vs[0], csize_t(cap), n), "read all"
+  result = newSeq[(K, V)](int(n))
+  for i in 0 ..< int(n): result[i] = (ks[i], vs[i])
+
+iterator pairs*[K, V](m: BpfMap): (K, V) =
+  ## A snapshot of every entry (read_all). Call as `pairs[K, V](m)`.
+  for kv in readAll[K, V](m): yield kv
+
+# ---- per-CPU maps --------------------------------------------------------------
+
+proc perCpuStride[V](m: BpfMap): int =
+  let vs = int(m.info.valueSize)
+  if vs != sizeof(V):
+    raise (ref BpflError)(code: -EINVAL, msg: "map " & m.name & " has " & $vs &
+      "-byte values, not " & $sizeof(V))
+  (sizeof(V) + 7) and not 7
+
+proc getPerCpu*[K, V](m: BpfMap, key: K): seq[V] =
+  ## One value per possible CPU. Raises KeyError when the key is absent.
+  let stride = perCpuStride[V](m)
+  let size = m.valueBufSize
+  var buf = newSeq[byte](size)
+  var k = key
+  let rc = bpfl_map_lookup(m.h, addr k, csize_t(sizeof(K)), addr buf[0], csize_t(size))
+  if rc == -ENOENT: raise newException(KeyError, "key not found in map " & m.name)
+  check rc, "lookup"
+  result = newSeq[V](size div stride)
+  for i in 0 ..< result.len:
+    copyMem(addr result[i], addr buf[i * stride], sizeof(V))
+
+proc sumPerCpu*[K, V: SomeNumber](m: BpfMap, key: K): V =
+  ## The sum over CPUs of a per-CPU value. Call as `sumPerCpu[uint32, uint64](m, 0)`.
+  for v in getPerCpu[K, V](m, key): result += v
+
+proc putPerCpu*[K, V](m: BpfMap, key: K, values: openArray[V], flag = ufAny) =
+  ## Write one value per possible CPU (`values.len` must be the CPU count).
+  let stride = perCpuStride[V](m)
+  let size = m.valueBufSize
+  if values.len * stride != size:
+    raise (ref BpflError)(code: -EINVAL, msg: "map " & m.name & " needs " &
+      $(size div stride) & " per-CPU values, got " & $values.len)
+  var buf = newSeq[byte](size)
+  for i, v in values:
+    var x = v
+    copyMem(addr buf[i * stride], addr x, sizeof(V))
+  var k = key
+  check bpfl_map_update(m.h, addr k, csize_t(sizeof(K)), addr buf[0], csize_t(size),
+                        uint64(ord(flag))), "update"
+
+# ---- logging -------------------------------------------------------------------
+
+var logHandler: LogHandler
+
+proc logTrampoline(level: cint, msg: cstring, ctx: pointer) {.cdecl, gcsafe.} =
+  {.cast(gcsafe).}:
+    let h = logHandler
+    if h != nil: h(LogLevel(max(0, min(3, int(level)))), $msg)
+
+proc setLogHandler*(handler: LogHandler, maxLevel = llInfo) =
+  ## Receive bpfl's log lines up to `maxLevel`; nil restores the default
+  ## (stderr when BPFL_LOG=error|warn|info|debug is set).
+  logHandler = handler
+  if handler == nil:
+    check bpfl_set_log_callback(nil, nil, cint(ord(maxLevel))), "set log callback"
+  else:
+    check bpfl_set_log_callback(logTrampoline, nil, cint(ord(maxLevel))), "set log callback"

@@ -1,0 +1,126 @@
+## Raw declarations of bpfl's C ABI (include/bpfl.h), one to one.
+##
+## Linking: by default the static library `target/release/libbpfl.a` of the
+## bpfl checkout this file lives in is linked into the program (no
+## LD_LIBRARY_PATH needed). Overrides, at compile time:
+##   -d:bpflLibDir=/path/to/dir   directory holding libbpfl.a (or libbpfl.so)
+##   -d:bpflDynamic               link libbpfl.so instead, with an rpath to it
+
+import std/os
+
+const
+  bpflRoot = currentSourcePath().parentDir.parentDir.parentDir.parentDir.parentDir
+  bpflLibDir* {.strdefine.} = bpflRoot / "target" / "release"
+  bpflDynamic* {.booldefine.} = false
+
+when bpflDynamic:
+  {.passL: "-L" & bpflLibDir & " -Wl,-rpath," & bpflLibDir & " -lbpfl".}
+else:
+  when not fileExists(bpflLibDir / "libbpfl.a"):
+    {.error: "bpfl: " & bpflLibDir / "libbpfl.a" & " not found: run `make` in the bpfl checkout, or pass -d:bpflLibDir=DIR".}
+  {.passL: bpflLibDir / "libbpfl.a" & " -lpthread -ldl -lm -lrt".}
+
+type
+  BpflObjectH* {.bycopy.} = object
+    id*: uint64
+  BpflProgramH* {.bycopy.} = object
+    id*: uint64
+  BpflMapH* {.bycopy.} = object
+    id*: uint64
+  BpflLinkH* {.bycopy.} = object
+    id*: uint64
+
+  BpflOpenOpts* {.bycopy.} = object
+    sz*: csize_t
+    objectName*: cstring
+    pinRootPath*: cstring
+
+  BpflLoadOpts* {.bycopy.} = object
+    sz*: csize_t
+    logLevel*: uint32
+    kernVersion*: uint32
+
+  BpflProgramInfo* {.bycopy.} = object
+    sz*: csize_t
+    name*: cstring
+    section*: cstring
+    progType*: uint32
+    expectedAttachType*: uint32
+    fd*: int32
+    insnCnt*: uint32
+
+  BpflKprobeOpts* {.bycopy.} = object
+    sz*: csize_t
+    offset*: uint64
+    retprobe*: bool
+    mode*: uint32
+
+  BpflMapInfo* {.bycopy.} = object
+    sz*: csize_t
+    name*: cstring
+    mapType*: uint32
+    keySize*: uint32
+    valueSize*: uint32
+    maxEntries*: uint32
+    mapFlags*: uint32
+    fd*: int32
+
+  BpflLogFn* = proc (level: cint, msg: cstring, ctx: pointer) {.cdecl, gcsafe.}
+
+const
+  BPFL_LOG_ERROR* = 0.cint
+  BPFL_LOG_WARN* = 1.cint
+  BPFL_LOG_INFO* = 2.cint
+  BPFL_LOG_DEBUG* = 3.cint
+  BPFL_PROBE_AUTO* = 0'u32
+  BPFL_PROBE_PMU* = 1'u32
+  BPFL_PROBE_LEGACY* = 2'u32
+  BPFL_ANY* = 0'u64
+  BPFL_NOEXIST* = 1'u64
+  BPFL_EXIST* = 2'u64
+
+{.push importc, cdecl.}
+proc bpfl_version*(): cstring
+proc bpfl_last_error*(): cstring
+proc bpfl_set_log_callback*(cb: BpflLogFn, ctx: pointer, maxLevel: cint): cint
+
+proc bpfl_object_open_file*(path: cstring, opts: ptr BpflOpenOpts, outObj: var BpflObjectH): cint
+proc bpfl_object_open_mem*(buf: pointer, len: csize_t, opts: ptr BpflOpenOpts, outObj: var BpflObjectH): cint
+proc bpfl_object_set_rodata*(obj: BpflObjectH, variable: cstring, val: pointer, len: csize_t): cint
+proc bpfl_object_load*(obj: BpflObjectH, opts: ptr BpflLoadOpts): cint
+proc bpfl_object_attach_all*(obj: BpflObjectH): cint
+proc bpfl_object_close*(obj: BpflObjectH): cint
+proc bpfl_object_name*(obj: BpflObjectH, buf: cstring, len: csize_t): cint
+proc bpfl_object_program_count*(obj: BpflObjectH, outN: var csize_t): cint
+proc bpfl_object_map_count*(obj: BpflObjectH, outN: var csize_t): cint
+proc bpfl_object_program_at*(obj: BpflObjectH, idx: csize_t, outProg: var BpflProgramH): cint
+proc bpfl_object_map_at*(obj: BpflObjectH, idx: csize_t, outMap: var BpflMapH): cint
+proc bpfl_object_find_program*(obj: BpflObjectH, name: cstring, outProg: var BpflProgramH): cint
+proc bpfl_object_find_map*(obj: BpflObjectH, name: cstring, outMap: var BpflMapH): cint
+
+proc bpfl_program_get_info*(prog: BpflProgramH, info: var BpflProgramInfo): cint
+proc bpfl_program_fd*(prog: BpflProgramH, outFd: var cint): cint
+proc bpfl_program_attach*(prog: BpflProgramH, outLink: var BpflLinkH): cint
+proc bpfl_program_attach_kprobe*(prog: BpflProgramH, fn: cstring, opts: ptr BpflKprobeOpts, outLink: var BpflLinkH): cint
+proc bpfl_program_attach_tracepoint*(prog: BpflProgramH, category, name: cstring, outLink: var BpflLinkH): cint
+proc bpfl_program_attach_raw_tracepoint*(prog: BpflProgramH, name: cstring, outLink: var BpflLinkH): cint
+proc bpfl_link_destroy*(link: BpflLinkH): cint
+proc bpfl_link_fd*(link: BpflLinkH, outFd: var cint): cint
+
+proc bpfl_map_get_info*(m: BpflMapH, info: var BpflMapInfo): cint
+proc bpfl_map_value_buf_size*(m: BpflMapH, outSize: var csize_t): cint
+proc bpfl_map_lookup*(m: BpflMapH, key: pointer, keySize: csize_t, value: pointer, valueSize: csize_t): cint
+proc bpfl_map_update*(m: BpflMapH, key: pointer, keySize: csize_t, value: pointer, valueSize: csize_t, flags: uint64): cint
+proc bpfl_map_delete*(m: BpflMapH, key: pointer, keySize: csize_t): cint
+proc bpfl_map_next_key*(m: BpflMapH, key: pointer, nextKey: pointer, keySize: csize_t): cint
+proc bpfl_map_clear*(m: BpflMapH): cint
+proc bpfl_map_read_all*(m: BpflMapH, keys: pointer, values: pointer, capacity: csize_t, outCount: var csize_t): cint
+proc bpfl_map_open_pinned*(path: cstring, outMap: var BpflMapH): cint
+proc bpfl_map_pin*(m: BpflMapH, path: cstring): cint
+proc bpfl_map_set_initial_value*(m: BpflMapH, data: pointer, len: csize_t): cint
+proc bpfl_map_close*(m: BpflMapH): cint
+{.pop.}
+
+proc lastError*(): string =
+  ## bpfl_last_error() as a Nim string.
+  $bpfl_last_error()

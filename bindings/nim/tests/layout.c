@@ -1,0 +1,15 @@
+/* Sizes and offsets of bpfl.h's structs, for test_bpfl's ABI check. */
+#include <bpfl.h>
+#include <stddef.h>
+
+void bpfl_nim_test_layout(long *r)
+{
+	r[0] = sizeof(struct bpfl_open_opts);
+	r[1] = sizeof(struct bpfl_load_opts);
+	r[2] = sizeof(struct bpfl_program_info);
+	r[3] = sizeof(struct bpfl_kprobe_opts);
+	r[4] = offsetof(struct bpfl_kprobe_opts, mode);
+	r[5] = sizeof(struct bpfl_map_info);
+	r[6] = offsetof(struct bpfl_map_info, fd);
+	r[7] = offsetof(struct bpfl_program_info, insn_cnt);
+}

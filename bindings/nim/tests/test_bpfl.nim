@@ -1,0 +1,253 @@
+## The idiomatic `bpfl` module on the real kernel: modern.o (rodata, .data,
+## .bss, pinning by name, per-CPU), seed_tp.o (links and their lifetime),
+## exceptions, the verifier log, and objects closing themselves.
+##   test_bpfl BPF_DIR
+import std/[exitprocs, os, posix, strutils]
+import bpfl, bpfl/ffi
+import harness
+
+requireRoot("Nim bpfl kernel tests")
+let bpfDir = paramStr(1)
+let me = uint32(getpid())
+let noKprobes = not dirExists("/sys/bus/event_source/devices/kprobe") and
+                not fileExists("/sys/kernel/tracing/kprobe_events")
+
+check version().len > 0, "version " & version()
+
+# The Nim declarations of bpfl/ffi match include/bpfl.h (sizes and offsets).
+{.passC: "-I" & currentSourcePath().parentDir.parentDir.parentDir.parentDir / "include".}
+{.compile: "layout.c".}
+proc bpfl_nim_test_layout(r: ptr array[8, clong]) {.importc, cdecl.}
+proc cLayout(): array[8, int] =
+  var r: array[8, clong]
+  bpfl_nim_test_layout(addr r)
+  for i in 0 ..< 8: result[i] = int(r[i])
+let nimLayout = [sizeof(BpflOpenOpts), sizeof(BpflLoadOpts), sizeof(BpflProgramInfo),
+                 sizeof(BpflKprobeOpts), offsetOf(BpflKprobeOpts, mode), sizeof(BpflMapInfo),
+                 offsetOf(BpflMapInfo, fd), offsetOf(BpflProgramInfo, insnCnt)]
+check cLayout() == nimLayout, "struct layouts: C " & $cLayout() & ", Nim " & $nimLayout
+
+# ---- modern.o: rodata, attach all, exact values ----------------------------------
+let root = "/sys/fs/bpf/bpfl-nim-" & $me
+discard existsOrCreateDir(root)
+addExitProc(proc () =
+  # Pins left behind by a failed run.
+  for d in [root, "/sys/fs/bpf/bpfl-nim-mem-" & $me]:
+    if dirExists(d): removeDir(d))
+var objHandle: BpflObjectH
+block:
+  var obj = openObject(bpfDir / "modern.o", pinRoot = root)
+  objHandle = obj.handle
+  check obj.name == "modern", "object name " & obj.name
+  check obj.programCount == 3 and obj.mapCount == 6,
+    "3 programs and 6 maps: " & $obj.programCount & ", " & $obj.mapCount
+  var sections: seq[string]
+  for p in obj.programs: sections.add p.section
+  check "tp/syscalls/sys_enter_getpid" in sections and "raw_tracepoint/sys_enter" in sections,
+    "program sections " & $sections
+  var mapNames: seq[string]
+  for m in obj.maps: mapNames.add m.name
+  check ".rodata" in mapNames and ".bss" in mapNames and "percpu" in mapNames, "maps " & $mapNames
+
+  obj.setRodata("target_tgid", me)
+  var e = expectError(BpflError, "set_rodata with the wrong size"):
+    obj.setRodata("target_tgid", 1'u16)
+  check e != nil and e.code == -EINVAL and "target_tgid" in e.msg, "wrong size: EINVAL, names it"
+  e = expectError(BpflError, "set_rodata of an unknown variable"):
+    obj.setRodata("no_such_var", me)
+  check e != nil and e.code == -ENOENT, "unknown variable: ENOENT: " & (if e != nil: e.msg else: "")
+
+  e = expectError(BpflError, "program fd before load"):
+    discard obj.program("on_getpid").fd
+  check e != nil and "not loaded" in e.msg, "fd before load: " & (if e != nil: e.msg else: "")
+  obj.load()
+  check obj.program("on_getpid").fd >= 0, "program fd after load"
+  e = expectError(BpflError, "load twice"):
+    obj.load()
+  check e != nil and e.code == -EINVAL, "second load: EINVAL"
+  check obj.attachAll() == 3, "attachAll attaches 3 programs"
+
+  for i in 0 ..< 4: syscall(SYS_getpid)
+  syscall(SYS_gettid)
+
+  let byKind = obj.map("by_kind")
+  check get[uint32, uint64](byKind, 0'u32) == 4, "by_kind[0] (tp/getpid) == 4"
+  check byKind.get(1'u32, uint64) == 1, "by_kind[1] (tracepoint/gettid) == 1"
+  check lookup[uint32, uint64](byKind, 2'u32) == some(4'u64), "by_kind[2] (raw tp getpid) == 4"
+  check byKind.get(3'u32, uint64) == 0x1234, "by_kind[3] == magic (.data) 0x1234"
+  var total = 0'u64
+  var n = 0
+  for k, v in pairs[uint32, uint64](byKind):
+    total += v
+    inc n
+  check n == 4 and total == 4 + 1 + 4 + 0x1234, "pairs over by_kind: " & $n & " entries"
+  echo "modern: by_kind = ", readAll[uint32, uint64](byKind)
+
+  check obj.map(".bss").get(0'u32, uint64) == 5, ".bss hits == 5"
+  check obj.map(".data").get(0'u32, uint64) == 0x1234, ".data magic"
+  check obj.map(".rodata").get(0'u32, uint32) == me, ".rodata target_tgid == my tgid"
+
+  let pc = obj.map("pinned_counts")
+  check pc.get(0'u32, uint64) == 4 and pc.get(1'u32, uint64) == 1, "pinned_counts[0], [1]"
+  check fileExists(root / "pinned_counts"), "pinned by name under the pin root"
+
+  # Per-CPU: one value per possible CPU; the sum is exact.
+  let percpu = obj.map("percpu")
+  let per = getPerCpu[uint32, uint64](percpu, 0'u32)
+  check per.len * 8 == percpu.valueBufSize and per.len >= 1, "one value per CPU: " & $per.len
+  check sumPerCpu[uint32, uint64](percpu, 0'u32) == 5, "per-CPU sum == 5: " & $per
+  if percpu.valueBufSize > 8:
+    e = expectError(BpflError, "plain get on a per-CPU map"):
+      discard percpu.get(0'u32, uint64)
+    check e != nil and e.code == -EINVAL, "plain get on per-CPU: EINVAL: " & (if e != nil: e.msg else: "")
+  var zeros = newSeq[uint64](per.len)
+  zeros[0] = 100
+  putPerCpu(percpu, 0'u32, zeros)
+  check sumPerCpu[uint32, uint64](percpu, 0'u32) == 100, "putPerCpu"
+
+  # put / del / contains / keys / clear; typed errors.
+  pc.put(7'u32, 99'u64)
+  check 7'u32 in pc and pc.get(7'u32, uint64) == 99, "put then get"
+  pc[8'u32] = 5'u64
+  e = expectError(BpflError, "put with ufNoExist on an existing key"):
+    pc.put(7'u32, 1'u64, ufNoExist)
+  check e != nil and e.code == -EEXIST, "NOEXIST: EEXIST"
+  var ks: seq[uint32]
+  for k in keys[uint32](pc): ks.add k
+  check 0'u32 in ks and 7'u32 in ks and 8'u32 in ks, "keys " & $ks
+  check pc.del(7'u32) and not pc.del(7'u32), "del, then del again is false"
+  check 7'u32 notin pc, "deleted"
+  let ke = expectError(KeyError, "get of a missing key"):
+    discard pc.get(7'u32, uint64)
+  check ke != nil and "pinned_counts" in ke.msg, "KeyError names the map"
+  e = expectError(BpflError, "get with the wrong value size"):
+    discard pc.get(0'u32, uint16)
+  check e != nil and e.code == -EINVAL and "pinned_counts" in e.msg, "wrong value size: " &
+    (if e != nil: e.msg else: "")
+  e = expectError(BpflError, "get with the wrong key size"):
+    discard pc.get(0'u64, uint64)
+  check e != nil and e.code == -EINVAL, "wrong key size"
+  byKind.clear()
+  check byKind.get(0'u32, uint64) == 0, "clear zeroes an array"
+  e = expectError(BpflError, "missing map"):
+    discard obj.map("no_such_map")
+  check e != nil and e.code == -ENOENT, "missing map: ENOENT"
+  e = expectError(BpflError, "missing program"):
+    discard obj.program("no_such_prog")
+  check e != nil and e.code == -ENOENT, "missing program: ENOENT"
+  pc.del(8'u32)
+  # obj goes out of scope here: =destroy closes it.
+
+check bpfl_object_close(objHandle) == -EBADF, "=destroy closed the object (its handle is stale)"
+
+# The pin outlives the object.
+block:
+  let pm = openPinned(root / "pinned_counts")
+  let info = pm.info
+  check info.mapType == 1 and info.keySize == 4 and info.valueSize == 8 and info.fd >= 0,
+    "pinned map info " & $info
+  check pm.get(0'u32, uint64) == 4 and pm.get(1'u32, uint64) == 1, "pinned values after close"
+  var again = openPinned(root / "pinned_counts")
+  let h = again.handle
+  again.close()
+  check bpfl_map_close(h) == -EBADF, "close() of a pinned map"
+  # Pin an object map through the API, then open it.
+  var o2 = openObject(bpfDir / "seed_tp.o")
+  o2.load()
+  o2.map("per_pid").pin(root / "per_pid")
+  o2.map("per_pid").put(me, 77'u64)
+  check openPinned(root / "per_pid").get(me, uint64) == 77, "pin() then openPinned()"
+let e1 = expectError(BpflError, "open a missing pin"):
+  discard openPinned(root / "nothing_here")
+check e1 != nil and e1.code == -ENOENT and "nothing_here" in e1.msg, "missing pin: ENOENT"
+removeFile(root / "pinned_counts")
+removeFile(root / "per_pid")
+removeDir(root)
+
+# ---- links: attach one program, detach explicitly or by scope -------------------
+block:
+  var obj = openObject(bpfDir / "seed_tp.o")
+  obj.load()
+  let perPid = obj.map("per_pid")
+  let prog = obj.program("enter_getppid")
+  var link = prog.attachTracepoint("syscalls", "sys_enter_getppid")
+  check link.fd >= 0, "link fd"
+  syscall(SYS_getppid)
+  syscall(SYS_getppid)
+  check perPid.get(me, uint64) == 2, "counted through an explicit tracepoint link"
+  link.detach()
+  syscall(SYS_getppid)
+  check perPid.get(me, uint64) == 2, "detach stops counting"
+  block:
+    let scoped = prog.attach()
+    check scoped.isAttached, "attach() by section"
+    syscall(SYS_getppid)
+  syscall(SYS_getppid)
+  check perPid.get(me, uint64) == 3, "a link detaches when it goes out of scope"
+  let ew = expectError(BpflError, "attachKprobe of a tracepoint program"):
+    discard prog.attachKprobe("__x64_sys_getppid")
+  check ew.contains("cannot be attached as a kprobe"), "wrong program type: " &
+    (if ew != nil: ew.msg else: "")
+
+# Kprobe object: loads; attachAll logs through the log handler and raises.
+var logged {.threadvar.}: seq[string]
+proc onLog(level: LogLevel, msg: string) {.nimcall, gcsafe.} =
+  {.cast(gcsafe).}: logged.add($level & " " & msg)
+setLogHandler(onLog, llDebug)
+block:
+  var ko = openObject(bpfDir / "seed_kprobe.o")
+  ko.load()
+  let kp = ko.program("trace_getppid_ret")
+  if noKprobes:
+    let ee = expectError(BpflError, "attachKprobe without kprobes"):
+      discard kp.attachKprobe("__x64_sys_getppid", retprobe = true)
+    check ee != nil and ee.code == -EOPNOTSUPP and "kprobes are not supported" in ee.msg,
+      "kprobe error is the clear one: " & (if ee != nil: ee.msg else: "")
+  else:
+    let l = kp.attachKprobe("__x64_sys_getppid", retprobe = true)
+    check l.isAttached, "kretprobe attached"
+  if noKprobes:
+    let ee = expectError(BpflError, "attachAll with only kprobes on a kernel without them"):
+      ko.attachAll()
+    check ee != nil and "kprobes are not supported" in ee.msg, "attachAll error"
+    var sawKprobe = false
+    for l in logged:
+      if "kprobe" in l: sawKprobe = true
+    check sawKprobe, "log handler received the kprobe failures (" & $logged.len & " lines)"
+  else:
+    check ko.attachAll() == 2, "kprobes attach where the kernel has them"
+setLogHandler(nil)
+
+# ---- errors: bad files, verifier rejection, from memory ---------------------------
+var e2 = expectError(BpflError, "open a missing file"):
+  discard openObject("/nonexistent/x.o")
+check e2 != nil and e2.code == -ENOENT and "/nonexistent/x.o" in e2.msg, "missing file names it"
+e2 = expectError(BpflError, "open a map definition bpfl refuses"):
+  discard openObject(bpfDir / "bad_maps.o")
+check e2 != nil, "bad_maps.o: " & (if e2 != nil: e2.msg else: "")
+e2 = expectError(BpflError, "open garbage from memory"):
+  discard openObjectMem("not an ELF file at all")
+check e2 != nil and "not an ELF" in e2.msg, "garbage: " & (if e2 != nil: e2.msg else: "")
+block:
+  var bad = openObject(bpfDir / "bad_verifier.o")
+  let ev = expectError(BpflError, "verifier rejection"):
+    bad.load()
+  check ev.contains("deref_without_check") and ev.contains("verifier log") and ev.contains("R0"),
+    "verifier error names the program and carries the log"
+  if ev != nil: echo "verifier: ", ev.msg.splitLines()[0]
+block:
+  let root2 = "/sys/fs/bpf/bpfl-nim-mem-" & $me
+  discard existsOrCreateDir(root2)
+  var mo = openObjectMem(readFile(bpfDir / "modern.o"), pinRoot = root2, name = "frommem")
+  check mo.name == "frommem", "object name from opts"
+  mo.setRodata("target_tgid", me)
+  mo.load()
+  check mo.attachAll() == 3, "object from memory attaches"
+  syscall(SYS_getpid)
+  check mo.map("by_kind").get(0'u32, uint64) == 1, "object from memory counts"
+  mo.close()
+  mo.close() # idempotent
+  removeFile(root2 / "pinned_counts")
+  removeDir(root2)
+
+summary("test_bpfl (" & (when defined(gcOrc): "orc" elif defined(gcArc): "arc" else: "refc") & ")")
