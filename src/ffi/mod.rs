@@ -164,13 +164,28 @@ pub struct bpfl_map_info {
 /// Log callback: `level` is a `bpfl_log_level`, `msg` a NUL-terminated line.
 pub type bpfl_log_fn = Option<unsafe extern "C" fn(level: c_int, msg: *const c_char, ctx: *mut c_void)>;
 
+/// The last error of a thread. A missing key is an everyday outcome of
+/// lookups and the end of every iteration, so its message is only written
+/// when someone asks for it: the hot path stores two words.
+enum LastError {
+    Msg(CString),
+    /// -ENOENT from a map call: (map handle, what was missing).
+    Missing(u64, &'static str),
+}
+
 thread_local! {
-    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    static LAST_ERROR: RefCell<LastError> = const { RefCell::new(LastError::Missing(0, "")) };
 }
 
 fn set_last_error(msg: &str) {
     let c = CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
-    LAST_ERROR.with(|l| *l.borrow_mut() = c);
+    LAST_ERROR.with(|l| *l.borrow_mut() = LastError::Msg(c));
+}
+
+/// Return -ENOENT for a key that is not in map `h`, with a message made on demand.
+fn missing(h: u64, what: &'static str) -> Result<c_int> {
+    LAST_ERROR.with(|l| *l.borrow_mut() = LastError::Missing(h, what));
+    Ok(-libc::ENOENT)
 }
 
 /// Run an export's body: errors become negative errnos with a message, panics become -EIO.
@@ -270,7 +285,22 @@ pub extern "C" fn bpfl_version() -> *const c_char {
 /// the next failing bpfl call on this thread.
 #[no_mangle]
 pub extern "C" fn bpfl_last_error() -> *const c_char {
-    LAST_ERROR.with(|l| l.borrow().as_ptr())
+    LAST_ERROR.with(|l| {
+        let mut l = l.borrow_mut();
+        if let LastError::Missing(h, what) = *l {
+            let msg = if h == 0 {
+                String::new()
+            } else {
+                let name = handles::with_map(h, |m| Ok(m.name().to_string())).unwrap_or_else(|_| "?".into());
+                format!("map '{name}': {what}")
+            };
+            *l = LastError::Msg(CString::new(msg).unwrap_or_default());
+        }
+        match &*l {
+            LastError::Msg(c) => c.as_ptr(),
+            LastError::Missing(..) => unreachable!("materialised above"),
+        }
+    })
 }
 
 struct CbCtx(*mut c_void);
@@ -728,7 +758,7 @@ pub unsafe extern "C" fn bpfl_map_lookup(map: bpfl_map, key: *const c_void, key_
     guard(|| {
         let k = bytes_arg(key, key_size, "key")?;
         let v = bytes_mut(value, value_size, "value")?;
-        handles::with_map(map.id, |m| if m.lookup(k, v)? { Ok(0) } else { Err(Error::not_found(format!("map '{}': no such key", m.name()))) })
+        handles::with_map(map.id, |m| if m.lookup(k, v)? { Ok(0) } else { missing(map.id, "no such key") })
     })
 }
 
@@ -747,7 +777,7 @@ pub unsafe extern "C" fn bpfl_map_update(map: bpfl_map, key: *const c_void, key_
 pub unsafe extern "C" fn bpfl_map_delete(map: bpfl_map, key: *const c_void, key_size: usize) -> c_int {
     guard(|| {
         let k = bytes_arg(key, key_size, "key")?;
-        handles::with_map(map.id, |m| if m.delete(k)? { Ok(0) } else { Err(Error::not_found(format!("map '{}': no such key", m.name()))) })
+        handles::with_map(map.id, |m| if m.delete(k)? { Ok(0) } else { missing(map.id, "no such key") })
     })
 }
 
@@ -758,7 +788,7 @@ pub unsafe extern "C" fn bpfl_map_next_key(map: bpfl_map, key: *const c_void, ne
     guard(|| {
         let k = if key.is_null() { None } else { Some(bytes_arg(key, key_size, "key")?) };
         let n = bytes_mut(next_key, key_size, "next_key")?;
-        handles::with_map(map.id, |m| if m.next_key(k, n)? { Ok(0) } else { Err(Error::not_found(format!("map '{}': no more keys", m.name()))) })
+        handles::with_map(map.id, |m| if m.next_key(k, n)? { Ok(0) } else { missing(map.id, "no more keys") })
     })
 }
 

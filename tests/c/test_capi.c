@@ -145,6 +145,7 @@ static void test_seed_tp(void)
 	OK(bpfl_map_delete(per_pid, &other, 4));
 	CHECK(bpfl_map_delete(per_pid, &other, 4) == -ENOENT, "delete twice");
 	CHECK(bpfl_map_lookup(per_pid, &other, 4, &val, 8) == -ENOENT, "deleted");
+	CHECK(strcmp(bpfl_last_error(), "map 'per_pid': no such key") == 0, "missing-key message: %s", bpfl_last_error());
 	OK(bpfl_map_clear(by_key));
 	CHECK(bpfl_map_next_key(by_key, NULL, &k, sizeof(k)) == -ENOENT, "cleared");
 
