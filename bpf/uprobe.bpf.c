@@ -17,6 +17,13 @@ static __always_inline void add(__u32 k, __u64 v)
 		__sync_fetch_and_add(p, v);
 }
 
+/* max_entries 0: the loader gives it one slot per possible CPU, as libbpf does. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} events SEC(".maps");
+
 SEC("uprobe")
 int on_call(struct pt_regs *ctx)
 {

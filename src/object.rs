@@ -63,7 +63,15 @@ impl Object {
         for w in &file.warnings {
             log::warn(&format!("object '{}': {w}", file.name));
         }
-        let maps = file.maps.iter().map(|m| Arc::new(Map::new(&m.name, m.map_type, m.key_size, m.value_size, m.max_entries, m.map_flags))).collect();
+        let maps = file
+            .maps
+            .iter()
+            .map(|m| {
+                // A perf event array of size 0 gets a slot per possible CPU, as under libbpf.
+                let max = if m.map_type == crate::obj::map_type::PERF_EVENT_ARRAY && m.max_entries == 0 { crate::map::possible_cpus() as u32 } else { m.max_entries };
+                Arc::new(Map::new(&m.name, m.map_type, m.key_size, m.value_size, max, m.map_flags))
+            })
+            .collect();
         let programs = file.programs.iter().map(|p| Arc::new(Program::from_spec(p))).collect();
         Ok(Object {
             file,
@@ -212,7 +220,7 @@ impl Object {
                 if std::path::Path::new(&path).exists() {
                     let existing = Map::open_pinned(&path).map_err(|e| e.context(&what))?;
                     if (existing.map_type(), existing.key_size(), existing.value_size(), existing.max_entries())
-                        != (spec.map_type, spec.key_size, spec.value_size, spec.max_entries)
+                        != (spec.map_type, spec.key_size, spec.value_size, self.maps[i].max_entries())
                     {
                         return Err(Error::inval(format!(
                             "{what}: the map pinned at '{path}' does not match the definition (type/key/value/max_entries {}/{}/{}/{} vs {}/{}/{}/{})",
@@ -240,7 +248,7 @@ impl Object {
                 map_type: spec.map_type,
                 key_size: spec.key_size,
                 value_size: spec.value_size,
-                max_entries: spec.max_entries,
+                max_entries: self.maps[i].max_entries(),
                 map_flags: spec.map_flags,
                 inner_map_fd: inner_fd,
                 numa_node: spec.numa_node,
@@ -287,6 +295,14 @@ impl Object {
         for i in 0..self.file.programs.len() {
             let spec = &self.file.programs[i];
             let mut linked = self.file.link(i)?;
+            let core = self.core_relos_of(i, &linked);
+            if core > 0 {
+                return Err(Error::unsupported(format!(
+                    "program '{}' (section '{}'): it has {core} CO-RE relocations (BPF_CORE_READ, preserve_access_index), which bpfl does not apply yet; \
+                     loaded as compiled it would read kernel structures at the wrong offsets, so it is refused",
+                    spec.name, spec.section
+                )));
+            }
             for r in &linked.map_refs {
                 match *r {
                     MapRef::Fd(at, m) => {
@@ -339,6 +355,27 @@ impl Object {
             log::debug(&format!("{what}: loaded, {} instructions", linked.insns.len() / 8));
         }
         Ok(())
+    }
+
+    /// The CO-RE relocation records that fall in program `i` or in the
+    /// `.text` subprograms linked into it (counted for all of `.text`: an
+    /// over-count only where a subprogram it does not call has some).
+    fn core_relos_of(&self, i: usize, linked: &crate::obj::LinkedProgram) -> usize {
+        let Some(ext) = &self.file.btf_ext else { return 0 };
+        let p = &self.file.programs[i];
+        let calls_text = linked.insns.len() / 8 > p.len;
+        ext.core_relos
+            .iter()
+            .map(|(sec, recs)| {
+                if *sec == p.section {
+                    recs.iter().filter(|r| (p.start..p.start + p.len).contains(&(r.insn_off as usize / 8))).count()
+                } else if sec == ".text" && calls_text {
+                    recs.len()
+                } else {
+                    0
+                }
+            })
+            .sum()
     }
 
     /// Attach every program whose section names a target. Returns the links

@@ -198,6 +198,9 @@ fn uprobe_and_uretprobe_on_own_function() {
     // Bare `uprobe`/`uretprobe` sections: attach_all leaves them to the caller.
     let (links, errors) = o.attach_all();
     assert!(links.is_empty() && errors.is_empty(), "{errors:?}");
+    let ev = o.map("events").unwrap();
+    assert_eq!(ev.max_entries() as usize, bpfl::map::possible_cpus(), "perf event array sized to the possible CPUs");
+    assert!(ev.fd().is_ok());
     let on_call = o.program("on_call").unwrap();
     let on_return = o.program("on_return").unwrap();
     let me = bpfl::UprobeOptions { pid: tgid() as i32, ..Default::default() };
@@ -308,6 +311,21 @@ fn verifier_rejection_returns_log_and_leaves_nothing() {
     assert!(msg.contains("R0") || msg.contains("invalid mem access") || msg.contains("null"), "no verifier reason in: {msg}");
     assert!(!prog.is_loaded());
     assert!(o.maps().iter().all(|m| m.fd().is_err()), "a map survived the failed load");
+    drop(o);
+    assert_eq!(open_fds(), before, "file descriptors leaked");
+}
+
+fn co_re_relocations_are_refused_not_ignored() {
+    let f = bpfl::obj::ObjectFile::parse(&std::fs::read(obj("core_refused.o")).unwrap(), &Default::default()).unwrap();
+    let n: usize = f.btf_ext.as_ref().unwrap().core_relos.iter().map(|(_, r)| r.len()).sum();
+    assert!(n >= 1, "the object has CO-RE relocations");
+    let before = open_fds();
+    let mut o = open("core_refused.o");
+    let e = o.load(&Default::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+    assert_eq!(e.errno(), libc::EOPNOTSUPP);
+    assert!(e.to_string().contains("program 'read_tgid'") && e.to_string().contains("CO-RE"), "{e}");
+    assert!(o.maps().iter().all(|m| m.fd().is_err()), "a map survived the refused load");
     drop(o);
     assert_eq!(open_fds(), before, "file descriptors leaked");
 }
@@ -469,6 +487,7 @@ fn main() {
         Test { name: "map_ops_and_size_checks", needs_kernel: true, f: map_ops_and_size_checks },
         Test { name: "pin_and_open_pinned", needs_kernel: true, f: pin_and_open_pinned },
         Test { name: "verifier_rejection_returns_log_and_leaves_nothing", needs_kernel: true, f: verifier_rejection_returns_log_and_leaves_nothing },
+        Test { name: "co_re_relocations_are_refused_not_ignored", needs_kernel: true, f: co_re_relocations_are_refused_not_ignored },
         Test { name: "bad_legacy_map_definition", needs_kernel: false, f: bad_legacy_map_definition },
         Test { name: "malformed_elf_inputs", needs_kernel: false, f: malformed_elf_inputs },
         Test { name: "bad_relocation", needs_kernel: false, f: bad_relocation },
