@@ -4,6 +4,13 @@
 //! handle passed where a program is expected fails the kind check. Lookups
 //! take a shared lock only: operations on different (or the same) maps from
 //! many threads do not serialise; only open and close take it exclusively.
+//!
+//! Map operations are the hot path (a lookup is one ~300 ns syscall), so map
+//! handles also resolve through a small per-thread cache that needs no
+//! atomic read-modify-write: it is valid while the global close epoch, which
+//! every removal bumps, is unchanged. A cached map whose handle was closed
+//! meanwhile has had its fd closed (see [`release`]), and the operation
+//! reports the handle as stale.
 
 use crate::error::{Error, Result};
 use crate::link::Link;
@@ -11,8 +18,26 @@ use crate::map::Map;
 use crate::object::Object;
 use crate::program::Program;
 use parking_lot::{Mutex, RwLock};
+use std::cell::RefCell;
 use std::ffi::CString;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Bumped (under the table's write lock) by every removal.
+static CLOSE_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+const CACHE_SLOTS: usize = 8;
+
+/// Recently used map handles of this thread, direct-mapped by slot index.
+#[derive(Default)]
+struct MapCache {
+    epoch: u64,
+    slots: [Option<(u64, Arc<Map>)>; CACHE_SLOTS],
+}
+
+thread_local! {
+    static MAP_CACHE: RefCell<MapCache> = RefCell::new(MapCache::default());
+}
 
 /// What a handle refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,7 +180,19 @@ pub fn remove(h: u64, kind: Kind) -> Result<Entry> {
     }
     let e = t.slots[i].entry.take().expect("checked");
     t.free.push(i as u32);
+    CLOSE_EPOCH.fetch_add(1, Ordering::Release);
     Ok(e)
+}
+
+/// Drop removed entries (outside the table lock). Maps have their fd closed
+/// now, even if a thread's cache still holds the `Map` until its next call.
+pub fn release(entries: impl IntoIterator<Item = Entry>) {
+    for e in entries {
+        if let Entry::Map { map, .. } = &e {
+            map.reset();
+        }
+        drop(e);
+    }
 }
 
 /// Remove several handles at once (an object's children), ignoring ones already gone.
@@ -173,6 +210,7 @@ pub fn remove_many(hs: &[u64]) -> Vec<Entry> {
             }
         }
     }
+    CLOSE_EPOCH.fetch_add(1, Ordering::Release);
     out
 }
 
@@ -194,8 +232,45 @@ pub fn program(h: u64) -> Result<(u64, Arc<Program>)> {
 
 /// Run `f` on the map behind a map handle.
 pub fn with_map<T>(h: u64, f: impl FnOnce(&Map) -> Result<T>) -> Result<T> {
-    with(h, Kind::Map, |e| match e {
-        Entry::Map { map, .. } => f(map),
+    let epoch = CLOSE_EPOCH.load(Ordering::Acquire);
+    let slot = (h & 0xffff_ffff) as usize % CACHE_SLOTS;
+    // Fast path: this thread resolved `h` since the last close anywhere.
+    // (try_borrow: a log callback that calls back into bpfl takes the slow path.)
+    let mut f = Some(f);
+    let hit = MAP_CACHE.try_with(|c| {
+        let mut c = c.try_borrow_mut().ok()?;
+        if c.epoch != epoch {
+            *c = MapCache { epoch, ..Default::default() };
+            return None;
+        }
+        match &c.slots[slot] {
+            Some((k, m)) if *k == h => Some((f.take().expect("unused"))(m).map_err(|e| closed_meanwhile(h, m, e))),
+            _ => None,
+        }
+    });
+    if let Ok(Some(r)) = hit {
+        return r;
+    }
+    let f = f.take().expect("unused");
+    let m = with(h, Kind::Map, |e| match e {
+        Entry::Map { map, .. } => Ok(map.clone()),
         _ => unreachable!("kind checked"),
-    })
+    })?;
+    let _ = MAP_CACHE.try_with(|c| {
+        if let Ok(mut c) = c.try_borrow_mut() {
+            if c.epoch == epoch {
+                c.slots[slot] = Some((h, m.clone()));
+            }
+        }
+    });
+    f(&m).map_err(|e| closed_meanwhile(h, &m, e))
+}
+
+/// An operation that failed because its map was closed under it (by another
+/// thread) reports the handle as stale, as it would have a moment later.
+fn closed_meanwhile(h: u64, m: &Map, e: Error) -> Error {
+    if m.fd().is_err() && with(h, Kind::Map, |_| Ok(())).is_err() {
+        return stale(h, Kind::Map);
+    }
+    e
 }

@@ -478,9 +478,9 @@ pub extern "C" fn bpfl_object_close(obj: bpfl_object) -> c_int {
         let Entry::Object(cell) = entry else { unreachable!("kind checked") };
         let ch = std::mem::take(&mut *cell.children.lock());
         // Links first (detach), then maps and programs; dropped outside the table lock.
-        drop(handles::remove_many(&ch.links));
-        drop(handles::remove_many(&ch.programs));
-        drop(handles::remove_many(&ch.maps));
+        handles::release(handles::remove_many(&ch.links));
+        handles::release(handles::remove_many(&ch.programs));
+        handles::release(handles::remove_many(&ch.maps));
         drop(cell);
         Ok(0)
     })
@@ -865,7 +865,7 @@ pub extern "C" fn bpfl_map_close(map: bpfl_map) -> c_int {
         if owned {
             return Err(Error::inval("this map belongs to an object: close the object instead"));
         }
-        drop(handles::remove(map.id, Kind::Map)?);
+        handles::release([handles::remove(map.id, Kind::Map)?]);
         Ok(0)
     })
 }
