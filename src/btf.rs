@@ -10,8 +10,6 @@
 //! Layouts are the kernel's uapi (`include/uapi/linux/btf.h`). Little-endian
 //! only, as on every host bpfl runs on.
 
-use std::collections::HashMap;
-
 /// Why a BTF blob could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -97,7 +95,7 @@ pub struct VarSecinfo {
     pub size: u32,
 }
 
-/// What follows `struct btf_type`, by kind.
+/// What follows `struct btf_type`, by kind (decoded on demand by [`Type::data`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TypeData {
     None,
@@ -118,34 +116,88 @@ pub enum TypeData {
     Enum64(Vec<(u32, u32, u32)>),
 }
 
-/// One type (`struct btf_type` and what follows it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Type {
+/// One type: `struct btf_type` and a view of the words that follow it. Cheap
+/// to copy; it borrows the [`Btf`] it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Type<'a> {
     pub name_off: u32,
     pub info: u32,
     /// `size` for sized kinds, `type` for the referring ones.
     pub size_or_type: u32,
-    pub data: TypeData,
+    /// The words after `struct btf_type` (members, params, secinfos, ...).
+    pub extra: &'a [u32],
 }
 
-impl Type {
+fn kind_of(info: u32) -> BtfKind {
+    BtfKind::from_u32((info >> 24) & 0x1f).unwrap_or(BtfKind::Void)
+}
+
+impl<'a> Type<'a> {
     pub fn kind(&self) -> BtfKind {
-        BtfKind::from_u32((self.info >> 24) & 0x1f).unwrap_or(BtfKind::Void)
+        kind_of(self.info)
     }
     pub fn vlen(&self) -> usize {
         (self.info & 0xffff) as usize
     }
-    fn set_vlen(&mut self, n: usize) {
-        self.info = (self.info & !0xffff) | (n as u32 & 0xffff);
+    /// `BTF_KIND_ARRAY`: (elem, index, nelems).
+    pub fn array(&self) -> Option<(u32, u32, u32)> {
+        match (self.kind(), self.extra) {
+            (BtfKind::Array, &[e, i, n]) => Some((e, i, n)),
+            _ => None,
+        }
+    }
+    fn extra_of(&self, kinds: &[BtfKind]) -> &'a [u32] {
+        if kinds.contains(&self.kind()) {
+            self.extra
+        } else {
+            &[]
+        }
+    }
+    /// Members of a struct or union (none for other kinds).
+    pub fn members(&self) -> impl Iterator<Item = Member> + 'a {
+        self.extra_of(&[BtfKind::Struct, BtfKind::Union]).chunks_exact(3).map(|m| Member { name_off: m[0], type_id: m[1], offset: m[2] })
+    }
+    /// Variables of a `DATASEC` (none for other kinds).
+    pub fn secinfos(&self) -> impl Iterator<Item = VarSecinfo> + 'a {
+        self.extra_of(&[BtfKind::Datasec]).chunks_exact(3).map(|v| VarSecinfo { type_id: v[0], offset: v[1], size: v[2] })
+    }
+    /// Parameters of a `FUNC_PROTO`: (name_off, type); none for other kinds.
+    pub fn params(&self) -> impl Iterator<Item = (u32, u32)> + 'a {
+        self.extra_of(&[BtfKind::FuncProto]).chunks_exact(2).map(|p| (p[0], p[1]))
+    }
+    /// What follows `struct btf_type`, decoded (allocates for the vlen kinds).
+    pub fn data(&self) -> TypeData {
+        let x = self.extra;
+        match self.kind() {
+            BtfKind::Int => TypeData::Int(x[0]),
+            BtfKind::Var => TypeData::Var(x[0]),
+            BtfKind::DeclTag => TypeData::DeclTag(x[0] as i32),
+            BtfKind::Array => TypeData::Array { elem: x[0], index: x[1], nelems: x[2] },
+            BtfKind::Struct | BtfKind::Union => TypeData::Members(self.members().collect()),
+            BtfKind::Enum => TypeData::Enum(x.chunks_exact(2).map(|e| (e[0], e[1] as i32)).collect()),
+            BtfKind::FuncProto => TypeData::Params(self.params().collect()),
+            BtfKind::Datasec => TypeData::Datasec(self.secinfos().collect()),
+            BtfKind::Enum64 => TypeData::Enum64(x.chunks_exact(3).map(|e| (e[0], e[1], e[2])).collect()),
+            _ => TypeData::None,
+        }
     }
 }
 
-/// A parsed `.BTF` blob.
+/// A parsed `.BTF` blob, kept flat: the type section as little-endian words and
+/// the word offset of each type, so that parsing allocates three buffers
+/// whatever the number of types, and the fix-ups are writes in place.
 #[derive(Debug, Clone)]
 pub struct Btf {
-    /// Index 0 is `void`; ids are indices.
-    types: Vec<Type>,
+    /// The type section.
+    words: Vec<u32>,
+    /// `offs[id]` is the word offset of type `id` (`offs[0]`, `void`, is
+    /// unused); `offs[len]` is `words.len()`, so type `id` ends at `offs[id + 1]`.
+    offs: Vec<u32>,
     strings: Vec<u8>,
+    /// Ids of the `DATASEC`s and of the `extern` variables (linkage > 1): the
+    /// fix-ups visit these only.
+    datasecs: Vec<u32>,
+    extern_vars: Vec<u32>,
 }
 
 /// A map definition read from `.maps`; `None` where the field is absent.
@@ -168,21 +220,11 @@ pub struct BtfMapDef {
     pub unknown_fields: Vec<String>,
 }
 
-struct Reader<'a> {
-    d: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn u32(&mut self) -> Result<u32> {
-        let b = self.d.get(self.pos..self.pos + 4).ok_or_else(|| BtfError(format!("truncated at byte {}", self.pos)))?;
-        self.pos += 4;
-        Ok(u32::from_le_bytes(b.try_into().unwrap()))
-    }
-}
-
 fn u32_at(d: &[u8], off: usize) -> Result<u32> {
-    Reader { d, pos: off }.u32()
+    match d.get(off..off.wrapping_add(4)) {
+        Some(b) if off <= usize::MAX - 4 => Ok(u32::from_le_bytes(b.try_into().unwrap())),
+        _ => err(format!("truncated at byte {off}")),
+    }
 }
 
 /// Validates a `.BTF`/`.BTF.ext` header and returns (header length, the rest).
@@ -217,6 +259,47 @@ fn sub<'a>(d: &'a [u8], base: usize, off: u32, len: u32, what: &str) -> Result<&
     }
 }
 
+/// Words after `struct btf_type`, by kind: (fixed, per vlen item).
+const EXTRA_WORDS: [(u8, u8); 20] = {
+    let mut t = [(0u8, 0u8); 20];
+    t[BtfKind::Int as usize] = (1, 0);
+    t[BtfKind::Var as usize] = (1, 0);
+    t[BtfKind::DeclTag as usize] = (1, 0);
+    t[BtfKind::Array as usize] = (3, 0);
+    t[BtfKind::Struct as usize] = (0, 3);
+    t[BtfKind::Union as usize] = (0, 3);
+    t[BtfKind::Datasec as usize] = (0, 3);
+    t[BtfKind::Enum64 as usize] = (0, 3);
+    t[BtfKind::Enum as usize] = (0, 2);
+    t[BtfKind::FuncProto as usize] = (0, 2);
+    t
+};
+
+/// Number of words after `struct btf_type` for a type of `kind` with `vlen`.
+fn extra_words(kind: BtfKind, vlen: usize) -> usize {
+    let (fixed, per) = EXTRA_WORDS[kind as usize];
+    fixed as usize + per as usize * vlen
+}
+
+/// Calls `f` with every type id a type refers to.
+#[inline(always)]
+fn for_each_ref(kind: BtfKind, size_or_type: u32, x: &[u32], mut f: impl FnMut(u32)) {
+    match kind {
+        BtfKind::Ptr | BtfKind::Typedef | BtfKind::Volatile | BtfKind::Const | BtfKind::Restrict | BtfKind::Func | BtfKind::Var | BtfKind::DeclTag | BtfKind::TypeTag => f(size_or_type),
+        BtfKind::FuncProto => {
+            f(size_or_type);
+            x.chunks_exact(2).for_each(|p| f(p[1]));
+        }
+        BtfKind::Array => {
+            f(x[0]);
+            f(x[1]);
+        }
+        BtfKind::Struct | BtfKind::Union => x.chunks_exact(3).for_each(|m| f(m[1])),
+        BtfKind::Datasec => x.chunks_exact(3).for_each(|v| f(v[0])),
+        _ => {}
+    }
+}
+
 impl Btf {
     /// Parses a `.BTF` section.
     pub fn parse(d: &[u8]) -> Result<Btf> {
@@ -229,92 +312,70 @@ impl Btf {
         let str_off = u32_at(d, 16)?;
         let str_len = u32_at(d, 20)?;
         let tdata = sub(d, hdr_len, type_off, type_len, ".BTF type section")?;
-        let strings = sub(d, hdr_len, str_off, str_len, ".BTF string section")?.to_vec();
+        let strings = sub(d, hdr_len, str_off, str_len, ".BTF string section")?;
         if strings.first().is_some_and(|&b| b != 0) || strings.last().is_some_and(|&b| b != 0) {
             return err(".BTF: the string section must start and end with NUL");
         }
-        let mut types = vec![Type { name_off: 0, info: 0, size_or_type: 0, data: TypeData::None }];
-        let mut r = Reader { d: tdata, pos: 0 };
-        while r.pos < tdata.len() {
-            let id = types.len();
-            let name_off = r.u32()?;
-            let info = r.u32()?;
-            let size_or_type = r.u32()?;
+        let words: Vec<u32> = tdata.chunks_exact(4).map(|w| u32::from_le_bytes(w.try_into().unwrap())).collect();
+        let nw = words.len();
+        // A guess at the number of types (most take 3 to 6 words).
+        let mut offs: Vec<u32> = Vec::with_capacity(nw / 4 + 2);
+        offs.push(0);
+        let str_end = strings.len().max(1);
+        let mut max_ref = 0u32;
+        let (mut datasecs, mut extern_vars) = (Vec::new(), Vec::new());
+        let mut pos = 0usize;
+        while pos < nw {
+            let id = offs.len();
+            if pos + 3 > nw {
+                return err(format!(".BTF: type [{id}] is truncated at byte {}", pos * 4));
+            }
+            let (name_off, info, size_or_type) = (words[pos], words[pos + 1], words[pos + 2]);
             let k = (info >> 24) & 0x1f;
-            let kind = BtfKind::from_u32(k).filter(|k| *k != BtfKind::Void).ok_or_else(|| BtfError(format!(".BTF: type [{id}] has unknown kind {k}")))?;
-            let vlen = (info & 0xffff) as usize;
-            let data = match kind {
-                BtfKind::Int => TypeData::Int(r.u32()?),
-                BtfKind::Array => TypeData::Array { elem: r.u32()?, index: r.u32()?, nelems: r.u32()? },
-                BtfKind::Struct | BtfKind::Union => {
-                    let mut v = Vec::with_capacity(vlen);
-                    for _ in 0..vlen {
-                        v.push(Member { name_off: r.u32()?, type_id: r.u32()?, offset: r.u32()? });
-                    }
-                    TypeData::Members(v)
-                }
-                BtfKind::Enum => {
-                    let mut v = Vec::with_capacity(vlen);
-                    for _ in 0..vlen {
-                        v.push((r.u32()?, r.u32()? as i32));
-                    }
-                    TypeData::Enum(v)
-                }
-                BtfKind::FuncProto => {
-                    let mut v = Vec::with_capacity(vlen);
-                    for _ in 0..vlen {
-                        v.push((r.u32()?, r.u32()?));
-                    }
-                    TypeData::Params(v)
-                }
-                BtfKind::Var => TypeData::Var(r.u32()?),
-                BtfKind::Datasec => {
-                    let mut v = Vec::with_capacity(vlen);
-                    for _ in 0..vlen {
-                        v.push(VarSecinfo { type_id: r.u32()?, offset: r.u32()?, size: r.u32()? });
-                    }
-                    TypeData::Datasec(v)
-                }
-                BtfKind::DeclTag => TypeData::DeclTag(r.u32()? as i32),
-                BtfKind::Enum64 => {
-                    let mut v = Vec::with_capacity(vlen);
-                    for _ in 0..vlen {
-                        v.push((r.u32()?, r.u32()?, r.u32()?));
-                    }
-                    TypeData::Enum64(v)
-                }
-                _ => TypeData::None,
+            let kind = match BtfKind::from_u32(k) {
+                Some(k) if k != BtfKind::Void => k,
+                _ => return err(format!(".BTF: type [{id}] has unknown kind {k}")),
             };
-            if name_off as usize >= strings.len().max(1) {
+            let end = pos + 3 + extra_words(kind, (info & 0xffff) as usize);
+            if end > nw {
+                return err(format!(".BTF: type [{id}] is truncated at byte {}", nw * 4));
+            }
+            if name_off as usize >= str_end {
                 return err(format!(".BTF: type [{id}] has name offset {name_off} outside the string section"));
             }
-            types.push(Type { name_off, info, size_or_type, data });
+            for_each_ref(kind, size_or_type, &words[pos + 3..end], |r| max_ref = max_ref.max(r));
+            match kind {
+                BtfKind::Datasec => datasecs.push(id as u32),
+                BtfKind::Var if words[pos + 3] > 1 => extern_vars.push(id as u32),
+                _ => {}
+            }
+            offs.push(pos as u32);
+            pos = end;
         }
-        let btf = Btf { types, strings };
-        btf.check_refs()?;
+        if tdata.len() % 4 != 0 {
+            return err(format!(".BTF: type [{}] is truncated at byte {}", offs.len(), nw * 4));
+        }
+        offs.push(nw as u32);
+        let btf = Btf { words, offs, strings: strings.to_vec(), datasecs, extern_vars };
+        if max_ref as usize >= btf.len() {
+            btf.check_refs()?;
+        }
         Ok(btf)
     }
 
-    /// Every type id a type refers to must exist.
+    /// Every type id a type refers to must exist (names the first that does not).
     fn check_refs(&self) -> Result<()> {
-        let n = self.types.len() as u32;
-        let bad = |id: usize, r: u32| err(format!(".BTF: type [{id}] refers to type [{r}], which does not exist ({} types)", n - 1));
-        for (id, t) in self.types.iter().enumerate().skip(1) {
-            let refs: Vec<u32> = match (&t.data, t.kind()) {
-                (_, BtfKind::Ptr | BtfKind::Typedef | BtfKind::Volatile | BtfKind::Const | BtfKind::Restrict | BtfKind::Func | BtfKind::Var | BtfKind::DeclTag | BtfKind::TypeTag | BtfKind::FuncProto) => vec![t.size_or_type],
-                _ => vec![],
-            };
-            let more: Vec<u32> = match &t.data {
-                TypeData::Array { elem, index, .. } => vec![*elem, *index],
-                TypeData::Members(m) => m.iter().map(|m| m.type_id).collect(),
-                TypeData::Params(p) => p.iter().map(|p| p.1).collect(),
-                TypeData::Datasec(v) => v.iter().map(|v| v.type_id).collect(),
-                _ => vec![],
-            };
-            for r in refs.into_iter().chain(more) {
-                if r >= n {
-                    return bad(id, r);
+        let n = self.len() as u32;
+        for id in 1..n {
+            let t = self.type_at(id as usize);
+            let mut bad = None;
+            for_each_ref(t.kind(), t.size_or_type, t.extra, |r| {
+                if r >= n && bad.is_none() {
+                    bad = Some(r);
                 }
+            });
+            if let Some(r) = bad {
+                return err(format!(".BTF: type [{id}] refers to type [{r}], which does not exist ({} types)", n - 1));
             }
         }
         Ok(())
@@ -322,22 +383,44 @@ impl Btf {
 
     /// Number of types, `void` included.
     pub fn len(&self) -> usize {
-        self.types.len()
+        self.offs.len() - 1
     }
 
     pub fn is_empty(&self) -> bool {
-        self.types.len() <= 1
+        self.len() <= 1
     }
 
-    pub fn type_by_id(&self, id: u32) -> Option<&Type> {
-        self.types.get(id as usize)
+    /// Type `id`, which must be in 1..len.
+    fn type_at(&self, id: usize) -> Type<'_> {
+        let (s, e) = (self.offs[id] as usize, self.offs[id + 1] as usize);
+        let w = &self.words[s..e];
+        Type { name_off: w[0], info: w[1], size_or_type: w[2], extra: &w[3..] }
+    }
+
+    pub fn type_by_id(&self, id: u32) -> Option<Type<'_>> {
+        let id = id as usize;
+        if id == 0 {
+            Some(Type { name_off: 0, info: 0, size_or_type: 0, extra: &[] })
+        } else if id < self.len() {
+            Some(self.type_at(id))
+        } else {
+            None
+        }
+    }
+
+    /// All types but `void`, with their ids.
+    pub fn types(&self) -> impl Iterator<Item = (u32, Type<'_>)> + '_ {
+        (1..self.len()).map(|id| (id as u32, self.type_at(id)))
+    }
+
+    /// The NUL-terminated string at `off` of the string section, as bytes.
+    pub fn str_bytes_at(&self, off: u32) -> Option<&[u8]> {
+        str_bytes(&self.strings, off)
     }
 
     /// The NUL-terminated string at `off` of the string section.
     pub fn str_at(&self, off: u32) -> Option<&str> {
-        let s = self.strings.get(off as usize..)?;
-        let end = s.iter().position(|&b| b == 0)?;
-        std::str::from_utf8(&s[..end]).ok()
+        std::str::from_utf8(self.str_bytes_at(off)?).ok()
     }
 
     pub fn name_of(&self, id: u32) -> &str {
@@ -346,14 +429,21 @@ impl Btf {
 
     /// The first type of `kind` named `name`.
     pub fn find_by_name_kind(&self, name: &str, kind: BtfKind) -> Option<u32> {
-        self.types.iter().enumerate().skip(1).find(|(_, t)| t.kind() == kind && self.str_at(t.name_off) == Some(name)).map(|(i, _)| i as u32)
+        let name = name.as_bytes();
+        if kind == BtfKind::Datasec {
+            return self.datasecs.iter().copied().find(|&id| self.str_bytes_at(self.words[self.offs[id as usize] as usize]) == Some(name));
+        }
+        (1..self.len()).find(|&id| {
+            let w = &self.words[self.offs[id] as usize..];
+            kind_of(w[1]) == kind && self.str_bytes_at(w[0]) == Some(name)
+        }).map(|id| id as u32)
     }
 
     /// Follows typedefs and qualifiers to the type they name.
     pub fn skip_mods(&self, mut id: u32) -> u32 {
         for _ in 0..64 {
-            match self.type_by_id(id).map(|t| t.kind()) {
-                Some(BtfKind::Typedef | BtfKind::Volatile | BtfKind::Const | BtfKind::Restrict | BtfKind::TypeTag) => id = self.types[id as usize].size_or_type,
+            match self.type_by_id(id) {
+                Some(t) if matches!(t.kind(), BtfKind::Typedef | BtfKind::Volatile | BtfKind::Const | BtfKind::Restrict | BtfKind::TypeTag) => id = t.size_or_type,
                 _ => break,
             }
         }
@@ -370,7 +460,7 @@ impl Btf {
                 BtfKind::Ptr => return Ok(8),
                 BtfKind::Typedef | BtfKind::Volatile | BtfKind::Const | BtfKind::Restrict | BtfKind::TypeTag | BtfKind::Var => id = t.size_or_type,
                 BtfKind::Array => {
-                    let TypeData::Array { elem, nelems, .. } = t.data else { unreachable!() };
+                    let (elem, _, nelems) = t.array().expect("an array");
                     let e = self.size_of(elem)?;
                     return e.checked_mul(nelems).ok_or_else(|| BtfError(format!("array type [{id}] is too large")));
                 }
@@ -383,29 +473,52 @@ impl Btf {
     /// Gives each `DATASEC` its section's size and each variable its symbol's
     /// offset, which clang leaves to the loader (as libbpf does).
     pub fn fixup_datasecs(&mut self, sec_size: &dyn Fn(&str) -> Option<u32>, sym_off: &dyn Fn(&str, &str) -> Option<u32>) -> Result<()> {
-        for id in 1..self.types.len() {
-            if self.types[id].kind() != BtfKind::Datasec {
-                continue;
-            }
-            let sec = self.str_at(self.types[id].name_off).unwrap_or("").to_string();
-            let Some(size) = sec_size(&sec) else {
+        fn utf8(b: &[u8]) -> &str {
+            std::str::from_utf8(b).unwrap_or("")
+        }
+        self.fixup_datasecs_with(|sec| sec_size(utf8(sec)).map(|size| (size, ())), |_, sec, var| sym_off(utf8(sec), utf8(var)))
+    }
+
+    /// [`Btf::fixup_datasecs`] with names as bytes (no UTF-8 checks): `section`
+    /// gives the size of the section of that name and a key for it (its index,
+    /// say), and `sym_off` the offset of a variable by that key, the section
+    /// name and the variable name.
+    pub fn fixup_datasecs_with<K: Copy>(&mut self, mut section: impl FnMut(&[u8]) -> Option<(u32, K)>, mut sym_off: impl FnMut(K, &[u8], &[u8]) -> Option<u32>) -> Result<()> {
+        let mut sorted: Vec<[u32; 3]> = Vec::new();
+        for &id in &self.datasecs {
+            let base = self.offs[id as usize] as usize;
+            let (name_off, info) = (self.words[base], self.words[base + 1]);
+            let sec = str_bytes(&self.strings, name_off).unwrap_or(&[]);
+            let Some((size, key)) = section(sec) else {
                 // Externs (.kconfig, .ksyms) have no ELF section; nothing to fix.
                 continue;
             };
-            let TypeData::Datasec(vars) = &self.types[id].data else { continue };
-            let mut vars = vars.clone();
-            for v in vars.iter_mut() {
-                let var = self.type_by_id(v.type_id).filter(|t| t.kind() == BtfKind::Var).ok_or_else(|| BtfError(format!("DATASEC '{sec}' entry [{}] is not a variable", v.type_id)))?;
-                let vname = self.str_at(var.name_off).unwrap_or("");
-                v.offset = sym_off(&sec, vname).ok_or_else(|| BtfError(format!("DATASEC '{sec}': variable '{vname}' has no symbol")))?;
-                if v.size == 0 {
-                    v.size = self.size_of(v.type_id)?;
+            let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            let vlen = (info & 0xffff) as usize;
+            let mut in_order = true;
+            let mut last = 0u32;
+            for j in 0..vlen {
+                let v = base + 3 + 3 * j;
+                let tid = self.words[v];
+                let var = self.type_by_id(tid).filter(|t| t.kind() == BtfKind::Var).ok_or_else(|| BtfError(format!("DATASEC '{}' entry [{tid}] is not a variable", lossy(sec))))?;
+                let vname = str_bytes(&self.strings, var.name_off).unwrap_or(&[]);
+                let off = sym_off(key, sec, vname).ok_or_else(|| BtfError(format!("DATASEC '{}': variable '{}' has no symbol", lossy(sec), lossy(vname))))?;
+                let vsize = if self.words[v + 2] == 0 { self.size_of(tid)? } else { self.words[v + 2] };
+                self.words[v + 1] = off;
+                self.words[v + 2] = vsize;
+                in_order &= j == 0 || off >= last;
+                last = off;
+            }
+            if !in_order {
+                let vars = &mut self.words[base + 3..base + 3 + 3 * vlen];
+                sorted.clear();
+                sorted.extend(vars.chunks_exact(3).map(|v| [v[0], v[1], v[2]]));
+                sorted.sort_by_key(|v| v[1]);
+                for (dst, src) in vars.chunks_exact_mut(3).zip(&sorted) {
+                    dst.copy_from_slice(src);
                 }
             }
-            vars.sort_by_key(|v| v.offset);
-            let t = &mut self.types[id];
-            t.size_or_type = size;
-            t.data = TypeData::Datasec(vars);
+            self.words[base + 2] = size;
         }
         Ok(())
     }
@@ -414,68 +527,53 @@ impl Btf {
     /// (linkage 2, which the kernel refuses) become static, and `DATASEC`s the
     /// fix-up could not size (externs) are emptied.
     pub fn sanitize_for_kernel(&mut self) {
-        for t in self.types.iter_mut() {
-            match (t.kind(), &mut t.data) {
-                (BtfKind::Var, TypeData::Var(linkage)) if *linkage > 1 => *linkage = 0,
-                (BtfKind::Datasec, TypeData::Datasec(v)) if t.size_or_type == 0 && !v.is_empty() => {
-                    v.clear();
-                    t.set_vlen(0);
-                }
-                _ => {}
+        for &id in &self.extern_vars {
+            let base = self.offs[id as usize] as usize;
+            self.words[base + 3] = 0;
+        }
+        let empty: Vec<usize> = self
+            .datasecs
+            .iter()
+            .map(|&id| id as usize)
+            .filter(|&id| {
+                let base = self.offs[id] as usize;
+                self.words[base + 2] == 0 && self.words[base + 1] & 0xffff != 0
+            })
+            .collect();
+        if empty.is_empty() {
+            return;
+        }
+        // Dropping secinfos shortens the type section: rebuild it (rare: externs only).
+        let mut words = Vec::with_capacity(self.words.len());
+        let mut offs = Vec::with_capacity(self.offs.len());
+        offs.push(0);
+        let mut next = empty.iter().peekable();
+        for id in 1..self.len() {
+            let (s, e) = (self.offs[id] as usize, self.offs[id + 1] as usize);
+            offs.push(words.len() as u32);
+            if next.peek() == Some(&&id) {
+                next.next();
+                words.extend_from_slice(&[self.words[s], self.words[s + 1] & !0xffff, self.words[s + 2]]);
+            } else {
+                words.extend_from_slice(&self.words[s..e]);
             }
         }
+        offs.push(words.len() as u32);
+        self.words = words;
+        self.offs = offs;
     }
 
     /// The `.BTF` blob, as the kernel takes it (`BPF_BTF_LOAD`).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut types = Vec::new();
-        let mut put = |v: u32| types.extend_from_slice(&v.to_le_bytes());
-        for t in self.types.iter().skip(1) {
-            put(t.name_off);
-            put(t.info);
-            put(t.size_or_type);
-            match &t.data {
-                TypeData::None => {}
-                TypeData::Int(v) | TypeData::Var(v) => put(*v),
-                TypeData::DeclTag(v) => put(*v as u32),
-                TypeData::Array { elem, index, nelems } => {
-                    put(*elem);
-                    put(*index);
-                    put(*nelems);
-                }
-                TypeData::Members(m) => m.iter().for_each(|m| {
-                    put(m.name_off);
-                    put(m.type_id);
-                    put(m.offset);
-                }),
-                TypeData::Enum(e) => e.iter().for_each(|e| {
-                    put(e.0);
-                    put(e.1 as u32);
-                }),
-                TypeData::Params(p) => p.iter().for_each(|p| {
-                    put(p.0);
-                    put(p.1);
-                }),
-                TypeData::Datasec(v) => v.iter().for_each(|v| {
-                    put(v.type_id);
-                    put(v.offset);
-                    put(v.size);
-                }),
-                TypeData::Enum64(e) => e.iter().for_each(|e| {
-                    put(e.0);
-                    put(e.1);
-                    put(e.2);
-                }),
-            }
-        }
-        let mut out = Vec::with_capacity(24 + types.len() + self.strings.len());
+        let tlen = self.words.len() * 4;
+        let mut out = Vec::with_capacity(24 + tlen + self.strings.len());
         out.extend_from_slice(&BTF_MAGIC.to_le_bytes());
         out.push(1); // version
         out.push(0); // flags
-        for v in [24u32, 0, types.len() as u32, types.len() as u32, self.strings.len() as u32] {
+        for v in [24u32, 0, tlen as u32, tlen as u32, self.strings.len() as u32] {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        out.extend_from_slice(&types);
+        out.extend(self.words.iter().flat_map(|w| w.to_le_bytes()));
         out.extend_from_slice(&self.strings);
         out
     }
@@ -485,15 +583,13 @@ impl Btf {
         let Some(sec) = self.find_by_name_kind(".maps", BtfKind::Datasec) else {
             return err("no DATASEC '.maps' in .BTF");
         };
-        let TypeData::Datasec(vars) = &self.types[sec as usize].data else { unreachable!() };
-        let mut vars = vars.clone();
+        let mut vars: Vec<VarSecinfo> = self.type_at(sec as usize).secinfos().collect();
         vars.sort_by_key(|v| v.offset);
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(vars.len());
         for v in vars {
-            let var = &self.types[v.type_id as usize];
-            if var.kind() != BtfKind::Var {
+            let Some(var) = self.type_by_id(v.type_id).filter(|t| t.kind() == BtfKind::Var) else {
                 return err(format!("'.maps' entry [{}] is not a variable", v.type_id));
-            }
+            };
             let name = self.str_at(var.name_off).unwrap_or("").to_string();
             out.push(self.map_def(&name, var.size_or_type, 0)?);
         }
@@ -504,9 +600,9 @@ impl Btf {
     fn uint_field(&self, map: &str, field: &str, id: u32) -> Result<u32> {
         let bad = || BtfError(format!("map '{map}': field '{field}' is not __uint(...)"));
         let p = self.type_by_id(self.skip_mods(id)).filter(|t| t.kind() == BtfKind::Ptr).ok_or_else(bad)?;
-        match self.type_by_id(self.skip_mods(p.size_or_type)) {
-            Some(Type { data: TypeData::Array { nelems, .. }, .. }) => Ok(*nelems),
-            _ => Err(bad()),
+        match self.type_by_id(self.skip_mods(p.size_or_type)).and_then(|t| t.array()) {
+            Some((_, _, nelems)) => Ok(nelems),
+            None => Err(bad()),
         }
     }
 
@@ -518,9 +614,8 @@ impl Btf {
     fn map_def(&self, name: &str, type_id: u32, depth: u32) -> Result<BtfMapDef> {
         let sid = self.skip_mods(type_id);
         let t = self.type_by_id(sid).filter(|t| t.kind() == BtfKind::Struct).ok_or_else(|| BtfError(format!("map '{name}': its definition is not a struct")))?;
-        let TypeData::Members(members) = &t.data else { unreachable!() };
         let mut d = BtfMapDef { name: name.to_string(), ..Default::default() };
-        for m in members {
+        for m in t.members() {
             let field = self.str_at(m.name_off).unwrap_or("");
             let u = |f: &str| self.uint_field(name, f, m.type_id);
             match field {
@@ -550,11 +645,11 @@ impl Btf {
                 }
                 "values" => {
                     // __array(values, struct inner): `struct inner *values[]`.
-                    let arr = self.type_by_id(self.skip_mods(m.type_id));
-                    let Some(Type { data: TypeData::Array { elem, .. }, .. }) = arr else {
+                    let arr = self.type_by_id(self.skip_mods(m.type_id)).and_then(|t| t.array());
+                    let Some((elem, _, _)) = arr else {
                         return err(format!("map '{name}': field 'values' is not __array(...)"));
                     };
-                    let ptr = self.type_by_id(self.skip_mods(*elem)).filter(|t| t.kind() == BtfKind::Ptr);
+                    let ptr = self.type_by_id(self.skip_mods(elem)).filter(|t| t.kind() == BtfKind::Ptr);
                     let Some(ptr) = ptr else {
                         return err(format!("map '{name}': __array(values, ...) must name a struct"));
                     };
@@ -619,37 +714,57 @@ pub struct BtfExt {
     pub core_relos: Vec<(String, Vec<CoreRelo>)>,
 }
 
-fn ext_records<T>(btf: &Btf, d: &[u8], what: &str, min_rec: usize, mut rec: impl FnMut(&[u8]) -> T) -> Result<Vec<(String, Vec<T>)>> {
+/// The records of one `.BTF.ext` part, grouped by section; each record's first
+/// `N` bytes are decoded by `rec` (larger records, from newer compilers, have
+/// fields bpfl does not read).
+fn ext_records<T, const N: usize>(btf: &Btf, d: &[u8], what: &str, rec: impl Fn(&[u8; N]) -> T) -> Result<Vec<(String, Vec<T>)>> {
+    let min_rec = N;
     if d.is_empty() {
         return Ok(Vec::new());
     }
-    let mut r = Reader { d, pos: 0 };
-    let rec_size = r.u32()? as usize;
+    let rec_size = u32_at(d, 0)? as usize;
     if rec_size < min_rec || rec_size % 4 != 0 {
         return err(format!(".BTF.ext {what}: record size {rec_size} is invalid (need {min_rec}+)"));
     }
     let mut out: Vec<(String, Vec<T>)> = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    while r.pos < d.len() {
-        let sec_off = r.u32()?;
-        let n = r.u32()? as usize;
-        let sec = btf.str_at(sec_off).ok_or_else(|| BtfError(format!(".BTF.ext {what}: section name offset {sec_off} is not in .BTF's strings")))?.to_string();
-        let bytes = n.checked_mul(rec_size).filter(|b| r.pos + b <= d.len()).ok_or_else(|| BtfError(format!(".BTF.ext {what}: {n} records for '{sec}' run past the end")))?;
-        let recs: Vec<T> = d[r.pos..r.pos + bytes].chunks_exact(rec_size).map(&mut rec).collect();
-        r.pos += bytes;
-        match seen.get(&sec) {
-            Some(&i) => out[i].1.extend(recs),
+    let mut pos = 4;
+    while pos < d.len() {
+        let sec_off = u32_at(d, pos)?;
+        let n = u32_at(d, pos + 4)? as usize;
+        pos += 8;
+        let bad_name = || BtfError(format!(".BTF.ext {what}: section name offset {sec_off} is not in .BTF's strings"));
+        let sec = btf.str_bytes_at(sec_off).ok_or_else(bad_name)?;
+        let bytes = n.checked_mul(rec_size).filter(|b| pos + b <= d.len());
+        let bytes = bytes.ok_or_else(|| BtfError(format!(".BTF.ext {what}: {n} records for '{}' run past the end", String::from_utf8_lossy(sec))))?;
+        let part = &d[pos..pos + bytes];
+        pos += bytes;
+        // Sections are few: a linear search beats hashing their names.
+        let v = match out.iter().position(|(name, _)| name.as_bytes() == sec) {
+            Some(i) => &mut out[i].1,
             None => {
-                seen.insert(sec.clone(), out.len());
-                out.push((sec, recs));
+                let name = std::str::from_utf8(sec).map_err(|_| bad_name())?;
+                out.push((name.to_string(), Vec::with_capacity(n)));
+                &mut out.last_mut().expect("pushed").1
             }
+        };
+        if rec_size == N {
+            v.extend(part.as_chunks::<N>().0.iter().map(&rec));
+        } else {
+            v.extend(part.chunks_exact(rec_size).map(|r| rec(r[..N].try_into().expect("N bytes"))));
         }
     }
     Ok(out)
 }
 
-fn le(b: &[u8], i: usize) -> u32 {
-    u32::from_le_bytes(b[i * 4..i * 4 + 4].try_into().unwrap())
+/// The NUL-terminated string at `off` of a string section.
+fn str_bytes(strings: &[u8], off: u32) -> Option<&[u8]> {
+    let s = strings.get(off as usize..)?;
+    let end = s.iter().position(|&b| b == 0)?;
+    Some(&s[..end])
+}
+
+fn le<const N: usize>(b: &[u8; N], i: usize) -> u32 {
+    u32::from_le_bytes([b[i * 4], b[i * 4 + 1], b[i * 4 + 2], b[i * 4 + 3]])
 }
 
 impl BtfExt {
@@ -662,13 +777,13 @@ impl BtfExt {
         let fi = sub(d, hdr_len, u32_at(d, 8)?, u32_at(d, 12)?, ".BTF.ext func_info")?;
         let li = sub(d, hdr_len, u32_at(d, 16)?, u32_at(d, 20)?, ".BTF.ext line_info")?;
         let mut ext = BtfExt {
-            func_info: ext_records(btf, fi, "func_info", 8, |b| FuncInfo { insn_off: le(b, 0), type_id: le(b, 1) })?,
-            line_info: ext_records(btf, li, "line_info", 16, |b| LineInfo { insn_off: le(b, 0), file_name_off: le(b, 1), line_off: le(b, 2), line_col: le(b, 3) })?,
+            func_info: ext_records::<_, 8>(btf, fi, "func_info", |b| FuncInfo { insn_off: le(b, 0), type_id: le(b, 1) })?,
+            line_info: ext_records::<_, 16>(btf, li, "line_info", |b| LineInfo { insn_off: le(b, 0), file_name_off: le(b, 1), line_off: le(b, 2), line_col: le(b, 3) })?,
             core_relos: Vec::new(),
         };
         if hdr_len >= 32 {
             let cr = sub(d, hdr_len, u32_at(d, 24)?, u32_at(d, 28)?, ".BTF.ext core_relo")?;
-            ext.core_relos = ext_records(btf, cr, "core_relo", 16, |b| CoreRelo { insn_off: le(b, 0), type_id: le(b, 1), access_str_off: le(b, 2), kind: le(b, 3) })?;
+            ext.core_relos = ext_records::<_, 16>(btf, cr, "core_relo", |b| CoreRelo { insn_off: le(b, 0), type_id: le(b, 1), access_str_off: le(b, 2), kind: le(b, 3) })?;
         }
         Ok(ext)
     }
@@ -754,12 +869,13 @@ mod tests {
     #[test]
     fn round_trips_and_fixes_datasecs() {
         let mut btf = Btf::parse(&maps_btf()).unwrap();
-        assert_eq!(Btf::parse(&btf.to_bytes()).unwrap().types, btf.types);
+        let again = Btf::parse(&btf.to_bytes()).unwrap();
+        assert_eq!((&again.words, &again.offs, &again.strings), (&btf.words, &btf.offs, &btf.strings));
         btf.fixup_datasecs(&|s| (s == ".maps").then_some(64), &|s, v| (s == ".maps" && v == "counts").then_some(32)).unwrap();
         let id = btf.find_by_name_kind(".maps", BtfKind::Datasec).unwrap();
         let t = btf.type_by_id(id).unwrap();
         assert_eq!(t.size_or_type, 64);
-        assert_eq!(t.data, TypeData::Datasec(vec![VarSecinfo { type_id: 12, offset: 32, size: 32 }]));
+        assert_eq!(t.data(), TypeData::Datasec(vec![VarSecinfo { type_id: 12, offset: 32, size: 32 }]));
         // A variable without a symbol is an error, not a silent zero.
         let err = btf.fixup_datasecs(&|_| Some(64), &|_, _| None).unwrap_err();
         assert!(err.0.contains("'counts' has no symbol"), "{err}");
@@ -834,5 +950,85 @@ mod tests {
         let mut d2 = d[..24].to_vec();
         d2.extend(fb);
         assert!(BtfExt::parse(&d2, &btf).is_err());
+    }
+
+    #[test]
+    fn fixup_sorts_variables_and_sanitize_empties_extern_sections() {
+        let mut b = B::new();
+        b.t("int", 1, 0, 4, &[32]); // [1]
+        b.t("a", 14, 0, 1, &[1]); // [2] global var
+        b.t("b", 14, 0, 1, &[1]); // [3]
+        b.t("k", 14, 0, 1, &[2]); // [4] extern var (linkage 2)
+        b.t(".data", 15, 2, 0, &[2, 0, 0, 3, 0, 0]); // [5] sizes left 0 as well
+        b.t(".kconfig", 15, 1, 0, &[4, 0, 4]); // [6] no ELF section
+        b.t("u", 1, 0, 8, &[64]); // [7] after the emptied DATASEC
+        let mut btf = Btf::parse(&b.bytes()).unwrap();
+        let offs = |_: &[u8], v: &[u8]| match v {
+            b"a" => Some(8),
+            b"b" => Some(0),
+            _ => None,
+        };
+        btf.fixup_datasecs_with(|s| (s == b".data").then_some((12, ())), |_, s, v| offs(s, v)).unwrap();
+        let ds = btf.type_by_id(5).unwrap();
+        assert_eq!(ds.size_or_type, 12);
+        let v: Vec<VarSecinfo> = ds.secinfos().collect();
+        assert_eq!(v, vec![VarSecinfo { type_id: 3, offset: 0, size: 4 }, VarSecinfo { type_id: 2, offset: 8, size: 4 }]);
+        btf.sanitize_for_kernel();
+        assert_eq!(btf.type_by_id(4).unwrap().data(), TypeData::Var(0));
+        let kc = btf.type_by_id(6).unwrap();
+        assert_eq!((kc.vlen(), kc.extra.len()), (0, 0));
+        assert_eq!(btf.name_of(7), "u");
+        assert_eq!(btf.size_of(7).unwrap(), 8);
+        // The rewritten blob parses back to the same types.
+        let again = Btf::parse(&btf.to_bytes()).unwrap();
+        assert_eq!(again.len(), 8);
+        assert_eq!(again.types().map(|(_, t)| t.data()).collect::<Vec<_>>(), btf.types().map(|(_, t)| t.data()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn views_decode_every_kind() {
+        let mut b = B::new();
+        b.t("int", 1, 0, 4, &[32]); // [1]
+        let (x, y) = (b.s("x"), b.s("y"));
+        b.t("s", 4, 2, 8, &[x, 1, 0, y, 1, 32]); // [2]
+        b.t("e", 6, 1, 4, &[x, (-1i32) as u32]); // [3]
+        b.t("", 13, 2, 1, &[x, 1, 0, 2]); // [4] int (int x, struct s)
+        b.t("f", 12, 0, 4, &[]); // [5]
+        b.t("e64", 19, 1, 8, &[y, 1, 2]); // [6]
+        b.t("tag", 17, 0, 2, &[(-1i32) as u32]); // [7]
+        b.t("", 3, 0, 0, &[2, 1, 3]); // [8] struct s[3]
+        let btf = Btf::parse(&b.bytes()).unwrap();
+        let t = |id| btf.type_by_id(id).unwrap();
+        assert_eq!(t(0).kind(), BtfKind::Void);
+        assert!(btf.type_by_id(9).is_none());
+        assert_eq!(t(1).data(), TypeData::Int(32));
+        assert_eq!(t(2).data(), TypeData::Members(vec![Member { name_off: x, type_id: 1, offset: 0 }, Member { name_off: y, type_id: 1, offset: 32 }]));
+        assert_eq!(t(3).data(), TypeData::Enum(vec![(x, -1)]));
+        assert_eq!(t(4).data(), TypeData::Params(vec![(x, 1), (0, 2)]));
+        assert_eq!(t(5).data(), TypeData::None);
+        assert_eq!(t(6).data(), TypeData::Enum64(vec![(y, 1, 2)]));
+        assert_eq!(t(7).data(), TypeData::DeclTag(-1));
+        assert_eq!(t(8).array(), Some((2, 1, 3)));
+        assert_eq!(t(2).params().count(), 0);
+        assert_eq!(t(4).members().count(), 0);
+        assert_eq!(btf.size_of(8).unwrap(), 24);
+        assert_eq!(btf.find_by_name_kind("f", BtfKind::Func), Some(5));
+        assert_eq!(btf.find_by_name_kind("f", BtfKind::Struct), None);
+        // Bad references inside members, params and secinfos are found too.
+        for (kind, vlen, extra) in [(4u32, 1u32, vec![x, 9, 0]), (13, 1, vec![x, 9]), (15, 1, vec![9, 0, 4]), (3, 0, vec![1, 9, 1])] {
+            let mut b = B::new();
+            b.t("int", 1, 0, 4, &[32]);
+            b.t("t", kind, vlen, if kind == 13 { 1 } else { 4 }, &extra);
+            let e = Btf::parse(&b.bytes()).unwrap_err();
+            assert!(e.0.contains("type [2] refers to type [9]"), "{e}");
+        }
+        // A type section that is not a whole number of words.
+        let mut d = b.bytes();
+        d[12] += 1;
+        assert!(Btf::parse(&d).unwrap_err().0.contains("truncated"));
+        // A name offset outside the strings.
+        let mut b = B::new();
+        b.words.extend_from_slice(&[999, 1 << 24, 4, 32]);
+        assert!(Btf::parse(&b.bytes()).unwrap_err().0.contains("name offset"));
     }
 }

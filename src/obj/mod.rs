@@ -2,13 +2,49 @@
 //! relocations, with no system call. Everything here is bytes in, structures
 //! out, and can be tested (and fuzzed) without a kernel.
 
+mod elf;
 pub mod insn;
 pub mod section;
 
 use crate::btf::{Btf, BtfExt, BtfMapDef};
 use crate::error::{Error, Result};
-use goblin::elf::{header, section_header as sh, sym, Elf};
+use elf::{Elf, Shdr};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A multiplicative hasher for the parser's small keys (section indices, short
+/// names), far cheaper than SipHash; the keys come from the object, and a
+/// crafted object can at worst slow its own parse.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.write_u64(u64::from_le_bytes(c.try_into().unwrap()));
+        }
+        let mut last = 0u64;
+        for (i, &b) in chunks.remainder().iter().enumerate() {
+            last |= (b as u64) << (8 * i);
+        }
+        self.write_u64(last ^ bytes.len() as u64);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v as u64);
+    }
+}
+
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 pub use section::{AutoAttach, SectionDef};
 
@@ -146,8 +182,8 @@ pub(crate) struct CodeSection {
     insns: Vec<u8>,
     /// Functions: (start insn, len insns, name).
     funcs: Vec<(usize, usize, String)>,
-    /// Relocations by instruction index.
-    relocs: HashMap<usize, RelocTarget>,
+    /// Relocations, sorted by instruction index (one per instruction).
+    relocs: Vec<(usize, RelocTarget)>,
 }
 
 /// A map reference the loader must patch with a file descriptor.
@@ -198,9 +234,9 @@ pub struct ObjectFile {
     pub btf_ext: Option<BtfExt>,
     /// Warnings found while parsing (unknown sections, ignored features).
     pub warnings: Vec<String>,
-    code: HashMap<usize, CodeSection>,
-    /// Symbols of data sections: (section index, name) -> (offset, size).
-    data_syms: HashMap<(usize, String), (u64, u64)>,
+    code: FastMap<usize, CodeSection>,
+    /// Symbols of data sections: (section index, name, offset, size), in symbol table order.
+    data_syms: Vec<(usize, String, u64, u64)>,
 }
 
 fn is_data_section(name: &str) -> bool {
@@ -208,8 +244,8 @@ fn is_data_section(name: &str) -> bool {
     pfx(".data") || pfx(".rodata") || pfx(".bss")
 }
 
-fn section_bytes<'a>(data: &'a [u8], s: &sh::SectionHeader, what: &str) -> Result<&'a [u8]> {
-    if s.sh_type == sh::SHT_NOBITS {
+fn section_bytes<'a>(data: &'a [u8], s: &Shdr, what: &str) -> Result<&'a [u8]> {
+    if s.sh_type == elf::SHT_NOBITS {
         return Ok(&[]);
     }
     let start = usize::try_from(s.sh_offset).map_err(|_| Error::parse(format!("section '{what}': offset out of range")))?;
@@ -243,7 +279,7 @@ impl ObjectFile {
 
     /// Set a `const volatile` global in `.rodata*` (or any data section) before load.
     pub fn set_global(&mut self, var: &str, value: &[u8]) -> Result<()> {
-        let hit = self.data_syms.iter().find(|((_, n), _)| n == var).map(|((s, _), v)| (*s, *v));
+        let hit = self.data_syms.iter().find(|(_, n, _, _)| n == var).map(|&(s, _, off, size)| (s, (off, size)));
         let (shndx, (off, size)) = hit.ok_or_else(|| Error::not_found(format!("global variable '{var}' not found in the object's data sections")))?;
         if size != value.len() as u64 {
             return Err(Error::inval(format!("global variable '{var}' is {size} bytes, got {} bytes", value.len())));
@@ -285,18 +321,18 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
         return Err(Error::new(crate::error::ErrorKind::Unsupported, libc::ENOEXEC, "big-endian BPF object (bpfeb): this host runs little-endian BPF"));
     }
     let elf = Elf::parse(data).map_err(|e| Error::parse(format!("malformed ELF: {e}")))?;
-    if elf.header.e_machine != EM_BPF {
+    if elf.e_machine != EM_BPF {
         return Err(Error::new(
             crate::error::ErrorKind::Parse,
             libc::ENOEXEC,
-            format!("ELF machine is {} ({}), not BPF (247)", elf.header.e_machine, header::machine_to_str(elf.header.e_machine)),
+            format!("ELF machine is {} ({}), not BPF (247)", elf.e_machine, goblin::elf::header::machine_to_str(elf.e_machine)),
         ));
     }
-    if elf.header.e_type != header::ET_REL {
-        return Err(Error::parse(format!("ELF type {} is not a relocatable object (ET_REL)", elf.header.e_type)));
+    if elf.e_type != elf::ET_REL {
+        return Err(Error::parse(format!("ELF type {} is not a relocatable object (ET_REL)", elf.e_type)));
     }
-    let shname = |s: &sh::SectionHeader| elf.shdr_strtab.get_at(s.sh_name).unwrap_or("");
-    let sec_name_at = |i: usize| elf.section_headers.get(i).map_or("", shname);
+    let shname = |s: &Shdr| elf.shname(s);
+    let sec_name_at = |i: usize| elf.sec_name(i);
 
     let mut obj = ObjectFile {
         name: obj_name,
@@ -307,8 +343,8 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
         btf: None,
         btf_ext: None,
         warnings: Vec::new(),
-        code: HashMap::new(),
-        data_syms: HashMap::new(),
+        code: FastMap::default(),
+        data_syms: Vec::new(),
     };
 
     let mut legacy_maps_idx = None;
@@ -316,29 +352,32 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
     let mut btf_bytes = None;
     let mut btf_ext_bytes = None;
     let mut data_secs = Vec::new();
-    for (i, s) in elf.section_headers.iter().enumerate() {
-        let name = shname(s);
+    // Section names, looked up once; UTF-8 is checked only where a name is kept.
+    let shnames: Vec<&[u8]> = elf.shdrs.iter().map(|s| elf.shname_bytes(s)).collect();
+    for (i, s) in elf.shdrs.iter().enumerate() {
+        let name = shnames[i];
         match name {
-            "license" => obj.license = crate::sys::cstr_lossy(section_bytes(data, s, name)?),
-            "version" => {
-                let b = section_bytes(data, s, name)?;
+            b"license" => obj.license = crate::sys::cstr_lossy(section_bytes(data, s, "license")?),
+            b"version" => {
+                let b = section_bytes(data, s, "version")?;
                 if b.len() != 4 {
                     return Err(Error::parse(format!("section 'version' is {} bytes, expected 4", b.len())));
                 }
                 obj.kern_version = Some(read_u32(b, 0));
             }
-            "maps" => legacy_maps_idx = Some(i),
-            ".maps" => btf_maps_idx = Some(i),
-            ".BTF" => btf_bytes = Some(section_bytes(data, s, name)?),
-            ".BTF.ext" => btf_ext_bytes = Some(section_bytes(data, s, name)?),
-            _ if s.sh_type == sh::SHT_PROGBITS && s.sh_flags & sh::SHF_EXECINSTR as u64 != 0 => {
+            b"maps" => legacy_maps_idx = Some(i),
+            b".maps" => btf_maps_idx = Some(i),
+            b".BTF" => btf_bytes = Some(section_bytes(data, s, ".BTF")?),
+            b".BTF.ext" => btf_ext_bytes = Some(section_bytes(data, s, ".BTF.ext")?),
+            _ if s.sh_type == elf::SHT_PROGBITS && s.sh_flags & elf::SHF_EXECINSTR != 0 => {
+                let name = shname(s);
                 let insns = section_bytes(data, s, name)?;
                 if insns.len() % insn::INSN_SIZE != 0 {
                     return Err(Error::parse(format!("code section '{name}' is {} bytes, not a whole number of instructions", insns.len())));
                 }
-                obj.code.insert(i, CodeSection { name: name.to_string(), insns: insns.to_vec(), funcs: Vec::new(), relocs: HashMap::new() });
+                obj.code.insert(i, CodeSection { name: name.to_string(), insns: insns.to_vec(), funcs: Vec::new(), relocs: Vec::new() });
             }
-            _ if is_data_section(name) && (s.sh_type == sh::SHT_PROGBITS || s.sh_type == sh::SHT_NOBITS) => {
+            _ if (s.sh_type == elf::SHT_PROGBITS || s.sh_type == elf::SHT_NOBITS) && is_data_section(shname(s)) => {
                 if s.sh_size > 0 {
                     data_secs.push(i);
                 }
@@ -349,28 +388,49 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
 
     // Symbols: functions per code section, maps, data variables.
     let mut legacy_syms: Vec<(u64, String)> = Vec::new();
-    let mut btf_map_syms: HashMap<String, u64> = HashMap::new();
-    for s in elf.syms.iter() {
+    let mut btf_map_syms: FastMap<&str, u64> = FastMap::default();
+    // Symbols outside code sections by (section, name), for the DATASEC fix-ups; the first wins.
+    let mut var_syms: FastMap<(usize, &[u8]), u32> = FastMap::with_capacity_and_hasher(elf.nsyms(), Default::default());
+    for s in elf.syms() {
         let shndx = s.st_shndx;
-        let name = elf.strtab.get_at(s.st_name).unwrap_or("");
+        let name_bytes = elf.sym_name_bytes(&s);
+        if name_bytes.is_empty() {
+            continue;
+        }
+        // Names are checked for UTF-8 only where they are kept.
+        let name = || elf.sym_name(&s);
         let ty = s.st_type();
         if let Some(code) = obj.code.get_mut(&shndx) {
-            if ty == sym::STT_FUNC && !name.is_empty() {
+            if ty != elf::STT_FUNC {
+                continue;
+            }
+            let name = name();
+            if !name.is_empty() {
                 if s.st_value % 8 != 0 {
                     return Err(Error::parse(format!("function '{name}' in '{}' is not instruction-aligned", code.name)));
                 }
                 code.funcs.push(((s.st_value / 8) as usize, (s.st_size / 8) as usize, name.to_string()));
             }
-        } else if Some(shndx) == legacy_maps_idx {
-            if (ty == sym::STT_OBJECT || ty == sym::STT_NOTYPE) && !name.is_empty() {
+            continue;
+        }
+        var_syms.entry((shndx, name_bytes)).or_insert(s.st_value as u32);
+        if Some(shndx) == legacy_maps_idx {
+            let name = name();
+            if (ty == elf::STT_OBJECT || ty == elf::STT_NOTYPE) && !name.is_empty() {
                 legacy_syms.push((s.st_value, name.to_string()));
             }
         } else if Some(shndx) == btf_maps_idx {
-            if ty == sym::STT_OBJECT && !name.is_empty() {
-                btf_map_syms.insert(name.to_string(), s.st_value);
+            let name = name();
+            if ty == elf::STT_OBJECT && !name.is_empty() {
+                btf_map_syms.insert(name, s.st_value);
             }
-        } else if data_secs.contains(&shndx) && ty == sym::STT_OBJECT && !name.is_empty() {
-            obj.data_syms.insert((shndx, name.to_string()), (s.st_value, s.st_size));
+        } else if ty == elf::STT_OBJECT && data_secs.contains(&shndx) && !name().is_empty() {
+            let name = name();
+            // Keys were unique (section, name): keep the last, as the map did.
+            match obj.data_syms.iter_mut().find(|d| d.0 == shndx && d.1 == name) {
+                Some(d) => (d.2, d.3) = (s.st_value, s.st_size),
+                None => obj.data_syms.push((shndx, name.to_string(), s.st_value, s.st_size)),
+            }
         }
     }
 
@@ -404,9 +464,10 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
         if found.is_none() {
             obj.warnings.push(format!("section '{}' is not a program type bpfl knows; its programs cannot be loaded", code.name));
         }
-        for (start, len, fname) in &code.funcs {
+        // The programs own the names from here on (only .text's are kept).
+        for (start, len, fname) in code.funcs.iter_mut() {
             obj.programs.push(ProgramSpec {
-                name: fname.clone(),
+                name: std::mem::take(fname),
                 section: code.name.clone(),
                 def: found.map(|f| f.0),
                 legacy_section: found.is_some_and(|f| f.1),
@@ -421,13 +482,9 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
     if let Some(b) = btf_bytes {
         match Btf::parse(b) {
             Ok(mut btf) => {
-                let sec_size = |n: &str| {
-                    elf.section_headers.iter().find(|s| shname(s) == n).map(|s| s.sh_size as u32)
-                };
-                let sym_off = |sec: &str, var: &str| {
-                    elf.syms.iter().find(|s| sec_name_at(s.st_shndx) == sec && elf.strtab.get_at(s.st_name) == Some(var)).map(|s| s.st_value as u32)
-                };
-                match btf.fixup_datasecs(&sec_size, &sym_off) {
+                let section = |n: &[u8]| shnames.iter().position(|s| *s == n).map(|i| (elf.shdrs[i].sh_size as u32, i));
+                let sym_off = |i: usize, _: &[u8], var: &[u8]| var_syms.get(&(i, var)).copied();
+                match btf.fixup_datasecs_with(section, sym_off) {
                     Ok(()) => {
                         btf.sanitize_for_kernel();
                         if let Some(e) = btf_ext_bytes {
@@ -452,7 +509,7 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
 
     // Legacy maps.
     if let Some(mi) = legacy_maps_idx {
-        let s = &elf.section_headers[mi];
+        let s = &elf.shdrs[mi];
         let bytes = section_bytes(data, s, "maps")?;
         legacy_syms.sort();
         if legacy_syms.is_empty() {
@@ -509,7 +566,7 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
         let btf = obj.btf.as_ref().ok_or_else(|| Error::parse("section '.maps' needs '.BTF', which is missing"))?;
         let defs = btf.map_defs().map_err(|e| Error::parse(format!("'.maps': {e}")))?;
         for d in defs {
-            let off = *btf_map_syms.get(&d.name).ok_or_else(|| Error::parse(format!("map '{}' in '.maps' has no ELF symbol", d.name)))?;
+            let off = *btf_map_syms.get(d.name.as_str()).ok_or_else(|| Error::parse(format!("map '{}' in '.maps' has no ELF symbol", d.name)))?;
             let inner = match &d.inner {
                 Some(inner) => {
                     let mut def = (**inner).clone();
@@ -526,14 +583,14 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
             spec.sym_offset = off;
             obj.maps.push(spec);
         }
-        if elf.shdr_relocs.iter().any(|(i, _)| elf.section_headers.get(*i).is_some_and(|s| s.sh_info as usize == mi)) {
+        if elf.shdrs.iter().any(|s| matches!(s.sh_type, elf::SHT_REL | elf::SHT_RELA) && s.sh_info as usize == mi) {
             obj.warnings.push("initial values of map-in-map slots ('.rel.maps') are not applied yet".into());
         }
     }
 
     // Global data.
     for &di in &data_secs {
-        let s = &elf.section_headers[di];
+        let s = &elf.shdrs[di];
         let name = shname(s).to_string();
         let bytes = section_bytes(data, s, &name)?;
         let size = u32::try_from(s.sh_size).map_err(|_| Error::parse(format!("section '{name}' is too large")))?;
@@ -543,80 +600,82 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
         }
         let prefix_len = 15usize.saturating_sub(name.len());
         let prefix: String = obj.name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(prefix_len.min(8)).collect();
-        let kname: String = format!("{prefix}{name}").chars().take(15).collect();
+        let kname: String = prefix.chars().chain(name.chars()).take(15).collect();
         let mut spec = new_map(name.clone(), kname, MapOrigin::Data(name.clone()), map_type::ARRAY, 4, size, 1, flags);
-        spec.data = if s.sh_type == sh::SHT_NOBITS { None } else { Some(bytes.to_vec()) };
+        spec.data = if s.sh_type == elf::SHT_NOBITS { None } else { Some(bytes.to_vec()) };
         spec.shndx = di;
-        if let Some(btf) = &obj.btf {
-            if let Some(id) = btf.find_by_name_kind(&name, crate::btf::BtfKind::Datasec) {
-                spec.btf_value_type_id = id;
-            }
+        if let Some(id) = obj.btf.as_ref().and_then(|btf| btf.find_by_name_kind(&name, crate::btf::BtfKind::Datasec)) {
+            spec.btf_value_type_id = id;
         }
         obj.maps.push(spec);
     }
 
     // Relocations of code sections.
-    for (reloc_shndx, rs) in elf.shdr_relocs.iter() {
-        let Some(rsh) = elf.section_headers.get(*reloc_shndx) else { continue };
+    for (reloc_shndx, rsh) in elf.shdrs.iter().enumerate() {
+        if !matches!(rsh.sh_type, elf::SHT_REL | elf::SHT_RELA) {
+            continue;
+        }
         let target = rsh.sh_info as usize;
         let Some(code) = obj.code.get(&target) else { continue };
-        let code_name = code.name.clone();
+        let code_name = code.name.as_str();
         let ninsns = code.insns.len() / 8;
-        let mut resolved = Vec::new();
-        for r in rs.iter() {
-            let at = format!("relocation at offset {:#x} in '{code_name}'", r.r_offset);
+        let rs = elf.rels(reloc_shndx).map_err(|e| Error::parse(format!("malformed ELF: {e}")))?;
+        let mut resolved = Vec::with_capacity(rs.len());
+        for r in rs {
+            // Only an error pays for formatting where the relocation is.
+            let at = || format!("relocation at offset {:#x} in '{code_name}'", r.r_offset);
             if r.r_offset % 8 != 0 || (r.r_offset / 8) as usize >= ninsns {
-                return Err(Error::parse(format!("{at}: not an instruction of the section")));
+                return Err(Error::parse(format!("{}: not an instruction of the section", at())));
             }
             let idx = (r.r_offset / 8) as usize;
-            let s = elf.syms.get(r.r_sym).ok_or_else(|| Error::parse(format!("{at}: symbol #{} does not exist", r.r_sym)))?;
-            let sname = elf.strtab.get_at(s.st_name).unwrap_or("");
+            let s = elf.sym(r.r_sym).ok_or_else(|| Error::parse(format!("{}: symbol #{} does not exist", at(), r.r_sym)))?;
+            let sname = || elf.sym_name(&s);
             let shndx = s.st_shndx;
             let code_ref = &obj.code[&target];
             let op = insn::code(&code_ref.insns, idx);
             let t = if shndx == 0 {
-                return Err(Error::unsupported(format!("{at}: extern symbol '{sname}' (.kconfig/.ksyms/kfunc) is not supported yet")));
+                return Err(Error::unsupported(format!("{}: extern symbol '{}' (.kconfig/.ksyms/kfunc) is not supported yet", at(), sname())));
             } else if obj.code.contains_key(&shndx) {
                 let sub = (s.st_value / 8) as i64;
                 let imm = insn::imm(&code_ref.insns, idx) as i64;
                 let dest = if op == insn::CALL {
                     if r.r_type != R_BPF_64_32 && r.r_type != R_BPF_64_64 {
-                        return Err(Error::parse(format!("{at}: call with relocation type {}", r.r_type)));
+                        return Err(Error::parse(format!("{}: call with relocation type {}", at(), r.r_type)));
                     }
                     sub + imm + 1
                 } else if op == insn::LD_IMM64 {
                     (s.st_value as i64 + imm) / 8
                 } else {
-                    return Err(Error::parse(format!("{at}: code reference on an instruction (opcode {op:#x}) that is neither call nor ld_imm64")));
+                    return Err(Error::parse(format!("{}: code reference on an instruction (opcode {op:#x}) that is neither call nor ld_imm64", at())));
                 };
                 let n = obj.code[&shndx].insns.len() as i64 / 8;
                 if dest < 0 || dest >= n {
-                    return Err(Error::parse(format!("{at}: call target {dest} is outside '{}'", sec_name_at(shndx))));
+                    return Err(Error::parse(format!("{}: call target {dest} is outside '{}'", at(), sec_name_at(shndx))));
                 }
                 RelocTarget::Code(shndx, dest as usize)
             } else {
                 if op != insn::LD_IMM64 || idx + 1 >= ninsns {
-                    return Err(Error::parse(format!("{at}: reference to '{sname}' on an instruction (opcode {op:#x}) that is not ld_imm64")));
+                    return Err(Error::parse(format!("{}: reference to '{}' on an instruction (opcode {op:#x}) that is not ld_imm64", at(), sname())));
                 }
                 if r.r_type != R_BPF_64_64 {
-                    return Err(Error::parse(format!("{at}: unexpected relocation type {} for '{sname}'", r.r_type)));
+                    return Err(Error::parse(format!("{}: unexpected relocation type {} for '{}'", at(), r.r_type, sname())));
                 }
                 if Some(shndx) == legacy_maps_idx || Some(shndx) == btf_maps_idx {
                     let m = obj
                         .maps
                         .iter()
                         .position(|m| m.shndx == shndx && m.origin != MapOrigin::Inner && m.sym_offset == s.st_value)
-                        .ok_or_else(|| Error::parse(format!("{at}: '{sname}' is no map definition")))?;
+                        .ok_or_else(|| Error::parse(format!("{}: '{}' is no map definition", at(), sname())))?;
                     RelocTarget::Map(m)
                 } else if let Some(m) = obj.maps.iter().position(|m| matches!(m.origin, MapOrigin::Data(_)) && m.shndx == shndx) {
                     let off = s.st_value as i64 + insn::imm(&code_ref.insns, idx) as i64;
                     if off < 0 || off >= obj.maps[m].value_size as i64 {
-                        return Err(Error::parse(format!("{at}: offset {off} is outside '{}'", obj.maps[m].name)));
+                        return Err(Error::parse(format!("{}: offset {off} is outside '{}'", at(), obj.maps[m].name)));
                     }
                     RelocTarget::MapValue(m, off as u32)
                 } else {
                     return Err(Error::parse(format!(
-                        "{at}: '{sname}' is in section '{}', which is neither a map nor a data section",
+                        "{}: '{}' is in section '{}', which is neither a map nor a data section", at(), sname(),
                         sec_name_at(shndx)
                     )));
                 }
@@ -624,7 +683,24 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
             resolved.push((idx, t));
         }
         let code = obj.code.get_mut(&target).expect("present");
-        code.relocs.extend(resolved);
+        if code.relocs.is_empty() {
+            code.relocs = resolved;
+        } else {
+            code.relocs.extend(resolved);
+        }
+    }
+    for code in obj.code.values_mut() {
+        // By instruction; where two relocations name one instruction, the last wins.
+        if !code.relocs.is_sorted_by(|a, b| a.0 < b.0) {
+            code.relocs.sort_by_key(|r| r.0);
+            code.relocs.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    std::mem::swap(later, kept);
+                }
+                same
+            });
+        }
     }
     Ok(obj)
 }
@@ -687,7 +763,7 @@ fn link(obj: &ObjectFile, p: &ProgramSpec) -> Result<LinkedProgram> {
             let at = new_off + i;
             let op = insn::code(&code.insns, sec_idx);
             let src = insn::src_reg(&code.insns, sec_idx);
-            let reloc = code.relocs.get(&sec_idx);
+            let reloc = code.relocs.binary_search_by_key(&sec_idx, |r| r.0).ok().map(|k| &code.relocs[k].1);
             let is_call = op == insn::CALL && src == insn::PSEUDO_CALL;
             let is_func_addr = op == insn::LD_IMM64 && src == insn::PSEUDO_FUNC;
             if op == insn::CALL && src == insn::PSEUDO_KFUNC_CALL {
