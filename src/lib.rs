@@ -20,6 +20,7 @@ pub mod map;
 pub mod obj;
 pub mod object;
 pub mod program;
+pub mod quiesce;
 pub mod sys;
 
 pub use attach::{KprobeOptions, ProbeMode, UprobeOptions};

@@ -6,7 +6,9 @@ use crate::obj::map_type as mt;
 use crate::sys;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use parking_lot::RwLock;
+use crate::quiesce;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
 /// `BPF_ANY`: create or update.
@@ -25,7 +27,10 @@ pub struct Map {
     value_size: u32,
     max_entries: u32,
     map_flags: u32,
-    fd: RwLock<Option<OwnedFd>>,
+    /// The fd readers use (-1: none), valid inside a [`quiesce::read`] section.
+    fd: AtomicI32,
+    /// Owner of that fd: replaced only by [`Map::set_fd`] and [`Map::reset`].
+    owned: Mutex<Option<OwnedFd>>,
 }
 
 /// Number of possible CPUs (per-CPU maps hold one value per possible CPU).
@@ -62,25 +67,44 @@ fn is_array_like(t: u32) -> bool {
 
 impl Map {
     pub(crate) fn new(name: &str, map_type: u32, key_size: u32, value_size: u32, max_entries: u32, map_flags: u32) -> Map {
-        Map { name: name.to_string(), map_type, key_size, value_size, max_entries, map_flags, fd: RwLock::new(None) }
+        Map { name: name.to_string(), map_type, key_size, value_size, max_entries, map_flags, fd: AtomicI32::new(-1), owned: Mutex::new(None) }
     }
 
     pub(crate) fn set_fd(&self, fd: OwnedFd) {
-        *self.fd.write() = Some(fd);
+        let mut owned = self.owned.lock();
+        let raw = fd.as_raw_fd();
+        let old = owned.replace(fd);
+        self.fd.store(raw, Ordering::Release);
+        if old.is_some() {
+            quiesce::synchronize();
+        }
+        drop(old);
     }
 
-    /// Close the map's fd (a failed load undoes itself); waits for operations in flight.
-    pub(crate) fn reset(&self) {
-        self.fd.write().take();
+    /// Close the fds of several maps (a failed load undoes itself, a closed
+    /// handle lets go at once), waiting once for operations in flight.
+    pub(crate) fn reset_all<'a>(maps: impl IntoIterator<Item = &'a Map>) {
+        let mut closing = Vec::new();
+        for m in maps {
+            if let Some(fd) = m.owned.lock().take() {
+                m.fd.store(-1, Ordering::Release);
+                closing.push(fd);
+            }
+        }
+        if !closing.is_empty() {
+            // Operations in flight finish with the old fds before they are
+            // closed (their numbers could otherwise be reused under them).
+            quiesce::synchronize();
+        }
     }
 
     /// Run `f` with the fd, holding it open for the duration (a concurrent
     /// close waits; concurrent operations do not wait for each other).
     fn with_fd<T>(&self, f: impl FnOnce(RawFd) -> Result<T>) -> Result<T> {
-        let g = self.fd.read();
-        match g.as_ref() {
-            Some(fd) => f(fd.as_raw_fd()),
-            None => Err(self.not_created()),
+        let _section = quiesce::read();
+        match self.fd.load(Ordering::Acquire) {
+            fd if fd >= 0 => f(fd),
+            _ => Err(self.not_created()),
         }
     }
 
@@ -146,7 +170,10 @@ impl Map {
     /// The file descriptor, once the map exists in the kernel. It stays
     /// valid while the map (its object, or its own handle) is open.
     pub fn fd(&self) -> Result<RawFd> {
-        self.fd.read().as_ref().map(|f| f.as_raw_fd()).ok_or_else(|| self.not_created())
+        match self.fd.load(Ordering::Acquire) {
+            fd if fd >= 0 => Ok(fd),
+            _ => Err(self.not_created()),
+        }
     }
 
     fn check_key(&self, key: &[u8]) -> Result<()> {

@@ -156,7 +156,7 @@ impl Object {
                 let _ = std::fs::remove_file(&p);
             }
             // Close what the failed attempt created; the handles stay valid, unloaded.
-            self.maps.iter().for_each(|m| m.reset());
+            Map::reset_all(self.maps.iter().map(|m| &**m));
             self.programs.iter().for_each(|p| p.reset());
             self.btf_fd = None;
             let e = e.context(format!("object '{}'", self.file.name));

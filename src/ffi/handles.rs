@@ -187,12 +187,12 @@ pub fn remove(h: u64, kind: Kind) -> Result<Entry> {
 /// Drop removed entries (outside the table lock). Maps have their fd closed
 /// now, even if a thread's cache still holds the `Map` until its next call.
 pub fn release(entries: impl IntoIterator<Item = Entry>) {
-    for e in entries {
-        if let Entry::Map { map, .. } = &e {
-            map.reset();
-        }
-        drop(e);
-    }
+    let entries: Vec<Entry> = entries.into_iter().collect();
+    Map::reset_all(entries.iter().filter_map(|e| match e {
+        Entry::Map { map, .. } => Some(&**map),
+        _ => None,
+    }));
+    drop(entries);
 }
 
 /// Remove several handles at once (an object's children), ignoring ones already gone.

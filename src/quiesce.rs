@@ -1,0 +1,208 @@
+//! Read-side critical sections that cost no atomic read-modify-write, for
+//! file descriptors that may be closed while other threads use them.
+//!
+//! A map lookup is one ~300 ns syscall; a reader-writer lock around it added
+//! two atomic RMWs (~30 ns on the benchmark VM, and a cache line bouncing
+//! between threads sharing a map). Instead, each thread marks itself inside
+//! or outside a section in its own slot with plain stores, and the rare
+//! closer does the expensive part: it unpublishes the fd, then waits until
+//! every thread that was inside a section has left it, and only then closes.
+//!
+//! The reader's store must be ordered before its load of the fd. A full
+//! fence there would cost about what the lock did, so, as userspace RCU
+//! does, the closer issues `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)`,
+//! which runs a full barrier on every CPU running a thread of this process;
+//! readers need only a compiler fence. Where membarrier is unavailable,
+//! readers fall back to a real fence.
+
+use parking_lot::Mutex;
+use std::cell::Cell;
+use std::sync::atomic::{compiler_fence, fence, AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_int = 1 << 3;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_int = 1 << 4;
+
+/// One thread's state: `seq` is odd while the thread is inside a section.
+/// Only its thread writes it; cache-line aligned so threads do not share lines.
+#[repr(align(64))]
+struct Slot {
+    seq: AtomicU64,
+    in_use: AtomicBool,
+}
+
+/// Every slot ever handed out (slots of exited threads are reused).
+static SLOTS: Mutex<Vec<&'static Slot>> = Mutex::new(Vec::new());
+
+/// Readers on threads whose thread-locals are already torn down (rare): counted.
+static UNSLOTTED: AtomicU64 = AtomicU64::new(0);
+
+/// Whether membarrier is registered (readers then need only a compiler fence).
+fn membarrier_ok() -> bool {
+    static OK: OnceLock<bool> = OnceLock::new();
+    // SAFETY: membarrier takes two integer arguments (and a cpu id, unused here).
+    *OK.get_or_init(|| unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) } == 0)
+}
+
+struct Local {
+    slot: &'static Slot,
+    depth: Cell<u32>,
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        self.slot.seq.store(self.slot.seq.load(Ordering::Relaxed) & !1, Ordering::Release);
+        self.slot.in_use.store(false, Ordering::Release);
+    }
+}
+
+fn new_local() -> Local {
+    let mut slots = SLOTS.lock();
+    let slot = match slots.iter().find(|s| s.in_use.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_ok()) {
+        Some(s) => *s,
+        None => {
+            let s: &'static Slot = Box::leak(Box::new(Slot { seq: AtomicU64::new(0), in_use: AtomicBool::new(true) }));
+            slots.push(s);
+            s
+        }
+    };
+    Local { slot, depth: Cell::new(0) }
+}
+
+thread_local! {
+    static LOCAL: Local = new_local();
+}
+
+/// Inside a read-side section until dropped.
+pub struct ReadGuard {
+    /// Whether this guard entered a section (false: a thread being torn down, fenced instead).
+    entered: bool,
+}
+
+/// Enter a read-side section: anything loaded inside it that a closer
+/// unpublishes before calling [`synchronize`] stays valid until the guard drops.
+#[inline]
+pub fn read() -> ReadGuard {
+    let mb = membarrier_ok();
+    let entered = LOCAL
+        .try_with(|l| {
+            let d = l.depth.get();
+            if d == 0 {
+                let s = l.slot.seq.load(Ordering::Relaxed);
+                l.slot.seq.store(s | 1, Ordering::Relaxed);
+            }
+            l.depth.set(d + 1);
+        })
+        .is_ok();
+    if !entered {
+        UNSLOTTED.fetch_add(1, Ordering::SeqCst);
+    } else if mb {
+        compiler_fence(Ordering::SeqCst);
+    } else {
+        fence(Ordering::SeqCst);
+    }
+    ReadGuard { entered }
+}
+
+impl Drop for ReadGuard {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.entered {
+            UNSLOTTED.fetch_sub(1, Ordering::Release);
+            return;
+        }
+        let _ = LOCAL.try_with(|l| {
+            let d = l.depth.get() - 1;
+            l.depth.set(d);
+            if d == 0 {
+                let s = l.slot.seq.load(Ordering::Relaxed);
+                l.slot.seq.store(s.wrapping_add(1), Ordering::Release);
+            }
+        });
+    }
+}
+
+/// Wait until every read-side section that began before this call has ended.
+/// Call after unpublishing what readers must no longer pick up.
+pub fn synchronize() {
+    // Make the unpublishing store visible to every running thread of this
+    // process, and their section stores visible to us.
+    // SAFETY: membarrier takes integer arguments.
+    if !(membarrier_ok() && unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) } == 0) {
+        fence(Ordering::SeqCst);
+    }
+    let me = LOCAL.try_with(|l| l.slot as *const Slot).ok();
+    let slots: Vec<&'static Slot> = SLOTS.lock().clone();
+    for s in slots {
+        if Some(s as *const Slot) == me {
+            // Our own section (a closer inside a read section) cannot be waited for.
+            continue;
+        }
+        let seen = s.seq.load(Ordering::Acquire);
+        if seen & 1 == 0 {
+            continue;
+        }
+        wait_until(|| s.seq.load(Ordering::Acquire) != seen);
+    }
+    wait_until(|| UNSLOTTED.load(Ordering::Acquire) == 0);
+}
+
+fn wait_until(done: impl Fn() -> bool) {
+    let mut spins = 0u32;
+    while !done() {
+        spins += 1;
+        if spins < 64 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicI64;
+    use std::sync::Arc;
+
+    /// Readers never see a value after its closer "freed" it.
+    #[test]
+    fn closer_waits_for_readers() {
+        let value = Arc::new(AtomicI64::new(1));
+        let freed = Arc::new(AtomicI64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut readers = Vec::new();
+        for _ in 0..3 {
+            let (value, freed, stop) = (value.clone(), freed.clone(), stop.clone());
+            readers.push(std::thread::spawn(move || {
+                let mut bad = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let _g = read();
+                    let v = value.load(Ordering::Relaxed);
+                    if v > 0 && freed.load(Ordering::Relaxed) >= v {
+                        bad += 1;
+                    }
+                }
+                bad
+            }));
+        }
+        for gen in 1..2000i64 {
+            value.store(gen + 1, Ordering::Relaxed); // publish the next
+            synchronize(); // readers of `gen` are done
+            freed.store(gen, Ordering::Relaxed); // "close" it
+        }
+        stop.store(true, Ordering::Relaxed);
+        let bad: i32 = readers.into_iter().map(|r| r.join().unwrap()).sum();
+        assert_eq!(bad, 0);
+    }
+
+    #[test]
+    fn nested_sections_and_self_synchronize() {
+        let a = read();
+        let b = read();
+        synchronize(); // must not wait for our own section
+        drop(b);
+        drop(a);
+        synchronize();
+    }
+}
