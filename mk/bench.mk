@@ -1,5 +1,5 @@
 # Benchmarks (issue 6): bpfl against libbpf and the raw bpf() syscall. Timing
-# is reported, never asserted, so `make test` does not run them. See docs/bench.md.
+# is reported, never asserted, so `make test` does not run them. See docs/bench.md and the README, section Performance.
 #
 #   make bench         the full run (about a minute): prints the table, keeps it in build/bench/results.md
 #   make bench-smoke   a quick run (fewer repetitions, 100k-entry map): does it all still work

@@ -1,5 +1,5 @@
 # Go bindings (bindings/go): a cgo package over the C ABI, linked statically
-# against target/release/libbpfl.a. See docs/go.md.
+# against target/release/libbpfl.a. See the README, section Go.
 #
 #   make test-go      gofmt check, go vet, and the kernel tests (go test -v)
 #

@@ -1,5 +1,5 @@
 # Nim bindings (bindings/nim): the seed's nimbpf API and the idiomatic bpfl
-# module, their kernel tests and the ovfslat example. See docs/nim.md.
+# module, their kernel tests and the ovfslat example. See the README, section Nim.
 #
 #   make test-nim     build and run the Nim tests (root: real kernel)
 #   make nim          build the Nim tests and example into build/nim/
