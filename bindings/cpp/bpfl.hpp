@@ -105,6 +105,13 @@ struct KprobeOptions {
     bpfl_probe_mode mode = BPFL_PROBE_AUTO;
 };
 
+// Options of Program::attach_uprobe.
+struct UprobeOptions {
+    std::uint64_t offset = 0;  // added to the function; with no function, the file offset
+    bool retprobe = false;
+    std::int32_t pid = -1;  // -1: every process that runs the binary
+};
+
 struct ProgramInfo {
     std::string name;
     std::string section;
@@ -232,6 +239,22 @@ public:
     Link attach_kretprobe(const std::string& func, KprobeOptions opts = {}) const {
         opts.retprobe = true;
         return attach_kprobe(func, opts);
+    }
+    // A uprobe on `func` in the ELF file `binary` (empty `func`: at file offset opts.offset).
+    Link attach_uprobe(const std::string& binary, const std::string& func, const UprobeOptions& opts = {}) const {
+        bpfl_uprobe_opts o{};
+        o.sz = sizeof(o);
+        o.offset = opts.offset;
+        o.retprobe = opts.retprobe;
+        o.pid = opts.pid;
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_uprobe(h_, binary.c_str(), func.empty() ? nullptr : func.c_str(), &o, &l),
+                      "bpfl_program_attach_uprobe");
+        return Link(l);
+    }
+    Link attach_uretprobe(const std::string& binary, const std::string& func, UprobeOptions opts = {}) const {
+        opts.retprobe = true;
+        return attach_uprobe(binary, func, opts);
     }
 
     bpfl_program handle() const noexcept { return h_; }

@@ -312,6 +312,43 @@ func (p *Program) AttachKprobe(fn string, opts *KprobeOptions) (*Link, error) {
 	return &Link{h: l}, nil
 }
 
+// UprobeOptions are the options of AttachUprobe; nil means the defaults.
+type UprobeOptions struct {
+	Offset   uint64 // added to the function's address; with no function, the file offset
+	Retprobe bool   // attach at return (uretprobe)
+	Pid      int    // only this process; 0: every process that runs the binary
+}
+
+// AttachUprobe attaches a uprobe program (section uprobe/uretprobe) to
+// function fn of the ELF file binary (an executable or shared library; a
+// bare name is searched in PATH or the library directories). With fn empty,
+// opts.Offset is the file offset. opts may be nil.
+func (p *Program) AttachUprobe(binary, fn string, opts *UprobeOptions) (*Link, error) {
+	b := cstr(binary)
+	defer free(b)
+	var f *C.char
+	if fn != "" {
+		f = cstr(fn)
+		defer free(f)
+	}
+	var l C.bpfl_link
+	_, err := call("bpfl_program_attach_uprobe", func() C.int {
+		if opts == nil {
+			return C.bpfl_program_attach_uprobe(p.h, b, f, nil, &l)
+		}
+		var uo C.bpfl_uprobe_opts
+		uo.sz = C.sizeof_bpfl_uprobe_opts
+		uo.offset = C.uint64_t(opts.Offset)
+		uo.retprobe = C.bool(opts.Retprobe)
+		uo.pid = C.int32_t(opts.Pid)
+		return C.bpfl_program_attach_uprobe(p.h, b, f, &uo, &l)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Link{h: l}, nil
+}
+
 // AttachTracepoint attaches a tracepoint program to category/name (as in
 // tracefs events/, e.g. "syscalls", "sys_enter_getppid").
 func (p *Program) AttachTracepoint(category, name string) (*Link, error) {

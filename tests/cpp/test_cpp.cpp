@@ -401,6 +401,32 @@ void test_release() {
 
 }  // namespace
 
+// The function the uprobe test probes (C linkage: found by name in /proc/self/exe).
+extern "C" __attribute__((noinline, used)) std::uint64_t cpp_uprobe_target(std::uint64_t x) {
+    __asm__ volatile("" : "+r"(x));
+    return x + 7;
+}
+
+namespace {
+void test_uprobe() {
+    bpfl::Object o(obj_path("uprobe.o"));
+    o.load();
+    auto l1 = o.program("on_call").attach_uprobe("/proc/self/exe", "cpp_uprobe_target", bpfl::UprobeOptions{0, false, static_cast<std::int32_t>(getpid())});
+    auto l2 = o.program("on_return").attach_uretprobe("/proc/self/exe", "cpp_uprobe_target");
+    for (std::uint64_t i = 1; i <= 5; i++) cpp_uprobe_target(i);
+    auto stats = o.map("stats");
+    CHECK_EQ(stats.get<std::uint32_t, std::uint64_t>(0).value_or(0), std::uint64_t{5});   // calls
+    CHECK_EQ(stats.get<std::uint32_t, std::uint64_t>(1).value_or(0), std::uint64_t{15});  // sum of arguments
+    CHECK_EQ(stats.get<std::uint32_t, std::uint64_t>(3).value_or(0), std::uint64_t{12});  // last return value
+    try {
+        (void)o.program("on_call").attach_uprobe("/proc/self/exe", "no_such_function_here");
+        CHECK(false);
+    } catch (const bpfl::Error& e) {
+        CHECK_EQ(e.code(), ENOENT);
+    }
+}
+}  // namespace
+
 int main(int argc, char** argv) {
     if (argc != 2) {
         std::cerr << "usage: test_cpp BPF_DIR\n";
@@ -428,6 +454,7 @@ int main(int argc, char** argv) {
         {"errors carry errno and bpfl_last_error()", test_errors},
         {"move semantics: no double close, no leak", test_moves},
         {"release() hands the handle back", test_release},
+        {"uprobe and uretprobe on a function of this program", test_uprobe},
     };
     int failed_tests = 0, n = 0;
     for (const auto& t : tests) {

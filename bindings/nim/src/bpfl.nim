@@ -222,6 +222,16 @@ proc attachKprobe*(p: BpfProgram, function: string, retprobe = false, offset = 0
   check bpfl_program_attach_kprobe(p.h, cstring(function), addr opts, result.h),
     "attach kprobe " & function
 
+proc attachUprobe*(p: BpfProgram, binary: string, function = "", retprobe = false,
+                   offset = 0'u64, pid = -1): BpfLink =
+  ## A uprobe on `function` in the ELF file `binary` (an empty `function`:
+  ## at file offset `offset`); `pid` -1: every process running the binary.
+  var opts = BpflUprobeOpts(sz: csize_t(sizeof(BpflUprobeOpts)), offset: offset,
+                            retprobe: retprobe, pid: int32(pid))
+  let fn: cstring = if function.len == 0: nil else: cstring(function)
+  check bpfl_program_attach_uprobe(p.h, cstring(binary), fn, addr opts, result.h),
+    "attach uprobe " & binary & ":" & function
+
 proc attachTracepoint*(p: BpfProgram, category, name: string): BpfLink =
   check bpfl_program_attach_tracepoint(p.h, cstring(category), cstring(name), result.h),
     "attach tracepoint " & category & "/" & name

@@ -12,4 +12,6 @@ void bpfl_nim_test_layout(long *r)
 	r[5] = sizeof(struct bpfl_map_info);
 	r[6] = offsetof(struct bpfl_map_info, fd);
 	r[7] = offsetof(struct bpfl_program_info, insn_cnt);
+	r[8] = sizeof(struct bpfl_uprobe_opts);
+	r[9] = offsetof(struct bpfl_uprobe_opts, pid);
 }

@@ -17,14 +17,15 @@ check version().len > 0, "version " & version()
 # The Nim declarations of bpfl/ffi match include/bpfl.h (sizes and offsets).
 {.passC: "-I" & currentSourcePath().parentDir.parentDir.parentDir.parentDir / "include".}
 {.compile: "layout.c".}
-proc bpfl_nim_test_layout(r: ptr array[8, clong]) {.importc, cdecl.}
-proc cLayout(): array[8, int] =
-  var r: array[8, clong]
+proc bpfl_nim_test_layout(r: ptr array[10, clong]) {.importc, cdecl.}
+proc cLayout(): array[10, int] =
+  var r: array[10, clong]
   bpfl_nim_test_layout(addr r)
-  for i in 0 ..< 8: result[i] = int(r[i])
+  for i in 0 ..< 10: result[i] = int(r[i])
 let nimLayout = [sizeof(BpflOpenOpts), sizeof(BpflLoadOpts), sizeof(BpflProgramInfo),
                  sizeof(BpflKprobeOpts), offsetOf(BpflKprobeOpts, mode), sizeof(BpflMapInfo),
-                 offsetOf(BpflMapInfo, fd), offsetOf(BpflProgramInfo, insnCnt)]
+                 offsetOf(BpflMapInfo, fd), offsetOf(BpflProgramInfo, insnCnt),
+                 sizeof(BpflUprobeOpts), offsetOf(BpflUprobeOpts, pid)]
 check cLayout() == nimLayout, "struct layouts: C " & $cLayout() & ", Nim " & $nimLayout
 
 # ---- modern.o: rodata, attach all, exact values ----------------------------------
@@ -249,5 +250,32 @@ block:
   mo.close() # idempotent
   removeFile(root2 / "pinned_counts")
   removeDir(root2)
+
+# ---- uprobes: a C function of this program, found by name --------------------------
+{.emit: """
+#include <stdint.h>
+__attribute__((noinline, used)) uint64_t nim_uprobe_target(uint64_t x) {
+  __asm__ volatile("" : "+r"(x));
+  return x * 3;
+}
+""".}
+proc nimUprobeTarget(x: uint64): uint64 {.importc: "nim_uprobe_target", nodecl.}
+block:
+  var uo = openObject(bpfDir / "uprobe.o")
+  uo.load()
+  var l1 = uo.program("on_call").attachUprobe("/proc/self/exe", "nim_uprobe_target", pid = int(me))
+  var l2 = uo.program("on_return").attachUprobe("/proc/self/exe", "nim_uprobe_target", retprobe = true)
+  var total = 0'u64
+  for i in 1'u64 .. 4'u64: total += nimUprobeTarget(i)
+  check total == 30, "the target ran"
+  let st = uo.map("stats")
+  check st.get(0'u32, uint64) == 4 and st.get(1'u32, uint64) == 10, "uprobe calls and argument sum"
+  check st.get(3'u32, uint64) == 12, "uretprobe saw the last return value"
+  l1.detach()
+  l2.detach()
+  let eu = expectError(BpflError, "uprobe on a missing function"):
+    discard uo.program("on_call").attachUprobe("/proc/self/exe", "nim_no_such_function")
+  check eu != nil and eu.code == -ENOENT, "missing function: ENOENT"
+  uo.close()
 
 summary("test_bpfl (" & (when defined(gcOrc): "orc" elif defined(gcArc): "arc" else: "refc") & ")")

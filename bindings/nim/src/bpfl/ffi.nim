@@ -55,6 +55,12 @@ type
     retprobe*: bool
     mode*: uint32
 
+  BpflUprobeOpts* {.bycopy.} = object
+    sz*: csize_t
+    offset*: uint64
+    retprobe*: bool
+    pid*: int32
+
   BpflMapInfo* {.bycopy.} = object
     sz*: csize_t
     name*: cstring
@@ -102,6 +108,7 @@ proc bpfl_program_get_info*(prog: BpflProgramH, info: var BpflProgramInfo): cint
 proc bpfl_program_fd*(prog: BpflProgramH, outFd: var cint): cint
 proc bpfl_program_attach*(prog: BpflProgramH, outLink: var BpflLinkH): cint
 proc bpfl_program_attach_kprobe*(prog: BpflProgramH, fn: cstring, opts: ptr BpflKprobeOpts, outLink: var BpflLinkH): cint
+proc bpfl_program_attach_uprobe*(prog: BpflProgramH, binary, fn: cstring, opts: ptr BpflUprobeOpts, outLink: var BpflLinkH): cint
 proc bpfl_program_attach_tracepoint*(prog: BpflProgramH, category, name: cstring, outLink: var BpflLinkH): cint
 proc bpfl_program_attach_raw_tracepoint*(prog: BpflProgramH, name: cstring, outLink: var BpflLinkH): cint
 proc bpfl_link_destroy*(link: BpflLinkH): cint
