@@ -18,7 +18,7 @@ fn main() {
     let (mut ok, mut failed) = (0, 0);
     for f in &files {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
-        let r = Object::open_file(&f.to_string_lossy(), &OpenOptions::default()).and_then(|mut o| o.load(&Default::default()).map(|_| o));
+        let r = Object::open_file(&f.to_string_lossy(), &OpenOptions::default()).and_then(|mut o| o.load(&bpfl::LoadOptions { log_level: std::env::var("LOAD_LOG").ok().and_then(|v| v.parse().ok()).unwrap_or(0), ..Default::default() }).map(|_| o));
         match r {
             Ok(o) => {
                 ok += 1;

@@ -173,11 +173,13 @@ impl Object {
                 None => {
                     return Err(Error::unsupported(format!("program '{}': section '{}' is not a program type bpfl knows", p.name, p.section)))
                 }
-                Some(d) if d.needs_btf_target => {
-                    return Err(Error::unsupported(format!(
-                        "program '{}': section '{}' needs a kernel BTF attach target (fentry/fexit/tp_btf/lsm/iter), not supported yet",
-                        p.name, p.section
-                    )))
+                Some(d) if d.needs_btf_target && crate::obj::section::btf_attach_target(d, &p.section).is_none() => {
+                    let why = if d.prog_type == crate::obj::section::prog_type::EXT {
+                        "freplace needs a BPF program to replace, which bpfl does not support yet"
+                    } else {
+                        "it names no kernel function or tracepoint to attach to (setting one before load is not supported yet)"
+                    };
+                    return Err(Error::unsupported(format!("program '{}': section '{}': {why}", p.name, p.section)));
                 }
                 _ => {}
             }
@@ -325,6 +327,10 @@ impl Object {
             if spec.section.starts_with("xdp.frags") {
                 flags |= BPF_F_XDP_HAS_FRAGS;
             }
+            let attach_btf_id = match crate::obj::section::btf_attach_target(def, &spec.section).filter(|_| def.needs_btf_target) {
+                Some((name, is_typedef)) => btf_attach_id(&name, is_typedef).map_err(|e| e.context(&what))?,
+                None => 0,
+            };
             let mut p = sys::ProgLoad {
                 prog_type: def.prog_type,
                 expected_attach_type: def.expected_attach_type,
@@ -338,7 +344,7 @@ impl Object {
                 func_info_rec_size: 8,
                 line_info: &line_info,
                 line_info_rec_size: 16,
-                attach_btf_id: 0,
+                attach_btf_id,
             };
             let (fd, log_text) = match load_prog(&p, opts.log_level).map_err(|e| explain_poison(e, &poisoned)) {
                 Ok(r) => r,
@@ -426,6 +432,15 @@ fn load_prog(p: &sys::ProgLoad<'_>, log_level: u32) -> Result<(OwnedFd, String)>
             }
         }
     }
+}
+
+/// The kernel BTF id of a BTF-targeted program's attach point.
+fn btf_attach_id(name: &str, is_typedef: bool) -> Result<u32> {
+    let (kind, what) = if is_typedef { (crate::btf::BtfKind::Typedef, "tracepoint type") } else { (crate::btf::BtfKind::Func, "function") };
+    let k = crate::vmlinux::kernel_btf().map_err(|e| e.context(format!("its attach target '{name}' is looked up in the kernel's BTF")))?;
+    k.find(name, kind).ok_or_else(|| {
+        Error::not_found(format!("attach target: no {what} '{name}' in the kernel's BTF (vmlinux; module BTF is not searched)"))
+    })
 }
 
 /// A verifier rejection that reached an instruction poisoned by an unresolved

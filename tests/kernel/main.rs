@@ -385,6 +385,39 @@ fn co_re_unresolvable_access_is_poisoned() {
     assert_eq!(open_fds(), before, "file descriptors leaked");
 }
 
+fn tp_btf_attach_target_from_kernel_btf() {
+    if cfg!(not(target_arch = "x86_64")) {
+        return; // the program checks the x86-64 getpid number
+    }
+    let mut o = open("core_tp_btf.o");
+    o.set_global("target_tgid", &tgid().to_le_bytes()).unwrap();
+    o.load(&Default::default()).unwrap_or_else(|e| panic!("load core_tp_btf.o: {e}"));
+    let (links, errors) = o.attach_all();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(links.len(), 1);
+    for _ in 0..3 {
+        getpid();
+    }
+    drop(links);
+    getpid();
+    let m = o.map("hits").unwrap();
+    assert_eq!(u64_at(m, &0u32.to_le_bytes()), Some(3), "getpid() calls seen by tp_btf/sys_enter");
+    assert_eq!(u64_at(m, &1u32.to_le_bytes()), Some(tgid() as u64), "task->tgid through CO-RE");
+    // A target the kernel does not have (the section renamed in place): a clear error naming it.
+    let mut data = std::fs::read(obj("core_tp_btf.o")).unwrap();
+    let (from, to) = (b"tp_btf/sys_enter", b"tp_btf/nosuch_tp");
+    let mut n = 0;
+    while let Some(i) = data.windows(from.len()).position(|w| w == from) {
+        data[i..i + from.len()].copy_from_slice(to);
+        n += 1;
+    }
+    assert!(n >= 1);
+    let mut o = Object::open_mem(&data, &OpenOptions::default()).unwrap();
+    let e = o.load(&Default::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(e.to_string().contains("'btf_trace_nosuch_tp'") && e.to_string().contains("program 'on_sys_enter'"), "{e}");
+}
+
 fn bad_legacy_map_definition() {
     let e = Object::open_file(&obj("bad_maps.o"), &Default::default()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Parse, "{e}");
@@ -545,6 +578,7 @@ fn main() {
         Test { name: "co_re_relocations_are_applied", needs_kernel: true, f: co_re_relocations_are_applied },
         Test { name: "co_re_fields_types_and_enums", needs_kernel: true, f: co_re_fields_types_and_enums },
         Test { name: "co_re_unresolvable_access_is_poisoned", needs_kernel: true, f: co_re_unresolvable_access_is_poisoned },
+        Test { name: "tp_btf_attach_target_from_kernel_btf", needs_kernel: true, f: tp_btf_attach_target_from_kernel_btf },
         Test { name: "bad_legacy_map_definition", needs_kernel: false, f: bad_legacy_map_definition },
         Test { name: "malformed_elf_inputs", needs_kernel: false, f: malformed_elf_inputs },
         Test { name: "bad_relocation", needs_kernel: false, f: bad_relocation },
