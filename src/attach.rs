@@ -258,10 +258,17 @@ pub fn tracepoint(prog_fd: RawFd, prog_name: &str, category: &str, name: &str) -
     Ok(Link::new(LinkKind::Tracepoint, format!("{category}/{name}"), link_fd, Some(pfd), None))
 }
 
+/// Attach a BTF-targeted program (tp_btf, fentry/fexit/fmod_ret, lsm) where
+/// its load named (`attach_btf_id`).
+pub fn btf_traced(prog_fd: RawFd, prog_name: &str, section: &str) -> Result<Link> {
+    let fd = sys::raw_tracepoint_open(None, prog_fd).map_err(|e| sys::err(e, format!("program '{prog_name}': attach to '{section}'")))?;
+    Ok(Link::new(LinkKind::RawTracepoint, section.to_string(), Some(fd), None, None))
+}
+
 /// Attach `prog_fd` to raw tracepoint `name`.
 pub fn raw_tracepoint(prog_fd: RawFd, prog_name: &str, name: &str) -> Result<Link> {
     let c = CString::new(name).map_err(|_| Error::inval("raw tracepoint name contains a NUL byte"))?;
-    let fd = sys::raw_tracepoint_open(&c, prog_fd).map_err(|e| match e {
+    let fd = sys::raw_tracepoint_open(Some(&c), prog_fd).map_err(|e| match e {
         libc::ENOENT => Error::not_found(format!("program '{prog_name}': raw tracepoint '{name}' does not exist")),
         _ => sys::err(e, format!("program '{prog_name}': raw tracepoint '{name}'")),
     })?;

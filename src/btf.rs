@@ -4,8 +4,8 @@
 //! `__array`), the `DATASEC` fix-ups clang leaves to the loader (section sizes
 //! and variable offsets), and `func_info`/`line_info` from `.BTF.ext` so the
 //! verifier can point at C source lines. The type table is kept whole, with
-//! every kind the kernel knows, because CO-RE (the next step) walks it; the
-//! CO-RE records of `.BTF.ext` are parsed already.
+//! every kind the kernel knows, because CO-RE (`crate::obj::core`) walks it,
+//! in the object's BTF and in the kernel's.
 //!
 //! Layouts are the kernel's uapi (`include/uapi/linux/btf.h`). Little-endian
 //! only, as on every host bpfl runs on.
@@ -697,7 +697,7 @@ impl LineInfo {
     }
 }
 
-/// A `bpf_core_relo` record (CO-RE), kept for the CO-RE work.
+/// A `bpf_core_relo` record (CO-RE), applied by `crate::obj::core`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CoreRelo {
     pub insn_off: u32,
@@ -790,20 +790,20 @@ impl BtfExt {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A tiny BTF writer for tests: types as raw u32 words, strings by name.
     #[derive(Default)]
-    struct B {
+    pub(crate) struct B {
         words: Vec<u32>,
         strs: Vec<u8>,
     }
     impl B {
-        fn new() -> B {
+        pub(crate) fn new() -> B {
             B { words: vec![], strs: vec![0] }
         }
-        fn s(&mut self, s: &str) -> u32 {
+        pub(crate) fn s(&mut self, s: &str) -> u32 {
             if s.is_empty() {
                 return 0;
             }
@@ -812,12 +812,12 @@ mod tests {
             self.strs.push(0);
             off
         }
-        fn t(&mut self, name: &str, kind: u32, vlen: u32, st: u32, extra: &[u32]) {
+        pub(crate) fn t(&mut self, name: &str, kind: u32, vlen: u32, st: u32, extra: &[u32]) {
             let n = self.s(name);
             self.words.extend_from_slice(&[n, kind << 24 | vlen, st]);
             self.words.extend_from_slice(extra);
         }
-        fn bytes(&self) -> Vec<u8> {
+        pub(crate) fn bytes(&self) -> Vec<u8> {
             let types: Vec<u8> = self.words.iter().flat_map(|w| w.to_le_bytes()).collect();
             let mut out = vec![0x9f, 0xeb, 1, 0];
             for v in [24u32, 0, types.len() as u32, types.len() as u32, self.strs.len() as u32] {

@@ -22,6 +22,7 @@ pub mod object;
 pub mod program;
 pub mod quiesce;
 pub mod sys;
+pub mod vmlinux;
 
 pub use attach::{KprobeOptions, ProbeMode, UprobeOptions};
 pub use error::{Error, ErrorKind, Result};

@@ -173,11 +173,13 @@ impl Object {
                 None => {
                     return Err(Error::unsupported(format!("program '{}': section '{}' is not a program type bpfl knows", p.name, p.section)))
                 }
-                Some(d) if d.needs_btf_target => {
-                    return Err(Error::unsupported(format!(
-                        "program '{}': section '{}' needs a kernel BTF attach target (fentry/fexit/tp_btf/lsm/iter), not supported yet",
-                        p.name, p.section
-                    )))
+                Some(d) if d.needs_btf_target && crate::obj::section::btf_attach_target(d, &p.section).is_none() => {
+                    let why = if d.prog_type == crate::obj::section::prog_type::EXT {
+                        "freplace needs a BPF program to replace, which bpfl does not support yet"
+                    } else {
+                        "it names no kernel function or tracepoint to attach to (setting one before load is not supported yet)"
+                    };
+                    return Err(Error::unsupported(format!("program '{}': section '{}': {why}", p.name, p.section)));
                 }
                 _ => {}
             }
@@ -295,13 +297,15 @@ impl Object {
         for i in 0..self.file.programs.len() {
             let spec = &self.file.programs[i];
             let mut linked = self.file.link(i)?;
-            let core = self.core_relos_of(i, &linked);
-            if core > 0 {
-                return Err(Error::unsupported(format!(
-                    "program '{}' (section '{}'): it has {core} CO-RE relocations (BPF_CORE_READ, preserve_access_index), which bpfl does not apply yet; \
-                     loaded as compiled it would read kernel structures at the wrong offsets, so it is refused",
-                    spec.name, spec.section
-                )));
+            let what = format!("program '{}' (section '{}')", spec.name, spec.section);
+            let mut poisoned = Vec::new();
+            if !linked.core_relos.is_empty() {
+                let local = self.file.btf.as_ref().ok_or_else(|| Error::parse(format!("{what}: CO-RE relocations without '.BTF'")))?;
+                let target = crate::vmlinux::kernel_btf().map_err(|e| e.context(format!("{what}: its {} CO-RE relocations need the kernel's BTF", linked.core_relos.len())))?;
+                poisoned = crate::obj::core::relocate(local, &target, &mut linked.insns, &linked.core_relos).map_err(|e| e.context(&what))?;
+                for p in &poisoned {
+                    log::debug(&format!("{what}: instruction {} poisoned (the verifier refuses it only if reachable): {}", p.insn, p.what));
+                }
             }
             for r in &linked.map_refs {
                 match *r {
@@ -323,6 +327,10 @@ impl Object {
             if spec.section.starts_with("xdp.frags") {
                 flags |= BPF_F_XDP_HAS_FRAGS;
             }
+            let attach_btf_id = match crate::obj::section::btf_attach_target(def, &spec.section).filter(|_| def.needs_btf_target) {
+                Some((name, is_typedef)) => btf_attach_id(&name, is_typedef).map_err(|e| e.context(&what))?,
+                None => 0,
+            };
             let mut p = sys::ProgLoad {
                 prog_type: def.prog_type,
                 expected_attach_type: def.expected_attach_type,
@@ -336,10 +344,9 @@ impl Object {
                 func_info_rec_size: 8,
                 line_info: &line_info,
                 line_info_rec_size: 16,
-                attach_btf_id: 0,
+                attach_btf_id,
             };
-            let what = format!("program '{}' (section '{}')", spec.name, spec.section);
-            let (fd, log_text) = match load_prog(&p, opts.log_level) {
+            let (fd, log_text) = match load_prog(&p, opts.log_level).map_err(|e| explain_poison(e, &poisoned)) {
                 Ok(r) => r,
                 Err(first) if p.btf_fd.is_some() && first.kind() != ErrorKind::Verifier => {
                     // BTF func/line info the kernel did not take: try without it.
@@ -355,27 +362,6 @@ impl Object {
             log::debug(&format!("{what}: loaded, {} instructions", linked.insns.len() / 8));
         }
         Ok(())
-    }
-
-    /// The CO-RE relocation records that fall in program `i` or in the
-    /// `.text` subprograms linked into it (counted for all of `.text`: an
-    /// over-count only where a subprogram it does not call has some).
-    fn core_relos_of(&self, i: usize, linked: &crate::obj::LinkedProgram) -> usize {
-        let Some(ext) = &self.file.btf_ext else { return 0 };
-        let p = &self.file.programs[i];
-        let calls_text = linked.insns.len() / 8 > p.len;
-        ext.core_relos
-            .iter()
-            .map(|(sec, recs)| {
-                if *sec == p.section {
-                    recs.iter().filter(|r| (p.start..p.start + p.len).contains(&(r.insn_off as usize / 8))).count()
-                } else if sec == ".text" && calls_text {
-                    recs.len()
-                } else {
-                    0
-                }
-            })
-            .sum()
     }
 
     /// Attach every program whose section names a target. Returns the links
@@ -446,6 +432,32 @@ fn load_prog(p: &sys::ProgLoad<'_>, log_level: u32) -> Result<(OwnedFd, String)>
             }
         }
     }
+}
+
+/// The kernel BTF id of a BTF-targeted program's attach point.
+fn btf_attach_id(name: &str, is_typedef: bool) -> Result<u32> {
+    let (kind, what) = if is_typedef { (crate::btf::BtfKind::Typedef, "tracepoint type") } else { (crate::btf::BtfKind::Func, "function") };
+    let k = crate::vmlinux::kernel_btf().map_err(|e| e.context(format!("its attach target '{name}' is looked up in the kernel's BTF")))?;
+    k.find(name, kind).ok_or_else(|| {
+        Error::not_found(format!("attach target: no {what} '{name}' in the kernel's BTF (vmlinux; module BTF is not searched)"))
+    })
+}
+
+/// A verifier rejection that reached an instruction poisoned by an unresolved
+/// CO-RE relocation (`call unknown#195896080`) says which relocation it was.
+fn explain_poison(e: Error, poisoned: &[crate::obj::core::Poisoned]) -> Error {
+    let marker = format!("unknown#{}", crate::obj::core::POISON_IMM);
+    if e.kind() != ErrorKind::Verifier || poisoned.is_empty() || !e.message().contains(&marker) {
+        return e;
+    }
+    let list: Vec<String> = poisoned.iter().map(|p| format!("instruction {}: {}", p.insn, p.what)).collect();
+    let mut msg = e.message().to_string();
+    let at = msg.find("\n--- verifier log ---").unwrap_or(msg.len());
+    msg.insert_str(
+        at,
+        &format!("\nit reached an instruction poisoned by an unresolved CO-RE relocation (call {marker}); poisoned: {}", list.join("; ")),
+    );
+    Error::new(ErrorKind::Verifier, e.errno(), msg)
 }
 
 fn verifier_error(errno: i32, log_text: &str) -> Error {

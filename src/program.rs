@@ -106,8 +106,19 @@ impl Program {
         attach::raw_tracepoint(fd, &self.name, name)
     }
 
+    /// Loaded with a kernel BTF attach point that attaches without more
+    /// arguments: tp_btf, fentry/fexit/fmod_ret, lsm (not iter).
+    fn is_btf_traced(&self) -> bool {
+        use crate::obj::section::attach_type as at;
+        (self.prog_type == pt::TRACING && [at::TRACE_RAW_TP, at::TRACE_FENTRY, at::TRACE_FEXIT, at::MODIFY_RETURN].contains(&self.expected_attach_type))
+            || self.prog_type == pt::LSM
+    }
+
     /// Whether [`Program::attach`] knows where to attach this program.
     pub fn can_auto_attach(&self) -> bool {
+        if self.is_btf_traced() {
+            return crate::obj::section::attach_target(&self.section).is_some();
+        }
         match self.auto {
             AutoAttach::None => false,
             // A bare `uprobe` section leaves the target to the caller.
@@ -121,6 +132,10 @@ impl Program {
     pub fn attach(&self) -> Result<Link> {
         let target = crate::obj::section::attach_target(&self.section);
         let need = || target.ok_or_else(|| Error::inval(format!("program '{}': section '{}' names no attach target", self.name, self.section)));
+        if self.is_btf_traced() {
+            need()?;
+            return attach::btf_traced(self.fd()?, &self.name, &self.section);
+        }
         match self.auto {
             AutoAttach::Kprobe | AutoAttach::Kretprobe => {
                 let (func, offset) = attach::parse_kprobe_target(need()?)?;

@@ -393,9 +393,10 @@ pub fn btf_load(data: &[u8]) -> std::result::Result<OwnedFd, (i32, String)> {
     }
 }
 
-/// `BPF_RAW_TRACEPOINT_OPEN`.
-pub fn raw_tracepoint_open(name: &std::ffi::CStr, prog_fd: RawFd) -> std::result::Result<OwnedFd, i32> {
-    let mut a = RawTpAttr { name: name.as_ptr() as u64, prog_fd: prog_fd as u32, _pad: 0 };
+/// `BPF_RAW_TRACEPOINT_OPEN`; without a name, the program's own BTF attach
+/// point (tp_btf, fentry/fexit/fmod_ret, lsm).
+pub fn raw_tracepoint_open(name: Option<&std::ffi::CStr>, prog_fd: RawFd) -> std::result::Result<OwnedFd, i32> {
+    let mut a = RawTpAttr { name: name.map_or(0, |n| n.as_ptr() as u64), prog_fd: prog_fd as u32, _pad: 0 };
     bpf_fd(cmd::RAW_TRACEPOINT_OPEN, &mut a)
 }
 

@@ -2,6 +2,7 @@
 //! relocations, with no system call. Everything here is bytes in, structures
 //! out, and can be tested (and fuzzed) without a kernel.
 
+pub mod core;
 mod elf;
 pub mod insn;
 pub mod section;
@@ -206,6 +207,9 @@ pub struct LinkedProgram {
     pub func_info: Vec<(u32, u32)>,
     /// `bpf_line_info` records (insn offset in instructions, file, line, col).
     pub line_info: Vec<[u32; 4]>,
+    /// CO-RE relocations, by instruction of the linked program (not applied:
+    /// they need the target kernel's BTF, see [`core::relocate`]).
+    pub core_relos: Vec<core::Relo>,
 }
 
 /// Open options for the pure parse.
@@ -752,7 +756,7 @@ fn link(obj: &ObjectFile, p: &ProgramSpec) -> Result<LinkedProgram> {
     // Chunks: (section, start insn in section, len, offset in the linked program).
     let mut chunks: Vec<(usize, usize, usize, usize)> = vec![(p.sec, p.start, p.len, 0)];
     let main = &obj.code[&p.sec];
-    let mut out = LinkedProgram { insns: main.insns[p.start * 8..(p.start + p.len) * 8].to_vec(), map_refs: Vec::new(), func_info: Vec::new(), line_info: Vec::new() };
+    let mut out = LinkedProgram { insns: main.insns[p.start * 8..(p.start + p.len) * 8].to_vec(), map_refs: Vec::new(), func_info: Vec::new(), line_info: Vec::new(), core_relos: Vec::new() };
     let mut ci = 0;
     while ci < chunks.len() {
         let (sec, start, len, new_off) = chunks[ci];
@@ -816,7 +820,7 @@ fn link(obj: &ObjectFile, p: &ProgramSpec) -> Result<LinkedProgram> {
         }
         ci += 1;
     }
-    // func_info / line_info, remapped chunk by chunk.
+    // func_info / line_info / CO-RE relocations, remapped chunk by chunk.
     if let Some(ext) = &obj.btf_ext {
         for &(sec, start, len, new_off) in &chunks {
             let sname = &obj.code[&sec].name;
@@ -829,6 +833,11 @@ fn link(obj: &ObjectFile, p: &ProgramSpec) -> Result<LinkedProgram> {
             }
             if let Some((_, recs)) = ext.line_info.iter().find(|(n, _)| n == sname) {
                 out.line_info.extend(recs.iter().filter_map(|r| remap(r.insn_off).map(|o| [o, r.file_name_off, r.line_off, r.line_col])));
+            }
+            if let Some((_, recs)) = ext.core_relos.iter().find(|(n, _)| n == sname) {
+                out.core_relos.extend(recs.iter().filter_map(|r| {
+                    remap(r.insn_off).map(|o| core::Relo { insn: o as usize, type_id: r.type_id, access_str_off: r.access_str_off, kind: r.kind })
+                }));
             }
         }
     }

@@ -293,9 +293,39 @@ pub fn attach_target(section: &str) -> Option<&str> {
     section.split_once('/').map(|(_, t)| t).filter(|t| !t.is_empty())
 }
 
+/// The kernel BTF type a BTF-targeted program attaches to, as libbpf names
+/// it: (type name, whether it is a `typedef` rather than a `func`).
+/// `tp_btf/NAME` is `typedef btf_trace_NAME`, `lsm/HOOK` is `bpf_lsm_HOOK`,
+/// `iter/NAME` is `bpf_iter_NAME`; fentry/fexit/fmod_ret name the function.
+/// None when the section names no target (or for `freplace`, which attaches
+/// to another BPF program).
+pub fn btf_attach_target(def: &SectionDef, section: &str) -> Option<(String, bool)> {
+    let t = attach_target(section)?;
+    let base = def.pattern.trim_end_matches('+').trim_end_matches(".s");
+    Some(match base {
+        "tp_btf" => (format!("btf_trace_{t}"), true),
+        "lsm" => (format!("bpf_lsm_{t}"), false),
+        "iter" => (format!("bpf_iter_{t}"), false),
+        "fentry" | "fexit" | "fmod_ret" => (t.to_string(), false),
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn btf_attach_targets() {
+        let t = |s: &str| btf_attach_target(lookup(s).unwrap().0, s);
+        assert_eq!(t("fentry/vfs_read"), Some(("vfs_read".into(), false)));
+        assert_eq!(t("fexit.s/do_x"), Some(("do_x".into(), false)));
+        assert_eq!(t("tp_btf/sched_switch"), Some(("btf_trace_sched_switch".into(), true)));
+        assert_eq!(t("lsm.s/file_open"), Some(("bpf_lsm_file_open".into(), false)));
+        assert_eq!(t("iter/task"), Some(("bpf_iter_task".into(), false)));
+        assert_eq!(t("fentry"), None);
+        assert_eq!(t("freplace/f"), None);
+    }
 
     #[test]
     fn libbpf_conventions() {

@@ -1,0 +1,971 @@
+//! CO-RE ("compile once, run everywhere") relocations, applied without a
+//! kernel: the object's own BTF (`local`), a target BTF (the running kernel's,
+//! read by the caller) and the relocation records in, patched instructions
+//! out.
+//!
+//! The semantics are libbpf's (`tools/lib/bpf/relo_core.c`), rewritten:
+//! - an access string `"0:1:2"` is parsed against the local root type: the
+//!   first number indexes the root as an array, the rest pick struct/union
+//!   members (by index) or array elements;
+//! - candidates are the target types of a compatible kind whose name, without
+//!   a `___flavor` suffix, equals the local one's;
+//! - a candidate matches when the same path exists in it, member by member
+//!   *by name* (looking through anonymous struct/union members), with
+//!   compatible field types; every matching candidate must agree on the result;
+//! - when nothing matches, existence checks give 0, type-based relocations
+//!   give 0, and the rest poison the instruction (`call 0xbad2310`) so that
+//!   the verifier rejects the program only if that instruction is reachable.
+
+use crate::btf::{Btf, BtfKind, Type};
+use crate::error::{Error, Result};
+use crate::obj::insn;
+
+/// `enum bpf_core_relo_kind`.
+#[allow(missing_docs)]
+pub mod kind {
+    pub const FIELD_BYTE_OFFSET: u32 = 0;
+    pub const FIELD_BYTE_SIZE: u32 = 1;
+    pub const FIELD_EXISTS: u32 = 2;
+    pub const FIELD_SIGNED: u32 = 3;
+    pub const FIELD_LSHIFT_U64: u32 = 4;
+    pub const FIELD_RSHIFT_U64: u32 = 5;
+    pub const TYPE_ID_LOCAL: u32 = 6;
+    pub const TYPE_ID_TARGET: u32 = 7;
+    pub const TYPE_EXISTS: u32 = 8;
+    pub const TYPE_SIZE: u32 = 9;
+    pub const ENUMVAL_EXISTS: u32 = 10;
+    pub const ENUMVAL_VALUE: u32 = 11;
+    pub const TYPE_MATCHES: u32 = 12;
+}
+
+/// The name libbpf gives a relocation kind.
+pub fn kind_name(k: u32) -> &'static str {
+    match k {
+        kind::FIELD_BYTE_OFFSET => "byte_off",
+        kind::FIELD_BYTE_SIZE => "byte_sz",
+        kind::FIELD_EXISTS => "field_exists",
+        kind::FIELD_SIGNED => "signed",
+        kind::FIELD_LSHIFT_U64 => "lshift_u64",
+        kind::FIELD_RSHIFT_U64 => "rshift_u64",
+        kind::TYPE_ID_LOCAL => "local_type_id",
+        kind::TYPE_ID_TARGET => "target_type_id",
+        kind::TYPE_EXISTS => "type_exists",
+        kind::TYPE_SIZE => "type_size",
+        kind::ENUMVAL_EXISTS => "enumval_exists",
+        kind::ENUMVAL_VALUE => "enumval_value",
+        kind::TYPE_MATCHES => "type_matches",
+        _ => "unknown",
+    }
+}
+
+fn is_field(k: u32) -> bool {
+    k <= kind::FIELD_RSHIFT_U64
+}
+fn is_type(k: u32) -> bool {
+    matches!(k, kind::TYPE_ID_LOCAL | kind::TYPE_ID_TARGET | kind::TYPE_EXISTS | kind::TYPE_SIZE | kind::TYPE_MATCHES)
+}
+fn is_enumval(k: u32) -> bool {
+    matches!(k, kind::ENUMVAL_EXISTS | kind::ENUMVAL_VALUE)
+}
+
+/// The immediate of a poisoned instruction: `call 0xbad2310` (an invalid helper).
+pub const POISON_IMM: i32 = 0xbad2310;
+
+/// One CO-RE relocation of a linked program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Relo {
+    /// Instruction index in the linked program.
+    pub insn: usize,
+    /// Root type id in the object's BTF.
+    pub type_id: u32,
+    /// Access string offset in the object's BTF strings.
+    pub access_str_off: u32,
+    /// `enum bpf_core_relo_kind`.
+    pub kind: u32,
+}
+
+/// An instruction poisoned because its relocation found nothing in the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Poisoned {
+    /// Instruction index in the linked program.
+    pub insn: usize,
+    /// The relocation, described (kind, type and field path).
+    pub what: String,
+}
+
+/// The essential part of a name: `task_struct___v2` -> `task_struct` (the
+/// last `X___Y` separator, X and Y not underscores, cuts the flavor).
+pub fn essential_name(name: &[u8]) -> &[u8] {
+    let n = name.len();
+    if n >= 5 {
+        for i in (0..=n - 5).rev() {
+            let s = &name[i..];
+            if s[0] != b'_' && &s[1..4] == b"___" && s[4] != b'_' {
+                return &name[..i + 1];
+            }
+        }
+    }
+    name
+}
+
+fn hash_name(name: &[u8]) -> u64 {
+    // FNV-1a.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in name {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// A target BTF with an index of its named types by essential name.
+#[derive(Debug)]
+pub struct Target {
+    /// The target BTF (the kernel's).
+    pub btf: Btf,
+    /// (hash of the essential name, type id), sorted.
+    index: Vec<(u64, u32)>,
+}
+
+impl Target {
+    /// Indexes `btf`'s named types.
+    pub fn new(btf: Btf) -> Target {
+        let mut index: Vec<(u64, u32)> = btf
+            .types()
+            .filter(|(_, t)| t.name_off != 0)
+            .filter_map(|(id, t)| btf.str_bytes_at(t.name_off).map(|n| (hash_name(essential_name(n)), id)))
+            .collect();
+        index.sort_unstable();
+        Target { btf, index }
+    }
+
+    /// Ids of the types whose essential name is `name` (any kind), in id order.
+    pub fn by_essential_name<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = u32> + 'a {
+        let h = hash_name(name);
+        let start = self.index.partition_point(|e| e.0 < h);
+        self.index[start..]
+            .iter()
+            .take_while(move |e| e.0 == h)
+            .map(|e| e.1)
+            .filter(move |&id| self.btf.type_by_id(id).and_then(|t| self.btf.str_bytes_at(t.name_off)).is_some_and(|n| essential_name(n) == name))
+    }
+
+    /// The type named exactly `name` of kind `kind`.
+    pub fn find(&self, name: &str, kind: BtfKind) -> Option<u32> {
+        self.by_essential_name(essential_name(name.as_bytes()))
+            .find(|&id| self.btf.type_by_id(id).is_some_and(|t| t.kind() == kind) && self.btf.name_of(id) == name)
+    }
+}
+
+/// Follows typedefs and qualifiers: (id, type).
+fn skip<'a>(btf: &'a Btf, id: u32) -> (u32, Type<'a>) {
+    let id = btf.skip_mods(id);
+    (id, btf.type_by_id(id).unwrap_or(Type { name_off: 0, info: 0, size_or_type: 0, extra: &[] }))
+}
+
+fn is_composite(t: &Type) -> bool {
+    matches!(t.kind(), BtfKind::Struct | BtfKind::Union)
+}
+fn is_any_enum(t: &Type) -> bool {
+    matches!(t.kind(), BtfKind::Enum | BtfKind::Enum64)
+}
+fn kflag(t: &Type) -> bool {
+    t.info >> 31 != 0
+}
+/// Bit offset of member `i` (the bitfield size lives in the top byte with kflag).
+fn member_bit_offset(t: &Type, i: usize) -> u32 {
+    let off = t.extra[i * 3 + 2];
+    if kflag(t) {
+        off & 0x00ff_ffff
+    } else {
+        off
+    }
+}
+fn member_bitfield_size(t: &Type, i: usize) -> u32 {
+    if kflag(t) {
+        t.extra[i * 3 + 2] >> 24
+    } else {
+        0
+    }
+}
+fn member(t: &Type, i: usize) -> (u32, u32) {
+    (t.extra[i * 3], t.extra[i * 3 + 1])
+}
+/// Kinds that may stand for each other: equal, or enum and enum64.
+fn kinds_compat(a: &Type, b: &Type) -> bool {
+    a.kind() == b.kind() || (is_any_enum(a) && is_any_enum(b))
+}
+fn int_offset(t: &Type) -> u32 {
+    (t.extra.first().copied().unwrap_or(0) >> 16) & 0xff
+}
+const INT_SIGNED: u32 = 1;
+fn int_encoding(t: &Type) -> u32 {
+    (t.extra.first().copied().unwrap_or(0) >> 24) & 0xf
+}
+/// Name and value of enumerator `i` (enum or enum64); the value as libbpf gives it.
+fn enumerator(t: &Type, i: usize) -> (u32, u64) {
+    if t.kind() == BtfKind::Enum {
+        (t.extra[i * 2], t.extra[i * 2 + 1] as i32 as i64 as u64)
+    } else {
+        (t.extra[i * 3], t.extra[i * 3 + 1] as u64 | (t.extra[i * 3 + 2] as u64) << 32)
+    }
+}
+
+const MAX_SPEC_LEN: usize = 64;
+
+/// One step of an access path: a struct/union member (with its name) or an
+/// array element (no name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Acc<'a> {
+    /// The struct/union (member access), or the element type (array access).
+    type_id: u32,
+    idx: u32,
+    name: Option<&'a [u8]>,
+}
+
+/// An access path resolved against one BTF.
+#[derive(Debug, Clone)]
+struct Spec<'a> {
+    btf: &'a Btf,
+    root: u32,
+    /// Named member and array steps (anonymous members are folded in).
+    acc: Vec<Acc<'a>>,
+    /// Every index of the access string (target: with anonymous members).
+    raw: Vec<u32>,
+    bit_offset: u64,
+}
+
+fn parse_access(s: &str) -> std::result::Result<Vec<u32>, String> {
+    if s.is_empty() {
+        return Err("empty access string".into());
+    }
+    let raw: Vec<u32> = s.split(':').map(|p| p.parse::<u32>().map_err(|_| format!("bad access string '{s}'"))).collect::<std::result::Result<_, _>>()?;
+    if raw.len() > MAX_SPEC_LEN {
+        return Err(format!("access string '{s}' is too long"));
+    }
+    Ok(raw)
+}
+
+fn size(btf: &Btf, id: u32) -> std::result::Result<u64, String> {
+    btf.size_of(id).map(u64::from).map_err(|e| e.0)
+}
+
+/// A flexible array member: `T x[0]` (or `[]`), last member of its struct.
+fn is_flex(btf: &Btf, prev: Option<&Acc>, nelems: u32) -> bool {
+    match prev {
+        Some(Acc { name: Some(_), type_id, idx }) if nelems == 0 => btf.type_by_id(*type_id).is_some_and(|t| *idx as usize + 1 == t.vlen()),
+        _ => false,
+    }
+}
+
+/// Parses the local access path of a relocation.
+fn parse_spec<'a>(btf: &'a Btf, type_id: u32, access: &str, k: u32) -> std::result::Result<Spec<'a>, String> {
+    let raw = parse_access(access)?;
+    let mut spec = Spec { btf, root: type_id, acc: Vec::new(), raw: raw.clone(), bit_offset: 0 };
+    if btf.type_by_id(type_id).is_none() {
+        return Err(format!("type [{type_id}] does not exist in the object's BTF"));
+    }
+    if is_type(k) {
+        if raw != [0] {
+            return Err(format!("type-based relocation with access string '{access}' (expected '0')"));
+        }
+        return Ok(spec);
+    }
+    let (mut id, t) = skip(btf, type_id);
+    let first = raw[0];
+    if is_enumval(k) {
+        if !is_any_enum(&t) || raw.len() > 1 || first as usize >= t.vlen() {
+            return Err(format!("enum value relocation with access string '{access}' on a type that is not an enum with that many values"));
+        }
+        let name = btf.str_bytes_at(enumerator(&t, first as usize).0).unwrap_or(b"");
+        spec.acc.push(Acc { type_id: id, idx: first, name: Some(name) });
+        return Ok(spec);
+    }
+    if !is_field(k) {
+        return Err(format!("unknown relocation kind {k}"));
+    }
+    spec.acc.push(Acc { type_id: id, idx: first, name: None });
+    spec.bit_offset = first as u64 * size(btf, id)? * 8;
+    for &i in &raw[1..] {
+        let (sid, t) = skip(btf, id);
+        id = sid;
+        if is_composite(&t) {
+            if i as usize >= t.vlen() {
+                return Err(format!("member index {i} out of range in access string '{access}'"));
+            }
+            spec.bit_offset += member_bit_offset(&t, i as usize) as u64;
+            let (name_off, mtype) = member(&t, i as usize);
+            let name = btf.str_bytes_at(name_off).unwrap_or(b"");
+            if !name.is_empty() {
+                spec.acc.push(Acc { type_id: id, idx: i, name: Some(name) });
+            }
+            id = mtype;
+        } else if let Some((elem, _, nelems)) = t.array() {
+            let (eid, _) = skip(btf, elem);
+            if !is_flex(btf, spec.acc.last(), nelems) && i >= nelems {
+                return Err(format!("array index {i} out of range ({nelems} elements) in access string '{access}'"));
+            }
+            spec.acc.push(Acc { type_id: eid, idx: i, name: None });
+            spec.bit_offset += i as u64 * size(btf, eid)? * 8;
+            id = eid;
+        } else {
+            return Err(format!("access string '{access}' steps into type [{id}], which is neither struct, union nor array"));
+        }
+    }
+    Ok(spec)
+}
+
+/// Whether local type `l` and target type `t` may stand for each other as a
+/// field's type.
+fn fields_compat(local: &Btf, l: u32, target: &Btf, t: u32) -> bool {
+    let (mut l, mut t) = (l, t);
+    for _ in 0..32 {
+        let (_, lt) = skip(local, l);
+        let (_, tt) = skip(target, t);
+        if is_composite(&lt) && is_composite(&tt) {
+            return true;
+        }
+        if !kinds_compat(&lt, &tt) {
+            return false;
+        }
+        match lt.kind() {
+            BtfKind::Ptr | BtfKind::Float => return true,
+            BtfKind::Fwd | BtfKind::Enum | BtfKind::Enum64 => {
+                let ln = local.str_bytes_at(lt.name_off).unwrap_or(b"");
+                let tn = target.str_bytes_at(tt.name_off).unwrap_or(b"");
+                return essential_name(ln) == essential_name(tn);
+            }
+            BtfKind::Int => return int_offset(&lt) == 0 && int_offset(&tt) == 0,
+            BtfKind::Array => {
+                l = lt.array().expect("array").0;
+                t = tt.array().expect("array").0;
+            }
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Whether local type `l` and target type `t` are compatible (type-based relocations).
+pub fn types_compat(local: &Btf, l: u32, target: &Btf, t: u32) -> bool {
+    types_compat_depth(local, l, target, t, 32)
+}
+
+fn types_compat_depth(local: &Btf, l: u32, target: &Btf, t: u32, depth: u32) -> bool {
+    if depth == 0 {
+        return false;
+    }
+    let (_, lt) = skip(local, l);
+    let (_, tt) = skip(target, t);
+    if !kinds_compat(&lt, &tt) {
+        return false;
+    }
+    match lt.kind() {
+        BtfKind::Void | BtfKind::Struct | BtfKind::Union | BtfKind::Enum | BtfKind::Enum64 | BtfKind::Fwd => true,
+        BtfKind::Int => int_offset(&lt) == 0 && int_offset(&tt) == 0,
+        BtfKind::Ptr => types_compat_depth(local, lt.size_or_type, target, tt.size_or_type, depth - 1),
+        BtfKind::Array => types_compat_depth(local, lt.array().expect("array").0, target, tt.array().expect("array").0, depth - 1),
+        BtfKind::FuncProto => {
+            lt.vlen() == tt.vlen()
+                && lt.params().zip(tt.params()).all(|(lp, tp)| types_compat_depth(local, lp.1, target, tp.1, depth - 1))
+                && types_compat_depth(local, lt.size_or_type, target, tt.size_or_type, depth - 1)
+        }
+        _ => false,
+    }
+}
+
+/// Looks for the member `name` (with local type `ltype`) in target
+/// struct/union `tid`, through anonymous members; extends `spec` and returns
+/// the member's type id when found.
+fn match_member<'a>(local: &Btf, name: &[u8], ltype: u32, target: &'a Btf, tid: u32, spec: &mut Spec<'a>) -> std::result::Result<Option<u32>, String> {
+    let (tid, t) = skip(target, tid);
+    if !is_composite(&t) {
+        return Ok(None);
+    }
+    for i in 0..t.vlen() {
+        let off = member_bit_offset(&t, i) as u64;
+        let (mname_off, mtype) = member(&t, i);
+        if spec.raw.len() >= MAX_SPEC_LEN {
+            return Err("access path too deep in the target".into());
+        }
+        spec.bit_offset += off;
+        spec.raw.push(i as u32);
+        let mname = target.str_bytes_at(mname_off).unwrap_or(b"");
+        if mname.is_empty() {
+            if is_composite(&skip(target, mtype).1) {
+                if let Some(found) = match_member(local, name, ltype, target, mtype, spec)? {
+                    return Ok(Some(found));
+                }
+            }
+        } else if mname == name {
+            if !fields_compat(local, ltype, target, mtype) {
+                return Ok(None);
+            }
+            spec.acc.push(Acc { type_id: tid, idx: i as u32, name: Some(mname) });
+            return Ok(Some(mtype));
+        }
+        spec.bit_offset -= off;
+        spec.raw.pop();
+    }
+    Ok(None)
+}
+
+/// Matches the local path against target candidate `cand`.
+fn match_spec<'a>(local: &Spec, target: &'a Btf, cand: u32, k: u32) -> std::result::Result<Option<Spec<'a>>, String> {
+    let mut spec = Spec { btf: target, root: cand, acc: Vec::new(), raw: Vec::new(), bit_offset: 0 };
+    if is_type(k) {
+        return Ok(types_compat(local.btf, local.root, target, cand).then_some(spec));
+    }
+    if is_enumval(k) {
+        let (tid, t) = skip(target, cand);
+        if !is_any_enum(&t) {
+            return Ok(None);
+        }
+        let lname = essential_name(local.acc[0].name.unwrap_or(b""));
+        for i in 0..t.vlen() {
+            let n = target.str_bytes_at(enumerator(&t, i).0).unwrap_or(b"");
+            if essential_name(n) == lname {
+                spec.acc.push(Acc { type_id: tid, idx: i as u32, name: Some(n) });
+                spec.raw.push(i as u32);
+                return Ok(Some(spec));
+            }
+        }
+        return Ok(None);
+    }
+    let mut tid = cand;
+    for (i, la) in local.acc.iter().enumerate() {
+        if let Some(name) = la.name {
+            let (_, lt) = skip(local.btf, la.type_id);
+            let ltype = member(&lt, la.idx as usize).1;
+            match match_member(local.btf, name, ltype, target, tid, &mut spec)? {
+                Some(next) => tid = next,
+                None => return Ok(None),
+            }
+        } else {
+            if i > 0 {
+                let (_, t) = skip(target, tid);
+                let Some((elem, _, nelems)) = t.array() else { return Ok(None) };
+                if !is_flex(target, spec.acc.last(), nelems) && la.idx >= nelems {
+                    return Ok(None);
+                }
+                tid = skip(target, elem).0;
+            }
+            if spec.raw.len() >= MAX_SPEC_LEN {
+                return Err("access path too deep in the target".into());
+            }
+            spec.acc.push(Acc { type_id: tid, idx: la.idx, name: None });
+            spec.raw.push(la.idx);
+            spec.bit_offset += la.idx as u64 * size(target, tid)? * 8;
+        }
+    }
+    Ok(Some(spec))
+}
+
+/// The value a relocation takes for one spec (the local one: what the
+/// compiler put in the instruction; a target's: what it must become).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Value {
+    val: u64,
+    /// Byte size of the field (byte offset relocations of whole fields).
+    size: u64,
+    /// Type of that field.
+    type_id: u32,
+    /// The instruction must hold the local value (false for bitfields).
+    validate: bool,
+    /// Nothing matched and the relocation has no "absent" value.
+    poison: bool,
+    /// The field's size changed in a way a load cannot follow (signed
+    /// integers, structs): poisons memory accesses only.
+    fail_memsz: bool,
+}
+
+fn field_value(k: u32, spec: Option<&Spec>) -> std::result::Result<Value, String> {
+    let mut v = Value { validate: true, ..Default::default() };
+    if k == kind::FIELD_EXISTS {
+        v.val = spec.is_some() as u64;
+        return Ok(v);
+    }
+    let Some(spec) = spec else {
+        v.poison = true;
+        return Ok(v);
+    };
+    let btf = spec.btf;
+    let acc = spec.acc.last().expect("a field spec has a root");
+    let Some(_) = acc.name else {
+        // An array element (or the root itself).
+        match k {
+            kind::FIELD_BYTE_OFFSET => {
+                v.val = spec.bit_offset / 8;
+                v.size = size(btf, acc.type_id)?;
+                v.type_id = acc.type_id;
+            }
+            kind::FIELD_BYTE_SIZE => v.val = size(btf, acc.type_id)?,
+            _ => return Err(format!("{} cannot be applied to an array element", kind_name(k))),
+        }
+        return Ok(v);
+    };
+    let (_, t) = skip(btf, acc.type_id);
+    let (_, mtype) = member(&t, acc.idx as usize);
+    let (fid, mt) = skip(btf, mtype);
+    let bit_off = spec.bit_offset;
+    let mut bit_sz = member_bitfield_size(&t, acc.idx as usize) as u64;
+    let bitfield = bit_sz > 0;
+    let (byte_sz, byte_off);
+    if bitfield {
+        let mut sz = mt.size_or_type as u64;
+        if sz == 0 {
+            return Err("bitfield of a type without size".into());
+        }
+        let mut off = bit_off / 8 / sz * sz;
+        while bit_off + bit_sz - off * 8 > sz * 8 {
+            if sz >= 8 {
+                return Err("bitfield cannot be read with a 64-bit load".into());
+            }
+            sz *= 2;
+            off = bit_off / 8 / sz * sz;
+        }
+        byte_sz = sz;
+        byte_off = off;
+    } else {
+        byte_sz = size(btf, fid)?;
+        byte_off = bit_off / 8;
+        bit_sz = byte_sz * 8;
+    }
+    v.validate = !bitfield;
+    match k {
+        kind::FIELD_BYTE_OFFSET => {
+            v.val = byte_off;
+            if !bitfield {
+                v.size = byte_sz;
+                v.type_id = fid;
+            }
+        }
+        kind::FIELD_BYTE_SIZE => v.val = byte_sz,
+        kind::FIELD_SIGNED => {
+            v.val = ((is_any_enum(&mt) && kflag(&mt)) || (mt.kind() == BtfKind::Int && int_encoding(&mt) & INT_SIGNED != 0)) as u64;
+            v.validate = true;
+        }
+        kind::FIELD_LSHIFT_U64 => v.val = 64 - (bit_off + bit_sz - byte_off * 8),
+        kind::FIELD_RSHIFT_U64 => {
+            v.val = 64 - bit_sz;
+            v.validate = true;
+        }
+        _ => return Err(format!("unknown field relocation kind {k}")),
+    }
+    Ok(v)
+}
+
+fn type_value(k: u32, spec: Option<&Spec>) -> std::result::Result<Value, String> {
+    let mut v = Value { validate: true, ..Default::default() };
+    let Some(spec) = spec else { return Ok(v) };
+    v.val = match k {
+        kind::TYPE_ID_LOCAL | kind::TYPE_ID_TARGET => spec.root as u64,
+        kind::TYPE_EXISTS | kind::TYPE_MATCHES => 1,
+        kind::TYPE_SIZE => size(spec.btf, spec.root)?,
+        _ => return Err(format!("unknown type relocation kind {k}")),
+    };
+    Ok(v)
+}
+
+fn enum_value(k: u32, spec: Option<&Spec>) -> std::result::Result<Value, String> {
+    let mut v = Value { validate: true, ..Default::default() };
+    match (k, spec) {
+        (kind::ENUMVAL_EXISTS, s) => v.val = s.is_some() as u64,
+        (kind::ENUMVAL_VALUE, None) => v.poison = true,
+        (kind::ENUMVAL_VALUE, Some(s)) => {
+            let (_, t) = skip(s.btf, s.acc[0].type_id);
+            v.val = enumerator(&t, s.acc[0].idx as usize).1;
+        }
+        _ => return Err(format!("unknown enum relocation kind {k}")),
+    }
+    Ok(v)
+}
+
+fn value(k: u32, spec: Option<&Spec>) -> std::result::Result<Value, String> {
+    if is_field(k) {
+        field_value(k, spec)
+    } else if is_type(k) {
+        type_value(k, spec)
+    } else {
+        enum_value(k, spec)
+    }
+}
+
+/// `[id] struct foo.bar[2].baz (0:1:2:0)`: the relocation's path, for messages.
+fn describe(btf: &Btf, type_id: u32, access: &str, k: u32) -> String {
+    let t = btf.type_by_id(type_id);
+    let kind = t.map_or("?", |t| match t.kind() {
+        BtfKind::Struct => "struct ",
+        BtfKind::Union => "union ",
+        BtfKind::Enum | BtfKind::Enum64 => "enum ",
+        BtfKind::Typedef => "typedef ",
+        _ => "",
+    });
+    let mut s = format!("[{type_id}] {kind}{}", btf.name_of(type_id));
+    if let Ok(spec) = parse_spec(btf, type_id, access, k) {
+        for a in spec.acc.iter().skip(if is_enumval(k) { 0 } else { 1 }) {
+            match a.name {
+                Some(n) if is_enumval(k) => s += &format!("::{}", String::from_utf8_lossy(n)),
+                Some(n) => s += &format!(".{}", String::from_utf8_lossy(n)),
+                None => s += &format!("[{}]", a.idx),
+            }
+        }
+        if is_field(k) && spec.acc.first().is_some_and(|a| a.idx != 0) {
+            s = format!("{s} (root index {})", spec.acc[0].idx);
+        }
+    }
+    format!("{s} ({access})")
+}
+
+const CLASS_LD: u8 = 0;
+const CLASS_LDX: u8 = 1;
+const CLASS_ST: u8 = 2;
+const CLASS_STX: u8 = 3;
+const CLASS_ALU: u8 = 4;
+const CLASS_ALU64: u8 = 7;
+
+fn poison(insns: &mut [u8], at: usize) {
+    if insn::code(insns, at) == insn::LD_IMM64 && (at + 2) * 8 <= insns.len() {
+        poison_one(insns, at + 1);
+    }
+    poison_one(insns, at);
+}
+fn poison_one(insns: &mut [u8], at: usize) {
+    let b = &mut insns[at * 8..at * 8 + 8];
+    b[0] = insn::CALL;
+    b[1] = 0;
+    b[2] = 0;
+    b[3] = 0;
+    b[4..8].copy_from_slice(&POISON_IMM.to_le_bytes());
+}
+
+fn off_of(insns: &[u8], at: usize) -> i16 {
+    i16::from_le_bytes([insns[at * 8 + 2], insns[at * 8 + 3]])
+}
+
+fn mem_size_bytes(code: u8) -> u64 {
+    match code & 0x18 {
+        0x00 => 4,
+        0x08 => 2,
+        0x10 => 1,
+        _ => 8,
+    }
+}
+
+/// Writes `new` into the instruction, after checking it holds `orig`.
+/// Returns true when the instruction had to be poisoned instead.
+fn patch(insns: &mut [u8], at: usize, orig: &Value, new: &Value) -> std::result::Result<bool, String> {
+    if new.poison {
+        poison(insns, at);
+        return Ok(true);
+    }
+    let code = insn::code(insns, at);
+    match code & 7 {
+        CLASS_ALU | CLASS_ALU64 => {
+            if code & 0x08 != 0 {
+                return Err(format!("ALU instruction (opcode {code:#04x}) with a register source"));
+            }
+            let imm = insn::imm(insns, at);
+            if orig.validate && imm as i64 as u64 != orig.val {
+                return Err(format!("instruction holds {imm}, expected the local value {}", orig.val));
+            }
+            insn::set_imm(insns, at, new.val as i32);
+        }
+        CLASS_LDX | CLASS_ST | CLASS_STX => {
+            let off = off_of(insns, at);
+            if orig.validate && off as i64 as u64 != orig.val {
+                return Err(format!("memory access at offset {off}, expected the local value {}", orig.val));
+            }
+            if new.val > i16::MAX as u64 {
+                return Err(format!("offset {} is too large for a memory access", new.val));
+            }
+            if new.fail_memsz {
+                poison(insns, at);
+                return Ok(true);
+            }
+            insns[at * 8 + 2..at * 8 + 4].copy_from_slice(&(new.val as i16).to_le_bytes());
+            if orig.size != new.size {
+                let have = mem_size_bytes(code);
+                if have != orig.size {
+                    return Err(format!("memory access of {have} bytes, expected {}", orig.size));
+                }
+                let bits = match new.size {
+                    1 => 0x10,
+                    2 => 0x08,
+                    4 => 0x00,
+                    8 => 0x18,
+                    s => return Err(format!("field of {s} bytes cannot be accessed by one instruction")),
+                };
+                insns[at * 8] = (code & !0x18) | bits;
+            }
+        }
+        CLASS_LD if code == insn::LD_IMM64 => {
+            let b = |i: usize| insns[at * 8 + i];
+            if (at + 2) * 8 > insns.len() || insn::src_reg(insns, at) != 0 || off_of(insns, at) != 0 || b(8) != 0 || b(9) != 0 || off_of(insns, at + 1) != 0 {
+                return Err("ld_imm64 of an unexpected form".into());
+            }
+            let imm = insn::imm(insns, at) as u32 as u64 | (insn::imm(insns, at + 1) as u32 as u64) << 32;
+            if orig.validate && imm != orig.val {
+                return Err(format!("ld_imm64 holds {imm}, expected the local value {}", orig.val));
+            }
+            insn::set_imm(insns, at, new.val as u32 as i32);
+            insn::set_imm(insns, at + 1, (new.val >> 32) as u32 as i32);
+        }
+        _ => return Err(format!("instruction (opcode {code:#04x}) cannot take a CO-RE relocation")),
+    }
+    Ok(false)
+}
+
+/// Whether a whole-field load may change size: pointers, and unsigned
+/// integers (zero extension keeps the value).
+fn mem_size_adjustable(local: &Btf, l: u32, target: &Btf, t: u32) -> bool {
+    let (_, lt) = skip(local, l);
+    let (_, tt) = skip(target, t);
+    (lt.kind() == BtfKind::Ptr && tt.kind() == BtfKind::Ptr)
+        || (lt.kind() == BtfKind::Int && tt.kind() == BtfKind::Int && int_encoding(&lt) & INT_SIGNED == 0 && int_encoding(&tt) & INT_SIGNED == 0)
+}
+
+/// Resolves one relocation: (local value, target value). Errors are
+/// messages without the relocation's description (the caller adds it).
+fn resolve(local: &Btf, target: &Target, r: &Relo, access: &str) -> std::result::Result<(Value, Value), String> {
+    let k = r.kind;
+    if k == kind::TYPE_MATCHES {
+        return Err("bpf_core_type_matches() (TYPE_MATCHES) is not supported by bpfl yet".into());
+    }
+    if k > kind::TYPE_MATCHES {
+        return Err(format!("unknown relocation kind {k}"));
+    }
+    let lspec = parse_spec(local, r.type_id, access, k)?;
+    let orig = value(k, Some(&lspec))?;
+    if k == kind::TYPE_ID_LOCAL {
+        return Ok((orig, orig));
+    }
+    let lt = local.type_by_id(r.type_id).expect("checked by parse_spec");
+    let lname = local.str_bytes_at(lt.name_off).unwrap_or(b"");
+    if lname.is_empty() {
+        return Err("the root type is anonymous (CO-RE needs a named struct, union, enum or typedef)".into());
+    }
+    let mut chosen: Option<(Spec, Value)> = None;
+    for cand in target.by_essential_name(essential_name(lname)) {
+        let ct = target.btf.type_by_id(cand).expect("indexed");
+        if !kinds_compat(&lt, &ct) {
+            continue;
+        }
+        let Some(tspec) = match_spec(&lspec, &target.btf, cand, k)? else { continue };
+        let mut v = value(k, Some(&tspec))?;
+        v.validate = orig.validate;
+        match &chosen {
+            None => chosen = Some((tspec, v)),
+            Some((first, fv)) => {
+                if is_field(k) && first.bit_offset != tspec.bit_offset {
+                    return Err(format!(
+                        "ambiguous: kernel types [{}] and [{}] both match, with the field at bit {} and {}",
+                        first.root, tspec.root, first.bit_offset, tspec.bit_offset
+                    ));
+                }
+                if fv.poison != v.poison || fv.val != v.val {
+                    return Err(format!("ambiguous: kernel types [{}] and [{}] both match, giving {} and {}", first.root, tspec.root, fv.val, v.val));
+                }
+            }
+        }
+    }
+    let mut new = match chosen {
+        Some((_, v)) => v,
+        None => {
+            let mut v = value(k, None)?;
+            v.validate = orig.validate;
+            v
+        }
+    };
+    if is_field(k) && !new.poison && orig.size != new.size && !mem_size_adjustable(local, orig.type_id, &target.btf, new.type_id) {
+        new.fail_memsz = true;
+    }
+    Ok((orig, new))
+}
+
+/// Applies `relos` to `insns` (a linked program). Returns the instructions
+/// poisoned because their relocation found nothing in the target; an error
+/// names the relocation (index, instruction, kind, type and field path).
+pub fn relocate(local: &Btf, target: &Target, insns: &mut [u8], relos: &[Relo]) -> Result<Vec<Poisoned>> {
+    let mut poisoned = Vec::new();
+    let n = insns.len() / 8;
+    for (i, r) in relos.iter().enumerate() {
+        let access = local.str_at(r.access_str_off).unwrap_or("");
+        let what = || format!("{} of {}", kind_name(r.kind), describe(local, r.type_id, access, r.kind));
+        let fail = |msg: String| Error::unsupported(format!("CO-RE relocation #{i} at instruction {}, {}: {msg}", r.insn, what()));
+        if r.insn >= n {
+            return Err(fail("the instruction is outside the program".into()));
+        }
+        let (orig, new) = resolve(local, target, r, access).map_err(&fail)?;
+        if patch(insns, r.insn, &orig, &new).map_err(fail)? {
+            let why = if new.fail_memsz {
+                "the field's size differs in the kernel and the load cannot be resized"
+            } else {
+                "not found in the kernel's BTF (vmlinux; module BTF is not searched)"
+            };
+            poisoned.push(Poisoned { insn: r.insn, what: format!("{}: {why}", what()) });
+        }
+    }
+    Ok(poisoned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::btf::tests::B;
+
+    #[test]
+    fn essential_names() {
+        assert_eq!(essential_name(b"task_struct___mine"), b"task_struct");
+        assert_eq!(essential_name(b"task_struct"), b"task_struct");
+        assert_eq!(essential_name(b"a___b___c"), b"a___b");
+        assert_eq!(essential_name(b"__x"), b"__x");
+        assert_eq!(essential_name(b"x____y"), b"x____y"); // 4 underscores: Y would start with '_'
+        assert_eq!(essential_name(b"x___"), b"x___");
+        assert_eq!(essential_name(b"___x"), b"___x");
+    }
+
+    #[test]
+    fn access_strings() {
+        assert_eq!(parse_access("0:1:2").unwrap(), vec![0, 1, 2]);
+        assert!(parse_access("").is_err());
+        assert!(parse_access("0:x").is_err());
+        assert!(parse_access("0::1").is_err());
+    }
+
+    /// Local: struct s___mine { int b; int a; } and an enum.
+    /// Target: struct s { long pad; union { int a; }; int b; int arr[4]; }, enum e { X = 5, Y = 7 }.
+    fn btfs() -> (Btf, Target) {
+        let mut l = B::new();
+        l.t("int", 1, 0, 4, &[(1 << 24) | 32]); // [1] signed int
+        let (a, b) = (l.s("a"), l.s("b"));
+        let gone = l.s("gone");
+        l.t("s___mine", 4, 3, 12, &[b, 1, 0, a, 1, 32, gone, 1, 64]); // [2]
+        let y = l.s("Y");
+        l.t("e___mine", 6, 1, 4, &[y, 1]); // [3]
+        l.t("", 3, 0, 0, &[1, 1, 4]); // [4] int[4]
+        let arr = l.s("arr");
+        l.t("s___arr", 4, 1, 16, &[arr, 4, 0]); // [5]
+        l.t("nothere", 4, 1, 4, &[a, 1, 0]); // [6]
+        l.t("", 4, 1, 4, &[a, 1, 0]); // [7] anonymous
+        let local = Btf::parse(&l.bytes()).unwrap();
+
+        let mut t = B::new();
+        t.t("long", 1, 0, 8, &[(1 << 24) | 64]); // [1]
+        t.t("int", 1, 0, 4, &[(1 << 24) | 32]); // [2]
+        let a = t.s("a");
+        t.t("", 5, 1, 4, &[a, 2, 0]); // [3] union { int a; }
+        let (pad, b, arr) = (t.s("pad"), t.s("b"), t.s("arr"));
+        t.t("", 3, 0, 0, &[2, 2, 4]); // [4] int[4]
+        t.t("s", 4, 4, 32, &[pad, 1, 0, 0, 3, 64, b, 2, 96, arr, 4, 128]); // [5]
+        let (x, y) = (t.s("X"), t.s("Y"));
+        t.t("e", 6, 2, 4, &[x, 5, y, 7]); // [6]
+        let target = Target::new(Btf::parse(&t.bytes()).unwrap());
+        (local, target)
+    }
+
+    fn one(local: &Btf, target: &Target, type_id: u32, access: &str, k: u32) -> std::result::Result<(Value, Value), String> {
+        resolve(local, target, &Relo { insn: 0, type_id, access_str_off: 0, kind: k }, access)
+    }
+
+    #[test]
+    fn parses_local_specs() {
+        let (local, _) = btfs();
+        let s = parse_spec(&local, 2, "0:1", kind::FIELD_BYTE_OFFSET).unwrap();
+        assert_eq!(s.bit_offset, 32);
+        assert_eq!(s.acc.len(), 2);
+        assert_eq!(s.acc[1].name, Some(&b"a"[..]));
+        let s = parse_spec(&local, 5, "1:0:3", kind::FIELD_BYTE_OFFSET).unwrap();
+        assert_eq!(s.bit_offset, (16 + 12) * 8);
+        assert!(parse_spec(&local, 2, "0:3", kind::FIELD_BYTE_OFFSET).unwrap_err().contains("out of range"));
+        assert!(parse_spec(&local, 5, "0:0:4", kind::FIELD_BYTE_OFFSET).unwrap_err().contains("out of range"));
+        assert!(parse_spec(&local, 3, "1", kind::ENUMVAL_VALUE).unwrap_err().contains("enum"));
+        assert!(parse_spec(&local, 2, "0:1", kind::TYPE_SIZE).is_err());
+        assert!(parse_spec(&local, 99, "0", kind::TYPE_SIZE).unwrap_err().contains("does not exist"));
+        assert_eq!(describe(&local, 5, "0:0:3", kind::FIELD_BYTE_OFFSET), "[5] struct s___arr.arr[3] (0:0:3)");
+    }
+
+    #[test]
+    fn matches_fields_by_name_through_anonymous_members() {
+        let (local, target) = btfs();
+        // a: local offset 4, target inside the anonymous union at 8.
+        let (o, n) = one(&local, &target, 2, "0:1", kind::FIELD_BYTE_OFFSET).unwrap();
+        assert_eq!((o.val, n.val, n.size), (4, 8, 4));
+        let (o, n) = one(&local, &target, 2, "0:0", kind::FIELD_BYTE_OFFSET).unwrap();
+        assert_eq!((o.val, n.val), (0, 12));
+        assert_eq!(one(&local, &target, 2, "0:0", kind::FIELD_BYTE_SIZE).unwrap().1.val, 4);
+        assert_eq!(one(&local, &target, 2, "0:0", kind::FIELD_SIGNED).unwrap().1.val, 1);
+        assert_eq!(one(&local, &target, 2, "0:0", kind::FIELD_EXISTS).unwrap().1.val, 1);
+        assert_eq!(one(&local, &target, 2, "0:0", kind::FIELD_RSHIFT_U64).unwrap().1.val, 32);
+        // A field the target lacks: exists -> 0, offset -> poison.
+        assert_eq!(one(&local, &target, 2, "0:2", kind::FIELD_EXISTS).unwrap().1.val, 0);
+        assert!(one(&local, &target, 2, "0:2", kind::FIELD_BYTE_OFFSET).unwrap().1.poison);
+        // Array elements, and the root index.
+        let (o, n) = one(&local, &target, 5, "0:0:3", kind::FIELD_BYTE_OFFSET).unwrap();
+        assert_eq!((o.val, n.val), (12, 16 + 12));
+        assert_eq!(one(&local, &target, 5, "2:0:1", kind::FIELD_BYTE_OFFSET).unwrap().1.val, 2 * 32 + 16 + 4);
+        assert!(one(&local, &target, 5, "0:0:1", kind::FIELD_LSHIFT_U64).unwrap_err().contains("array element"));
+        // A type absent from the target.
+        assert!(one(&local, &target, 6, "0:0", kind::FIELD_BYTE_OFFSET).unwrap().1.poison);
+        assert!(one(&local, &target, 7, "0:0", kind::FIELD_BYTE_OFFSET).unwrap_err().contains("anonymous"));
+    }
+
+    #[test]
+    fn type_and_enum_relocations() {
+        let (local, target) = btfs();
+        assert_eq!(one(&local, &target, 2, "0", kind::TYPE_SIZE).unwrap().1.val, 32);
+        assert_eq!(one(&local, &target, 2, "0", kind::TYPE_EXISTS).unwrap().1.val, 1);
+        assert_eq!(one(&local, &target, 2, "0", kind::TYPE_ID_TARGET).unwrap().1.val, 5);
+        assert_eq!(one(&local, &target, 2, "0", kind::TYPE_ID_LOCAL).unwrap().1.val, 2);
+        assert_eq!(one(&local, &target, 6, "0", kind::TYPE_EXISTS).unwrap().1.val, 0);
+        assert!(!one(&local, &target, 6, "0", kind::TYPE_SIZE).unwrap().1.poison);
+        assert_eq!(one(&local, &target, 3, "0", kind::ENUMVAL_VALUE).unwrap(), (Value { val: 1, validate: true, ..Default::default() }, Value { val: 7, validate: true, ..Default::default() }));
+        assert_eq!(one(&local, &target, 3, "0", kind::ENUMVAL_EXISTS).unwrap().1.val, 1);
+        assert!(one(&local, &target, 2, "0", kind::TYPE_MATCHES).unwrap_err().contains("not supported"));
+    }
+
+    #[test]
+    fn candidates_must_agree() {
+        let (local, _) = btfs();
+        let mut t = B::new();
+        t.t("int", 1, 0, 4, &[32]); // [1]
+        let (a, b) = (t.s("a"), t.s("b"));
+        t.t("s", 4, 2, 8, &[a, 1, 0, b, 1, 32]); // [2]
+        t.t("s___v2", 4, 3, 12, &[a, 1, 0, 0, 1, 32, b, 1, 64]); // [3] 'a' alike, 'b' elsewhere
+        t.t("s___v3", 4, 1, 4, &[b, 1, 0]); // [4] no 'a': does not match
+        let target = Target::new(Btf::parse(&t.bytes()).unwrap());
+        assert_eq!(target.by_essential_name(b"s").collect::<Vec<_>>(), vec![2, 3, 4]);
+        assert_eq!(target.find("s___v2", BtfKind::Struct), Some(3));
+        // Local "0:1" is 'a': at 0 in [2] and [3], absent from [4].
+        assert_eq!(one(&local, &target, 2, "0:1", kind::FIELD_BYTE_OFFSET).unwrap().1.val, 0);
+        // Local "0:0" is 'b': at 4 in [2], 8 in [3], 0 in [4].
+        assert!(one(&local, &target, 2, "0:0", kind::FIELD_BYTE_OFFSET).unwrap_err().contains("ambiguous"));
+        // Type sizes differ too.
+        assert!(one(&local, &target, 2, "0", kind::TYPE_SIZE).unwrap_err().contains("ambiguous"));
+    }
+
+    #[test]
+    fn patches_instructions() {
+        let (local, target) = btfs();
+        // r1 += 4 (offset of a); r0 = *(u32 *)(r1 + 4); r0 = 1 (type exists, ld_imm64); r0 = *(u32 *)(r1 + 8) (gone).
+        let mut insns = vec![
+            0x07, 0x01, 0, 0, 4, 0, 0, 0, // alu64 add imm
+            0x61, 0x10, 4, 0, 0, 0, 0, 0, // ldxw r0, [r1+4]
+            0x18, 0x00, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // ld_imm64 r0, 1
+            0x61, 0x10, 8, 0, 0, 0, 0, 0, // ldxw r0, [r1+8]
+        ];
+        let rs = [(0usize, "0:1", kind::FIELD_BYTE_OFFSET), (1, "0:1", kind::FIELD_BYTE_OFFSET), (2, "0", kind::TYPE_EXISTS), (4, "0:2", kind::FIELD_BYTE_OFFSET)];
+        for (at, access, k) in rs {
+            let r = Relo { insn: at, type_id: 2, access_str_off: 0, kind: k };
+            let (o, n) = resolve(&local, &target, &r, access).unwrap();
+            patch(&mut insns, at, &o, &n).unwrap();
+        }
+        assert_eq!(insn::imm(&insns, 0), 8);
+        assert_eq!(off_of(&insns, 1), 8);
+        assert_eq!(insn::imm(&insns, 2), 1);
+        assert_eq!((insn::code(&insns, 4), insn::imm(&insns, 4)), (insn::CALL, POISON_IMM));
+        // The instruction must hold the local value.
+        let r = Relo { insn: 0, type_id: 2, access_str_off: 0, kind: kind::FIELD_BYTE_OFFSET };
+        let (o, n) = resolve(&local, &target, &r, "0:0").unwrap();
+        assert!(patch(&mut insns, 0, &o, &n).unwrap_err().contains("expected the local value 0"));
+    }
+}
