@@ -318,7 +318,7 @@ mod tests {
         let me = std::fs::read("/proc/self/exe").unwrap();
         let off = super::elf_func_offset(&me, "bpfl_unit_test_symbol").unwrap();
         // The file offset holds the function's code: compare with memory.
-        let addr = bpfl_unit_test_symbol as usize;
+        let addr = bpfl_unit_test_symbol as *const () as usize;
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
         let exe = std::fs::read_link("/proc/self/exe").unwrap();
         let line = maps

@@ -23,11 +23,13 @@ fn load(path: &str) -> std::result::Result<Arc<Target>, Error> {
     let data = std::fs::read(path).map_err(|e| Error::from_io(e, format_args!("kernel BTF '{path}' (a kernel built with CONFIG_DEBUG_INFO_BTF is needed)")))?;
     let btf = Btf::parse(&data).map_err(|e| Error::parse(format!("kernel BTF '{path}': {e}")))?;
     let t1 = t0.elapsed();
+    let bytes = data.len();
+    drop(data); // the parsed copy is all that is needed: keep the peak down
     let target = Target::new(btf);
     log::debug(&format!(
         "kernel BTF: {} types, {} bytes, read+parsed in {:.1} ms, indexed in {:.1} ms",
         target.btf.len(),
-        data.len(),
+        bytes,
         t1.as_secs_f64() * 1e3,
         (t0.elapsed() - t1).as_secs_f64() * 1e3
     ));

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -509,10 +510,10 @@ static void bench_load(void)
 		}
 	}
 	progress("2 load: %d objects load in both, %d reps\n", both, LOAD_REPS);
-	/* The target is judged on build/bpf: no CO-RE there, so both do the same work. On
-	 * the libbpf-tools objects libbpf does CO-RE (vmlinux BTF) and bpfl does not. */
+	/* The target is judged on build/bpf; the libbpf-tools objects are reported
+	 * beside it (both libraries apply CO-RE against the kernel's BTF there). */
 	load_group("bpf/", "build/bpf", 1);
-	load_group("tools/", "libbpf-tools (bpfl: no CO-RE)", 0);
+	load_group("tools/", "libbpf-tools", 0);
 	detail("\n### 2. Open + load, per object (%d candidates: build/bpf without bad_*/.llc.o, and libbpf-tools)\n\n", cand);
 	detail("bpfl loads %d, libbpf loads %d, both %d.\n\n", nb, nl, both);
 	detail("| object | bpfl ms | libbpf ms | ratio |\n|---|---:|---:|---:|\n");
@@ -966,34 +967,69 @@ static void bench_threads(struct bmap *hash)
 
 enum memwhat { MEM_BASE, MEM_BPFL_OPEN, MEM_LIB_OPEN, MEM_BPFL_LOAD, MEM_LIB_LOAD };
 
+/* Each measurement runs in a fresh process image (posix_spawn of this binary
+ * with --mem-child): a forked child would share the parent's pages, and with
+ * them whatever the parent has cached (bpfl's kernel BTF, for one), so its
+ * peak would not count it. The child reports VmHWM, the peak of its own
+ * address space (ru_maxrss would carry the parent's peak across exec). */
 static long child_maxrss_kb(enum memwhat what, const struct object *o)
 {
 	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		/* Reset the peak to the current RSS (pages shared with the parent
-		 * after fork), so the parent's own history does not count. */
-		int fd = open("/proc/self/clear_refs", O_WRONLY);
-		if (fd >= 0) {
-			if (write(fd, "5", 1) != 1) _exit(3);
-			close(fd);
-		}
-		int r = 0;
-		switch (what) {
-		case MEM_BASE: break;
-		case MEM_BPFL_OPEN: r = bpfl_open_load(o, 0, NULL, 0); break;
-		case MEM_LIB_OPEN: r = lib_open_load(o, 0, NULL, 0); break;
-		case MEM_BPFL_LOAD: r = bpfl_open_load(o, 1, NULL, 0); break;
-		case MEM_LIB_LOAD: r = lib_open_load(o, 1, NULL, 0); break;
-		}
-		_exit(r < 0 ? 2 : 0);
-	}
+	char w[16];
+	snprintf(w, sizeof(w), "%d", (int)what);
+	char *args[] = { "bench", "--mem-child", w, (char *)(o ? o->name : "-"), (char *)(o ? o->path : "-"), pin_bpfl, pin_lib, NULL };
+	extern char **environ;
+	int pfd[2];
+	if (pipe(pfd) < 0) die("pipe: %s", strerror(errno));
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addclose(&fa, pfd[0]);
+	pid_t pid;
+	int e = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, args, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	if (e) die("posix_spawn: %s", strerror(e));
+	char out[64] = "";
+	ssize_t n = read(pfd[0], out, sizeof(out) - 1);
+	close(pfd[0]);
 	int status;
-	struct rusage ru;
-	if (wait4(pid, &status, 0, &ru) != pid) die("wait4: %s", strerror(errno));
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
-	return ru.ru_maxrss;
+	if (waitpid(pid, &status, 0) != pid) die("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || n <= 0) return -1;
+	out[n] = 0;
+	return atol(out);
+}
+
+/* bench --mem-child WHAT NAME PATH PIN_BPFL PIN_LIB: one memory measurement. */
+static int mem_child(char **argv)
+{
+	enum memwhat what = (enum memwhat)atoi(argv[0]);
+	snprintf(pin_bpfl, sizeof(pin_bpfl), "%s", argv[3]);
+	snprintf(pin_lib, sizeof(pin_lib), "%s", argv[4]);
+	static struct object o;
+	if (what != MEM_BASE) {
+		snprintf(o.name, sizeof(o.name), "%s", argv[1]);
+		snprintf(o.path, sizeof(o.path), "%s", argv[2]);
+		if (read_file(o.path, &o.buf, &o.len) < 0) return 3;
+	}
+	int r = 0;
+	switch (what) {
+	case MEM_BASE: break;
+	case MEM_BPFL_OPEN: r = bpfl_open_load(&o, 0, NULL, 0); break;
+	case MEM_LIB_OPEN: r = lib_open_load(&o, 0, NULL, 0); break;
+	case MEM_BPFL_LOAD: r = bpfl_open_load(&o, 1, NULL, 0); break;
+	case MEM_LIB_LOAD: r = lib_open_load(&o, 1, NULL, 0); break;
+	}
+	if (r < 0) return 2;
+	/* The peak of this address space: VmHWM in /proc/self/status. */
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long hwm = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmHWM:", 6)) hwm = atol(line + 6);
+	if (f) fclose(f);
+	printf("%ld\n", hwm);
+	return hwm < 0 ? 4 : 0;
 }
 
 static void mem_pair(const char *bench, const struct object *o, enum memwhat wb, enum memwhat wl)
@@ -1017,9 +1053,7 @@ static void mem_pair(const char *bench, const struct object *o, enum memwhat wb,
 
 static void bench_memory(void)
 {
-	progress("6 memory: forked children, %d reps\n", MEM_REPS);
-	/* The parent's freed heap would otherwise be reused by the children without new pages. */
-	malloc_trim(0);
+	progress("6 memory: a fresh process per figure, %d reps\n", MEM_REPS);
 	struct object *big = NULL;
 	for (int i = 0; i < nobjs; i++)
 		if (!objs[i].bpfl_parse && !objs[i].lib_parse && (!big || objs[i].len > big->len)) big = &objs[i];
@@ -1087,6 +1121,7 @@ int main(int argc, char **argv)
 {
 	int a = 1;
 	const char *only = getenv("BENCH_ONLY"); /* parse|load|ops|read|threads|mem: one section (for perf) */
+	if (argc == 7 && !strcmp(argv[1], "--mem-child")) return mem_child(argv + 2);
 	if (a < argc && !strcmp(argv[a], "--quick")) quick = 1, a++;
 	if (argc - a != 2) {
 		fprintf(stderr, "usage: %s [--quick] BPF_DIR TOOLS_DIR\n", argv[0]);
