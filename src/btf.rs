@@ -198,6 +198,8 @@ pub struct Btf {
     /// fix-ups visit these only.
     datasecs: Vec<u32>,
     extern_vars: Vec<u32>,
+    /// Ids of the `extern` functions (kfuncs).
+    extern_funcs: Vec<u32>,
 }
 
 /// A map definition read from `.maps`; `None` where the field is absent.
@@ -323,7 +325,7 @@ impl Btf {
         offs.push(0);
         let str_end = strings.len().max(1);
         let mut max_ref = 0u32;
-        let (mut datasecs, mut extern_vars) = (Vec::new(), Vec::new());
+        let (mut datasecs, mut extern_vars, mut extern_funcs) = (Vec::new(), Vec::new(), Vec::new());
         let mut pos = 0usize;
         while pos < nw {
             let id = offs.len();
@@ -347,6 +349,7 @@ impl Btf {
             match kind {
                 BtfKind::Datasec => datasecs.push(id as u32),
                 BtfKind::Var if words[pos + 3] > 1 => extern_vars.push(id as u32),
+                BtfKind::Func if info & 0xffff > 1 => extern_funcs.push(id as u32),
                 _ => {}
             }
             offs.push(pos as u32);
@@ -356,7 +359,7 @@ impl Btf {
             return err(format!(".BTF: type [{}] is truncated at byte {}", offs.len(), nw * 4));
         }
         offs.push(nw as u32);
-        let btf = Btf { words, offs, strings: strings.to_vec(), datasecs, extern_vars };
+        let btf = Btf { words, offs, strings: strings.to_vec(), datasecs, extern_vars, extern_funcs };
         if max_ref as usize >= btf.len() {
             btf.check_refs()?;
         }
@@ -524,12 +527,33 @@ impl Btf {
     }
 
     /// Makes the blob acceptable to the kernel: variables that are `extern`
-    /// (linkage 2, which the kernel refuses) become static, and `DATASEC`s the
-    /// fix-up could not size (externs) are emptied.
+    /// (linkage 2, which the kernel refuses) become static, typeless ones
+    /// (`const void`) become `int`, `extern` functions (kfuncs) become global
+    /// with every parameter named, and `DATASEC`s the fix-up could not size
+    /// (`.ksyms`) are emptied, with a size of 4 as the kernel wants one.
     pub fn sanitize_for_kernel(&mut self) {
-        for &id in &self.extern_vars {
-            let base = self.offs[id as usize] as usize;
+        let int_id = (1..self.len() as u32).find(|&id| self.type_by_id(id).is_some_and(|t| t.kind() == BtfKind::Int && t.size_or_type == 4));
+        for i in 0..self.extern_vars.len() {
+            let base = self.offs[self.extern_vars[i] as usize] as usize;
             self.words[base + 3] = 0;
+            if self.skip_mods(self.words[base + 2]) == 0 {
+                if let Some(int_id) = int_id {
+                    self.words[base + 2] = int_id;
+                }
+            }
+        }
+        for i in 0..self.extern_funcs.len() {
+            let base = self.offs[self.extern_funcs[i] as usize] as usize;
+            let (name_off, proto) = (self.words[base], self.words[base + 2]);
+            self.words[base + 1] = (self.words[base + 1] & !0xffff) | 1;
+            if self.type_by_id(proto).is_some_and(|t| t.kind() == BtfKind::FuncProto) {
+                let (s, e) = (self.offs[proto as usize] as usize + 3, self.offs[proto as usize + 1] as usize);
+                for p in self.words[s..e].chunks_exact_mut(2) {
+                    if p[1] != 0 && p[0] == 0 {
+                        p[0] = name_off;
+                    }
+                }
+            }
         }
         let empty: Vec<usize> = self
             .datasecs
@@ -553,7 +577,8 @@ impl Btf {
             offs.push(words.len() as u32);
             if next.peek() == Some(&&id) {
                 next.next();
-                words.extend_from_slice(&[self.words[s], self.words[s + 1] & !0xffff, self.words[s + 2]]);
+                // The kernel refuses a DATASEC of size 0 (an empty one it takes, since 5.12).
+                words.extend_from_slice(&[self.words[s], self.words[s + 1] & !0xffff, self.words[s + 2].max(4)]);
             } else {
                 words.extend_from_slice(&self.words[s..e]);
             }
@@ -976,7 +1001,7 @@ pub(crate) mod tests {
         btf.sanitize_for_kernel();
         assert_eq!(btf.type_by_id(4).unwrap().data(), TypeData::Var(0));
         let kc = btf.type_by_id(6).unwrap();
-        assert_eq!((kc.vlen(), kc.extra.len()), (0, 0));
+        assert_eq!((kc.vlen(), kc.extra.len(), kc.size_or_type), (0, 0, 4));
         assert_eq!(btf.name_of(7), "u");
         assert_eq!(btf.size_of(7).unwrap(), 8);
         // The rewritten blob parses back to the same types.

@@ -12,6 +12,7 @@
 pub mod attach;
 pub mod btf;
 pub mod error;
+pub mod externs;
 pub mod ffi;
 pub mod kver;
 pub mod link;

@@ -43,6 +43,9 @@ pub struct Object {
 }
 
 const BPF_F_SLEEPABLE: u32 = 1 << 4;
+/// The helper number a call of a missing `__weak` kfunc gets (plus the
+/// extern's index), as under libbpf: `invalid func unknown#2002000000`.
+const POISON_KFUNC_BASE: i32 = 2_002_000_000;
 const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
 
 impl Object {
@@ -207,6 +210,13 @@ impl Object {
         }
         let btf_raw = self.btf_fd.as_ref().map(|f| f.as_raw_fd());
 
+        // Externs: the .kconfig values and the __ksym symbols, from the running kernel.
+        let kconfig = match self.file.kconfig_map {
+            Some(m) => Some(crate::externs::kconfig_value(&self.file.externs, self.file.maps[m].value_size)?),
+            None => None,
+        };
+        let ksyms = if self.file.externs.iter().any(|e| e.kconfig().is_none()) { crate::externs::resolve_ksyms(&self.file)? } else { Vec::new() };
+
         // Maps: inner templates first, then the rest.
         let order: Vec<usize> = {
             let inner: Vec<usize> = self.file.maps.iter().filter_map(|m| m.inner).collect();
@@ -278,10 +288,11 @@ impl Object {
             };
             self.maps[i].set_fd(fd);
             if let MapOrigin::Data(sec) = &spec.origin {
-                if let Some(d) = &spec.data {
+                let data = if Some(i) == self.file.kconfig_map { kconfig.as_ref() } else { spec.data.as_ref() };
+                if let Some(d) = data {
                     self.maps[i].update(&0u32.to_le_bytes(), d, 0).map_err(|e| e.context(format!("initialising '{sec}'")))?;
                 }
-                if sec.starts_with(".rodata") {
+                if sec.starts_with(".rodata") || sec == ".kconfig" {
                     self.maps[i].freeze()?;
                 }
             }
@@ -318,6 +329,39 @@ impl Object {
                         insn::set_imm(&mut linked.insns, at, self.maps[m].fd()?);
                         insn::set_imm(&mut linked.insns, at + 1, off as i32);
                     }
+                }
+            }
+            for r in &linked.ksym_refs {
+                let at = r.insn;
+                let name = &self.file.externs[r.ext].name;
+                match (ksyms[r.ext], r.call) {
+                    (crate::externs::Ksym::BtfId(id), false) => {
+                        insn::set_src_reg(&mut linked.insns, at, insn::PSEUDO_BTF_ID);
+                        insn::set_imm(&mut linked.insns, at, id as i32);
+                        insn::set_imm(&mut linked.insns, at + 1, 0); // vmlinux
+                    }
+                    (crate::externs::Ksym::BtfId(id), true) => {
+                        insn::set_src_reg(&mut linked.insns, at, insn::PSEUDO_KFUNC_CALL);
+                        insn::set_imm(&mut linked.insns, at, id as i32);
+                        insn::set_off(&mut linked.insns, at, 0); // vmlinux
+                    }
+                    (crate::externs::Ksym::Addr(a), false) => {
+                        insn::set_src_reg(&mut linked.insns, at, 0);
+                        insn::set_imm(&mut linked.insns, at, a as u32 as i32);
+                        insn::set_imm(&mut linked.insns, at + 1, (a >> 32) as u32 as i32);
+                    }
+                    (crate::externs::Ksym::Missing, false) => {
+                        insn::set_src_reg(&mut linked.insns, at, 0);
+                        insn::set_imm(&mut linked.insns, at, 0);
+                        insn::set_imm(&mut linked.insns, at + 1, 0);
+                    }
+                    (crate::externs::Ksym::Missing, true) => {
+                        // A __weak kfunc the kernel lacks: the verifier refuses the call only if it is reachable.
+                        log::debug(&format!("{what}: instruction {at}: call of missing __weak kfunc '{name}' poisoned"));
+                        insn::set_src_reg(&mut linked.insns, at, 0);
+                        insn::set_imm(&mut linked.insns, at, POISON_KFUNC_BASE + r.ext as i32);
+                    }
+                    (k, call) => return Err(Error::inval(format!("{what}: extern '{name}' resolved to {k:?}, which cannot be {}", if call { "called" } else { "loaded" }))),
                 }
             }
             let func_info: Vec<u8> = linked.func_info.iter().flat_map(|(o, t)| o.to_le_bytes().into_iter().chain(t.to_le_bytes())).collect();

@@ -24,6 +24,10 @@ pub const STT_NOTYPE: u8 = 0;
 pub const STT_OBJECT: u8 = 1;
 /// `STT_FUNC`.
 pub const STT_FUNC: u8 = 2;
+/// `STB_GLOBAL`.
+pub const STB_GLOBAL: u8 = 1;
+/// `STB_WEAK`.
+pub const STB_WEAK: u8 = 2;
 
 const EHDR_SIZE: usize = 64;
 const SHDR_SIZE: usize = 64;

@@ -14,6 +14,8 @@ pub const PSEUDO_KFUNC_CALL: u8 = 2;
 pub const PSEUDO_MAP_FD: u8 = 1;
 /// `src_reg` of `ld_imm64`: imm is a map fd, next imm an offset into its value.
 pub const PSEUDO_MAP_VALUE: u8 = 2;
+/// `src_reg` of `ld_imm64`: imm is a kernel BTF id of a variable or function, next imm its BTF object fd (0: vmlinux).
+pub const PSEUDO_BTF_ID: u8 = 3;
 /// `src_reg` of `ld_imm64`: imm is a BPF function (callback address).
 pub const PSEUDO_FUNC: u8 = 4;
 
@@ -39,4 +41,9 @@ pub fn imm(insns: &[u8], i: usize) -> i32 {
 pub fn set_imm(insns: &mut [u8], i: usize, v: i32) {
     let o = i * INSN_SIZE + 4;
     insns[o..o + 4].copy_from_slice(&v.to_le_bytes());
+}
+/// Set the offset field of instruction `i`.
+pub fn set_off(insns: &mut [u8], i: usize, v: i16) {
+    let o = i * INSN_SIZE + 2;
+    insns[o..o + 2].copy_from_slice(&v.to_le_bytes());
 }

@@ -4,6 +4,7 @@
 
 pub mod core;
 mod elf;
+pub mod externs;
 pub mod insn;
 pub mod section;
 
@@ -174,6 +175,22 @@ pub enum RelocTarget {
     MapValue(usize, u32),
     /// A call or function address in a code section: section index, instruction index.
     Code(usize, usize),
+    /// `ld_imm64` of an extern ([`ObjectFile::externs`] index) plus an addend.
+    Extern(usize, i32),
+    /// A call of a kfunc extern ([`ObjectFile::externs`] index).
+    Kfunc(usize),
+}
+
+/// An instruction of a linked program that refers to a `__ksym` extern,
+/// patched at load once the kernel has said what the symbol is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KsymRef {
+    /// Instruction index in the linked program.
+    pub insn: usize,
+    /// Index in [`ObjectFile::externs`].
+    pub ext: usize,
+    /// A kfunc call (else an `ld_imm64`).
+    pub call: bool,
 }
 
 /// An executable section.
@@ -203,6 +220,8 @@ pub struct LinkedProgram {
     pub insns: Vec<u8>,
     /// Map references to patch.
     pub map_refs: Vec<MapRef>,
+    /// `__ksym` references to patch.
+    pub ksym_refs: Vec<KsymRef>,
     /// `bpf_func_info` records (insn offset in instructions, type id).
     pub func_info: Vec<(u32, u32)>,
     /// `bpf_line_info` records (insn offset in instructions, file, line, col).
@@ -238,6 +257,10 @@ pub struct ObjectFile {
     pub btf_ext: Option<BtfExt>,
     /// Warnings found while parsing (unknown sections, ignored features).
     pub warnings: Vec<String>,
+    /// Extern symbols (`__kconfig`, `__ksym`): `.kconfig` ones first.
+    pub externs: Vec<externs::Extern>,
+    /// Index in `maps` of the `.kconfig` map, when there are `__kconfig` externs.
+    pub kconfig_map: Option<usize>,
     code: FastMap<usize, CodeSection>,
     /// Symbols of data sections: (section index, name, offset, size), in symbol table order.
     data_syms: Vec<(usize, String, u64, u64)>,
@@ -347,6 +370,8 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
         btf: None,
         btf_ext: None,
         warnings: Vec::new(),
+        externs: Vec::new(),
+        kconfig_map: None,
         code: FastMap::default(),
         data_syms: Vec::new(),
     };
@@ -395,6 +420,8 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
     let mut btf_map_syms: FastMap<&str, u64> = FastMap::default();
     // Symbols outside code sections by (section, name), for the DATASEC fix-ups; the first wins.
     let mut var_syms: FastMap<(usize, &[u8]), u32> = FastMap::with_capacity_and_hasher(elf.nsyms(), Default::default());
+    // Undefined global or weak symbols: externs, (name, weak).
+    let mut undefined: Vec<(String, bool)> = Vec::new();
     for s in elf.syms() {
         let shndx = s.st_shndx;
         let name_bytes = elf.sym_name_bytes(&s);
@@ -404,6 +431,13 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
         // Names are checked for UTF-8 only where they are kept.
         let name = || elf.sym_name(&s);
         let ty = s.st_type();
+        if shndx == 0 {
+            let bind = s.st_info >> 4;
+            if (bind == elf::STB_GLOBAL || bind == elf::STB_WEAK) && !undefined.iter().any(|u| u.0.as_bytes() == name_bytes) {
+                undefined.push((name().to_string(), bind == elf::STB_WEAK));
+            }
+            continue;
+        }
         if let Some(code) = obj.code.get_mut(&shndx) {
             if ty != elf::STT_FUNC {
                 continue;
@@ -486,8 +520,26 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
     if let Some(b) = btf_bytes {
         match Btf::parse(b) {
             Ok(mut btf) => {
-                let section = |n: &[u8]| shnames.iter().position(|s| *s == n).map(|i| (elf.shdrs[i].sh_size as u32, i));
-                let sym_off = |i: usize, _: &[u8], var: &[u8]| var_syms.get(&(i, var)).copied();
+                let mut kconfig_size = 0;
+                if !undefined.is_empty() {
+                    let (ex, size) = externs::collect(&btf, &undefined)?;
+                    obj.externs = ex;
+                    kconfig_size = size;
+                }
+                // `.kconfig` has no ELF section: its size and offsets are bpfl's layout.
+                const KCONFIG: usize = usize::MAX;
+                let exts = &obj.externs;
+                let section = |n: &[u8]| match n {
+                    b".kconfig" if kconfig_size > 0 => Some((kconfig_size, KCONFIG)),
+                    _ => shnames.iter().position(|s| *s == n).map(|i| (elf.shdrs[i].sh_size as u32, i)),
+                };
+                let sym_off = |i: usize, _: &[u8], var: &[u8]| {
+                    if i == KCONFIG {
+                        exts.iter().find(|e| e.name.as_bytes() == var).and_then(|e| e.kconfig()).map(|k| k.offset)
+                    } else {
+                        var_syms.get(&(i, var)).copied()
+                    }
+                };
                 match btf.fixup_datasecs_with(section, sym_off) {
                     Ok(()) => {
                         btf.sanitize_for_kernel();
@@ -602,9 +654,7 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
         if name.starts_with(".rodata") {
             flags |= map_flags::RDONLY_PROG;
         }
-        let prefix_len = 15usize.saturating_sub(name.len());
-        let prefix: String = obj.name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(prefix_len.min(8)).collect();
-        let kname: String = prefix.chars().chain(name.chars()).take(15).collect();
+        let kname = data_map_kernel_name(&obj.name, &name);
         let mut spec = new_map(name.clone(), kname, MapOrigin::Data(name.clone()), map_type::ARRAY, 4, size, 1, flags);
         spec.data = if s.sh_type == elf::SHT_NOBITS { None } else { Some(bytes.to_vec()) };
         spec.shndx = di;
@@ -612,6 +662,19 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
             spec.btf_value_type_id = id;
         }
         obj.maps.push(spec);
+    }
+    // `.kconfig`: read-only global data whose contents are computed at load.
+    let kconfig_size: u32 = obj.externs.iter().filter_map(|e| e.kconfig()).map(|k| k.offset + k.size).max().unwrap_or(0);
+    if kconfig_size > 0 {
+        let name = ".kconfig".to_string();
+        let kname = data_map_kernel_name(&obj.name, &name);
+        let mut spec = new_map(name.clone(), kname, MapOrigin::Data(name.clone()), map_type::ARRAY, 4, kconfig_size, 1, map_flags::MMAPABLE | map_flags::RDONLY_PROG);
+        spec.shndx = usize::MAX; // no ELF section
+        if let Some(id) = obj.btf.as_ref().and_then(|btf| btf.find_by_name_kind(&name, crate::btf::BtfKind::Datasec)) {
+            spec.btf_value_type_id = id;
+        }
+        obj.maps.push(spec);
+        obj.kconfig_map = Some(obj.maps.len() - 1);
     }
 
     // Relocations of code sections.
@@ -638,7 +701,25 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
             let code_ref = &obj.code[&target];
             let op = insn::code(&code_ref.insns, idx);
             let t = if shndx == 0 {
-                return Err(Error::unsupported(format!("{}: extern symbol '{}' (.kconfig/.ksyms/kfunc) is not supported yet", at(), sname())));
+                let name = sname();
+                let Some(e) = obj.externs.iter().position(|e| e.name == name) else {
+                    return Err(Error::parse(format!(
+                        "{}: extern symbol '{name}': {}",
+                        at(),
+                        if obj.btf.is_none() { "externs need the object's BTF (.BTF) to say what they are, and it is missing or unusable" } else { "not a __kconfig or __ksym extern" }
+                    )));
+                };
+                let is_kfunc = matches!(obj.externs[e].kind, externs::ExternKind::Kfunc { .. });
+                if op == insn::CALL {
+                    if !is_kfunc {
+                        return Err(Error::parse(format!("{}: call of extern '{name}', which is not a function", at())));
+                    }
+                    RelocTarget::Kfunc(e)
+                } else if op == insn::LD_IMM64 && idx + 1 < ninsns {
+                    RelocTarget::Extern(e, insn::imm(&code_ref.insns, idx))
+                } else {
+                    return Err(Error::parse(format!("{}: reference to extern '{name}' on an instruction (opcode {op:#x}) that is neither call nor ld_imm64", at())));
+                }
             } else if obj.code.contains_key(&shndx) {
                 let sub = (s.st_value / 8) as i64;
                 let imm = insn::imm(&code_ref.insns, idx) as i64;
@@ -709,6 +790,14 @@ fn parse(data: &[u8], obj_name: String) -> Result<ObjectFile> {
     Ok(obj)
 }
 
+/// The kernel's name of a global-data map: a prefix of the object's name and
+/// the section name, 15 characters at most.
+fn data_map_kernel_name(obj_name: &str, sec: &str) -> String {
+    let prefix_len = 15usize.saturating_sub(sec.len());
+    let prefix: String = obj_name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(prefix_len.min(8)).collect();
+    prefix.chars().chain(sec.chars()).take(15).collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 fn new_map(name: String, kernel_name: String, origin: MapOrigin, map_type: u32, key_size: u32, value_size: u32, max_entries: u32, map_flags: u32) -> MapSpec {
     MapSpec {
@@ -756,7 +845,7 @@ fn link(obj: &ObjectFile, p: &ProgramSpec) -> Result<LinkedProgram> {
     // Chunks: (section, start insn in section, len, offset in the linked program).
     let mut chunks: Vec<(usize, usize, usize, usize)> = vec![(p.sec, p.start, p.len, 0)];
     let main = &obj.code[&p.sec];
-    let mut out = LinkedProgram { insns: main.insns[p.start * 8..(p.start + p.len) * 8].to_vec(), map_refs: Vec::new(), func_info: Vec::new(), line_info: Vec::new(), core_relos: Vec::new() };
+    let mut out = LinkedProgram { insns: main.insns[p.start * 8..(p.start + p.len) * 8].to_vec(), map_refs: Vec::new(), ksym_refs: Vec::new(), func_info: Vec::new(), line_info: Vec::new(), core_relos: Vec::new() };
     let mut ci = 0;
     while ci < chunks.len() {
         let (sec, start, len, new_off) = chunks[ci];
@@ -770,16 +859,28 @@ fn link(obj: &ObjectFile, p: &ProgramSpec) -> Result<LinkedProgram> {
             let reloc = code.relocs.binary_search_by_key(&sec_idx, |r| r.0).ok().map(|k| &code.relocs[k].1);
             let is_call = op == insn::CALL && src == insn::PSEUDO_CALL;
             let is_func_addr = op == insn::LD_IMM64 && src == insn::PSEUDO_FUNC;
-            if op == insn::CALL && src == insn::PSEUDO_KFUNC_CALL {
-                return Err(Error::unsupported(format!("instruction {sec_idx} in '{}': kfunc calls are not supported yet", code.name)));
+            if op == insn::CALL && src == insn::PSEUDO_KFUNC_CALL && !matches!(reloc, Some(RelocTarget::Kfunc(_))) {
+                return Err(Error::unsupported(format!("instruction {sec_idx} in '{}': a kfunc call with no extern symbol", code.name)));
             }
             match reloc {
                 Some(RelocTarget::Map(m)) => out.map_refs.push(MapRef::Fd(at, *m)),
                 Some(RelocTarget::MapValue(m, off)) => out.map_refs.push(MapRef::Value(at, *m, *off)),
+                Some(&RelocTarget::Extern(e, addend)) => match (obj.externs[e].kconfig(), obj.kconfig_map) {
+                    (Some(k), Some(m)) => {
+                        let off = k.offset as i64 + addend as i64;
+                        if off < 0 || off >= obj.maps[m].value_size as i64 {
+                            return Err(Error::parse(format!("instruction {sec_idx} in '{}': offset {off} is outside '.kconfig'", code.name)));
+                        }
+                        out.map_refs.push(MapRef::Value(at, m, off as u32));
+                    }
+                    _ => out.ksym_refs.push(KsymRef { insn: at, ext: e, call: false }),
+                },
+                Some(&RelocTarget::Kfunc(e)) => out.ksym_refs.push(KsymRef { insn: at, ext: e, call: true }),
                 _ => {}
             }
             let target = match reloc {
                 Some(RelocTarget::Code(tsec, tidx)) => Some((*tsec, *tidx)),
+                Some(RelocTarget::Kfunc(_)) => None,
                 None if is_call => {
                     let t = sec_idx as i64 + insn::imm(&code.insns, sec_idx) as i64 + 1;
                     if t < 0 || t as usize >= code.insns.len() / 8 {
