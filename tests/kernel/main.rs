@@ -561,6 +561,87 @@ fn parse_modern_btf_maps_and_subprograms() {
     assert!(with_calls >= 2, "subprogram linked into {with_calls} programs");
 }
 
+// ---- externs ---------------------------------------------------------------------
+
+/// The running kernel's config, read independently of bpfl (zcat).
+fn kernel_config() -> String {
+    let out = std::process::Command::new("zcat").arg("/proc/config.gz").output().expect("zcat /proc/config.gz");
+    assert!(out.status.success(), "zcat /proc/config.gz failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn config_value(cfg: &str, name: &str) -> Option<String> {
+    cfg.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix('=')).map(|v| v.to_string()))
+}
+
+fn kallsyms_addr(name: &str) -> Option<u64> {
+    std::fs::read_to_string("/proc/kallsyms").unwrap().lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f.len() >= 3 && f[2] == name).then(|| u64::from_str_radix(f[0], 16).unwrap())
+    })
+}
+
+fn kconfig_and_ksym_externs() {
+    let mut o = open("externs.o");
+    let kc = o.file().kconfig_map.expect("a .kconfig map");
+    assert_eq!(o.file().maps[kc].name, ".kconfig");
+    assert_eq!(o.file().maps[kc].map_flags & bpfl::obj::map_flags::RDONLY_PROG, bpfl::obj::map_flags::RDONLY_PROG);
+    o.set_global("target_tgid", &tgid().to_le_bytes()).unwrap();
+    o.load(&Default::default()).unwrap_or_else(|e| panic!("load externs.o: {e}"));
+    let (links, errors) = o.attach_all();
+    assert!(errors.is_empty(), "{errors:?}");
+    getpid();
+    drop(links);
+    let r = o.map("results").unwrap();
+    let at = |k: u32| u64_at(r, &k.to_le_bytes()).unwrap();
+    let cfg = kernel_config();
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let kver = bpfl::kver::parse_release(release.trim()).unwrap();
+    assert_eq!(kver, bpfl::kver::running(), "no distribution version override on this machine");
+    assert_eq!(at(0), kver as u64, "LINUX_KERNEL_VERSION");
+    assert_eq!(at(1), 1, "LINUX_HAS_BPF_COOKIE (6.x)");
+    assert_eq!(at(2), kallsyms_addr("__x64_sys_bpf").is_some() as u64, "LINUX_HAS_SYSCALL_WRAPPER");
+    assert_eq!(config_value(&cfg, "CONFIG_BPF").as_deref(), Some("y"));
+    assert_eq!(at(3), 1, "CONFIG_BPF=y as bool");
+    assert_eq!(config_value(&cfg, "CONFIG_BPF_SYSCALL").as_deref(), Some("y"));
+    assert_eq!(at(4), 1, "CONFIG_BPF_SYSCALL=y as tristate");
+    let jit = config_value(&cfg, "CONFIG_BPF_JIT").map_or(0, |v| v.as_bytes()[0] as u64);
+    assert_eq!(at(5), jit, "CONFIG_BPF_JIT as char");
+    let hz: u64 = config_value(&cfg, "CONFIG_HZ").unwrap().parse().unwrap();
+    assert_eq!(at(6), hz, "CONFIG_HZ");
+    let host = config_value(&cfg, "CONFIG_DEFAULT_HOSTNAME").unwrap();
+    let mut want = [0u8; 8];
+    let hb = host.trim_matches('"').as_bytes();
+    want[..hb.len().min(8)].copy_from_slice(&hb[..hb.len().min(8)]);
+    assert_eq!(at(7).to_le_bytes(), want, "CONFIG_DEFAULT_HOSTNAME's first 8 bytes");
+    assert_eq!(at(8), 0, "__weak CONFIG_ that does not exist");
+    assert_eq!(at(9), kallsyms_addr("bpf_prog_get").unwrap(), "typeless __ksym address");
+    assert_eq!(at(10), 0, "__weak __ksym that does not exist");
+    assert_eq!(at(11), 0, "bpf_ksym_exists() of a missing __weak kfunc");
+    assert_eq!(at(12), 1, "ran between the bpf_rcu_read_lock/unlock kfunc calls");
+}
+
+fn typed_ksym_through_kernel_btf() {
+    let mut o = open("ksym_typed.o");
+    o.set_global("target_tgid", &tgid().to_le_bytes()).unwrap();
+    match o.load(&Default::default()) {
+        Ok(()) => {
+            let (links, errors) = o.attach_all();
+            assert!(errors.is_empty(), "{errors:?}");
+            getpid();
+            drop(links);
+            assert_eq!(u64_at(o.map("active").unwrap(), &0u32.to_le_bytes()), Some(1), "bpf_prog_active inside a tracepoint program");
+        }
+        Err(e) => {
+            // The kernel took the BTF id and looked the name up in kallsyms,
+            // which holds no data symbols without CONFIG_KALLSYMS_ALL.
+            assert!(kallsyms_addr("bpf_prog_active").is_none(), "kallsyms has bpf_prog_active, yet: {e}");
+            assert_eq!(e.kind(), ErrorKind::Verifier, "{e}");
+            assert!(e.to_string().contains("failed to find the address for kernel symbol 'bpf_prog_active'"), "{e}");
+        }
+    }
+}
+
 fn main() {
     harness::run(&[
         Test { name: "parse_every_object_and_link_every_program", needs_kernel: false, f: parse_every_object_and_link_every_program },
@@ -579,6 +660,8 @@ fn main() {
         Test { name: "co_re_fields_types_and_enums", needs_kernel: true, f: co_re_fields_types_and_enums },
         Test { name: "co_re_unresolvable_access_is_poisoned", needs_kernel: true, f: co_re_unresolvable_access_is_poisoned },
         Test { name: "tp_btf_attach_target_from_kernel_btf", needs_kernel: true, f: tp_btf_attach_target_from_kernel_btf },
+        Test { name: "kconfig_and_ksym_externs", needs_kernel: true, f: kconfig_and_ksym_externs },
+        Test { name: "typed_ksym_through_kernel_btf", needs_kernel: true, f: typed_ksym_through_kernel_btf },
         Test { name: "bad_legacy_map_definition", needs_kernel: false, f: bad_legacy_map_definition },
         Test { name: "malformed_elf_inputs", needs_kernel: false, f: malformed_elf_inputs },
         Test { name: "bad_relocation", needs_kernel: false, f: bad_relocation },

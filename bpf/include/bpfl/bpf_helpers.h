@@ -17,6 +17,27 @@
 #define __always_inline inline __attribute__((always_inline))
 #define __noinline __attribute__((noinline))
 
+/* Externs: kernel config values (.kconfig) and kernel symbols (.ksyms),
+ * resolved by the loader. A __weak extern the kernel lacks reads as 0. */
+#define __kconfig __attribute__((section(".kconfig")))
+#define __ksym __attribute__((section(".ksyms")))
+#define __weak __attribute__((weak))
+/* Whether a __weak __ksym (variable or kfunc) exists in the running kernel. */
+#define bpf_ksym_exists(sym) ({ _Static_assert(!__builtin_constant_p(!!sym), #sym " should be marked as __weak"); !!sym; })
+/* The value of an `extern enum libbpf_tristate CONFIG_X __kconfig`. */
+enum libbpf_tristate {
+	TRI_NO = 0,
+	TRI_YES = 1,
+	TRI_MODULE = 2,
+};
+#ifndef __cplusplus
+#ifndef bool
+#define bool _Bool
+#define true 1
+#define false 0
+#endif
+#endif
+
 /* BTF-defined maps, SEC(".maps"). */
 #define __uint(name, val) int (*name)[val]
 #define __type(name, val) typeof(val) *name
@@ -59,6 +80,8 @@ static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 f
 static void *(*bpf_ringbuf_reserve)(void *ringbuf, __u64 size, __u64 flags) = (void *)131;
 static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;
 static void (*bpf_ringbuf_discard)(void *data, __u64 flags) = (void *)133;
+static void *(*bpf_per_cpu_ptr)(const void *percpu_ptr, __u32 cpu) = (void *)153;
+static void *(*bpf_this_cpu_ptr)(const void *percpu_ptr) = (void *)154;
 
 /* kprobe arguments on x86-64: struct pt_regs as the uapi defines it. */
 #if defined(__x86_64__) || defined(__TARGET_ARCH_x86) || !defined(__aarch64__)
