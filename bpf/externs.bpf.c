@@ -18,8 +18,9 @@ extern bool CONFIG_BPFL_NO_SUCH_OPTION __kconfig __weak;
 extern const void bpf_prog_get __ksym;
 extern const void bpfl_no_such_symbol __ksym __weak;
 
-extern void bpf_rcu_read_lock(void) __ksym;
-extern void bpf_rcu_read_unlock(void) __ksym;
+/* Kfuncs since 6.2: __weak, so older kernels load the object and skip them. */
+extern void bpf_rcu_read_lock(void) __ksym __weak;
+extern void bpf_rcu_read_unlock(void) __ksym __weak;
 extern void bpfl_no_such_kfunc(void) __ksym __weak;
 
 struct {
@@ -57,9 +58,13 @@ int on_getpid(void *ctx)
 	put(11, bpf_ksym_exists(bpfl_no_such_kfunc));
 	if (bpf_ksym_exists(bpfl_no_such_kfunc))
 		bpfl_no_such_kfunc();
-	bpf_rcu_read_lock();
-	put(12, 1);
-	bpf_rcu_read_unlock();
+	if (bpf_ksym_exists(bpf_rcu_read_lock)) {
+		bpf_rcu_read_lock();
+		put(12, 1);
+		bpf_rcu_read_unlock();
+	} else {
+		put(12, 2);
+	}
 	return 0;
 }
 

@@ -564,10 +564,17 @@ fn parse_modern_btf_maps_and_subprograms() {
 // ---- externs ---------------------------------------------------------------------
 
 /// The running kernel's config, read independently of bpfl (zcat).
+/// The kernel's config, read without bpfl: /proc/config.gz (zcat), else
+/// /boot/config-$(uname -r) as Debian installs it.
 fn kernel_config() -> String {
-    let out = std::process::Command::new("zcat").arg("/proc/config.gz").output().expect("zcat /proc/config.gz");
-    assert!(out.status.success(), "zcat /proc/config.gz failed");
-    String::from_utf8(out.stdout).unwrap()
+    if let Ok(out) = std::process::Command::new("zcat").arg("/proc/config.gz").output() {
+        if out.status.success() {
+            return String::from_utf8(out.stdout).unwrap();
+        }
+    }
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let path = format!("/boot/config-{}", release.trim());
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("no /proc/config.gz and {path}: {e}"))
 }
 
 fn config_value(cfg: &str, name: &str) -> Option<String> {
@@ -597,8 +604,11 @@ fn kconfig_and_ksym_externs() {
     let cfg = kernel_config();
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
     let kver = bpfl::kver::parse_release(release.trim()).unwrap();
-    assert_eq!(kver, bpfl::kver::running(), "no distribution version override on this machine");
-    assert_eq!(at(0), kver as u64, "LINUX_KERNEL_VERSION");
+    // Distribution kernels (Debian's 6.1.0-56 is 6.1.192) may have a truer
+    // sublevel in uname -v; major and minor always come from the release.
+    let running = bpfl::kver::running();
+    assert_eq!(running >> 8, kver >> 8, "kernel major.minor");
+    assert_eq!(at(0), running as u64, "LINUX_KERNEL_VERSION");
     assert_eq!(at(1), 1, "LINUX_HAS_BPF_COOKIE (6.x)");
     assert_eq!(at(2), kallsyms_addr("__x64_sys_bpf").is_some() as u64, "LINUX_HAS_SYSCALL_WRAPPER");
     assert_eq!(config_value(&cfg, "CONFIG_BPF").as_deref(), Some("y"));
@@ -618,7 +628,8 @@ fn kconfig_and_ksym_externs() {
     assert_eq!(at(9), kallsyms_addr("bpf_prog_get").unwrap(), "typeless __ksym address");
     assert_eq!(at(10), 0, "__weak __ksym that does not exist");
     assert_eq!(at(11), 0, "bpf_ksym_exists() of a missing __weak kfunc");
-    assert_eq!(at(12), 1, "ran between the bpf_rcu_read_lock/unlock kfunc calls");
+    let has_rcu_kfuncs = kallsyms_addr("bpf_rcu_read_lock").is_some();
+    assert_eq!(at(12), if has_rcu_kfuncs { 1 } else { 2 }, "ran between the bpf_rcu_read_lock/unlock kfunc calls (2: the kernel has none, 6.1)");
 }
 
 fn typed_ksym_through_kernel_btf() {

@@ -139,6 +139,13 @@ build_initramfs() {
   install_bin "$VM_BIN/kernel" /bpfl/kernel "$root"
   install_bin "$VM_BIN/kprobe_tests" /bpfl/kprobe_tests "$root"
   cp "$BPF_DIR"/*.o "$root/bpfl/bpf/"
+  # Each kernel's config where a Debian system has it (/boot/config-$(uname -r)):
+  # bpfl reads CONFIG_* values for __kconfig externs from there (Debian
+  # kernels have no /proc/config.gz).
+  local i
+  for i in "${!cfg_labels[@]}"; do
+    mkdir -p "$root/boot" && cp "${cfg_files[$i]}" "$root/boot/config-${cfg_labels[$i]}"
+  done
   # name, then the command the guest runs (see init).
   printf '%s\n' "kernel /bpfl/kernel" "kprobe /bpfl/kprobe_tests /bpfl/bpf" > "$root/bpfl/suites"
   (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) > "$out.tmp" && mv "$out.tmp" "$out" ||
@@ -214,6 +221,7 @@ run_all() {
 
   mkdir -p "$VM_OUT"
   local fetch_fail=()
+  cfg_labels=(); cfg_files=()
   for s in "${specs[@]}"; do
     if [ -f "$s" ]; then
       labels+=("$(basename "$s")"); kernels+=("$s"); continue
@@ -225,6 +233,7 @@ run_all() {
     [ -z "$miss" ] || say "warning: $(basename "$dir") lacks built-in:$miss"
     label=${dir##*/linux-image-}; label=${label%-unsigned}
     labels+=("$label"); kernels+=("$dir/vmlinuz")
+    cfg_labels+=("$label"); cfg_files+=("$dir/config")
   done
 
   build_initramfs
