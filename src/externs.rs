@@ -88,8 +88,20 @@ fn syscall_prefix() -> &'static str {
     }
 }
 
-fn read_kallsyms() -> Result<String> {
-    std::fs::read_to_string("/proc/kallsyms").map_err(|e| Error::from_io(e, "'/proc/kallsyms'"))
+/// Addresses of `names` in `/proc/kallsyms`, read line by line (the file is
+/// ~10 MB of text: never held whole) and only as far as needed.
+fn lookup_kallsyms(names: &[&str]) -> Result<Vec<Option<u64>>> {
+    use std::io::BufRead;
+    let io = |e: std::io::Error| Error::from_io(e, "'/proc/kallsyms'");
+    let mut r = std::io::BufReader::with_capacity(64 * 1024, std::fs::File::open("/proc/kallsyms").map_err(io)?);
+    let mut out = vec![None; names.len()];
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).map_err(io)? == 0 || externs::kallsyms_match_line(&line, names, &mut out) {
+            return Ok(out);
+        }
+    }
 }
 
 /// The `.kconfig` map's value for `externs` (`size` bytes).
@@ -98,7 +110,7 @@ pub fn kconfig_value(externs: &[Extern], size: u32) -> Result<Vec<u8>> {
     let has = |n: &str| externs.iter().any(|e| e.kconfig().is_some() && e.name == n);
     let has_syscall_wrapper = if has("LINUX_HAS_SYSCALL_WRAPPER") {
         let p = syscall_prefix();
-        !p.is_empty() && externs::kallsyms_lookup(&read_kallsyms()?, &[&format!("{p}sys_bpf")])[0].is_some()
+        !p.is_empty() && lookup_kallsyms(&[&format!("{p}sys_bpf")])?[0].is_some()
     } else {
         false
     };
@@ -159,9 +171,8 @@ pub fn resolve_ksyms(obj: &crate::obj::ObjectFile) -> Result<Vec<Ksym>> {
         };
     }
     if !typeless.is_empty() {
-        let text = read_kallsyms()?;
         let names: Vec<&str> = typeless.iter().map(|&i| obj.externs[i].name.as_str()).collect();
-        let found = externs::kallsyms_lookup(&text, &names);
+        let found = lookup_kallsyms(&names)?;
         for (&i, a) in typeless.iter().zip(found) {
             let e = &obj.externs[i];
             out[i] = match a {

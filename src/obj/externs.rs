@@ -367,23 +367,28 @@ fn set_flag(buf: &mut [u8], e: &Extern, k: &Kconfig, b: bool) -> Result<()> {
 /// (None where absent). The first line naming a symbol wins.
 pub fn kallsyms_lookup(text: &str, names: &[&str]) -> Vec<Option<u64>> {
     let mut out = vec![None; names.len()];
-    let mut left = names.len();
     for line in text.lines() {
-        let mut it = line.split_ascii_whitespace();
-        let (Some(addr), Some(_ty), Some(sym)) = (it.next(), it.next(), it.next()) else { continue };
-        for (i, n) in names.iter().enumerate() {
-            if out[i].is_none() && *n == sym {
-                if let Ok(a) = u64::from_str_radix(addr, 16) {
-                    out[i] = Some(a);
-                    left -= 1;
-                }
-            }
-        }
-        if left == 0 {
+        if kallsyms_match_line(line, names, &mut out) {
             break;
         }
     }
     out
+}
+
+/// One `/proc/kallsyms` line against `names` (the first address of each
+/// wins); true once every name has an address, so a reader can stop.
+pub fn kallsyms_match_line(line: &str, names: &[&str], out: &mut [Option<u64>]) -> bool {
+    let mut it = line.split_ascii_whitespace();
+    if let (Some(addr), Some(_ty), Some(sym)) = (it.next(), it.next(), it.next()) {
+        for (i, n) in names.iter().enumerate() {
+            if out[i].is_none() && *n == sym {
+                if let Ok(a) = u64::from_str_radix(addr, 16) {
+                    out[i] = Some(a);
+                }
+            }
+        }
+    }
+    out.iter().all(|o| o.is_some())
 }
 
 #[cfg(test)]
