@@ -5,6 +5,7 @@
 //! `__ksym` variables and kfuncs are looked up in the kernel's BTF, typeless
 //! `__ksym`s in `/proc/kallsyms`.
 
+use std::sync::OnceLock;
 use crate::btf::BtfKind;
 use crate::error::{Error, Result};
 use crate::log;
@@ -104,16 +105,23 @@ fn lookup_kallsyms(names: &[&str]) -> Result<Vec<Option<u64>>> {
     }
 }
 
+/// Whether syscalls enter through arch wrappers (`__x64_sys_bpf`): a scan
+/// of /proc/kallsyms, done once per process.
+fn has_syscall_wrapper() -> Result<bool> {
+    static HAS: OnceLock<bool> = OnceLock::new();
+    if let Some(&h) = HAS.get() {
+        return Ok(h);
+    }
+    let p = syscall_prefix();
+    let h = !p.is_empty() && lookup_kallsyms(&[&format!("{p}sys_bpf")])?[0].is_some();
+    Ok(*HAS.get_or_init(|| h))
+}
+
 /// The `.kconfig` map's value for `externs` (`size` bytes).
 pub fn kconfig_value(externs: &[Extern], size: u32) -> Result<Vec<u8>> {
     let kver = crate::kver::running();
     let has = |n: &str| externs.iter().any(|e| e.kconfig().is_some() && e.name == n);
-    let has_syscall_wrapper = if has("LINUX_HAS_SYSCALL_WRAPPER") {
-        let p = syscall_prefix();
-        !p.is_empty() && lookup_kallsyms(&[&format!("{p}sys_bpf")])?[0].is_some()
-    } else {
-        false
-    };
+    let has_syscall_wrapper = has("LINUX_HAS_SYSCALL_WRAPPER") && has_syscall_wrapper()?;
     let config = if externs::needs_config(externs) {
         match read_kernel_config() {
             Ok(c) => Some(c),
