@@ -29,7 +29,7 @@ pub struct Map {
     map_flags: u32,
     /// The fd readers use (-1: none), valid inside a [`quiesce::read`] section.
     fd: AtomicI32,
-    /// Owner of that fd: replaced only by [`Map::set_fd`] and [`Map::reset`].
+    /// Owner of that fd: replaced only by [`Map::set_fd`] and [`Map::reset_all`].
     owned: Mutex<Option<OwnedFd>>,
 }
 
