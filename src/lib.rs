@@ -4,7 +4,8 @@
 //! - [`obj`] and [`btf`]: the pure side. Bytes in, structures out, no syscall:
 //!   ELF parsing, map definitions (legacy `maps` and BTF `.maps`), global data,
 //!   relocations and BPF-to-BPF call linking. Testable and fuzzable anywhere.
-//! - [`object`], [`map`], [`program`], [`link`], [`attach`]: the kernel side,
+//! - [`object`], [`map`], [`program`], [`link`], [`attach`], [`ringbuf`],
+//!   [`perfbuf`]: the kernel side,
 //!   over [`sys`], the one file that makes system calls.
 //!
 //! [`ffi`] is the C ABI: a thin shell of validated handles over this API.
@@ -21,7 +22,9 @@ pub mod map;
 pub mod obj;
 pub mod object;
 pub mod program;
+pub mod perfbuf;
 pub mod quiesce;
+pub mod ringbuf;
 pub mod sys;
 pub mod vmlinux;
 
@@ -30,4 +33,6 @@ pub use error::{Error, ErrorKind, Result};
 pub use link::Link;
 pub use map::Map;
 pub use object::{LoadOptions, Object, OpenOptions};
+pub use perfbuf::PerfBuffer;
 pub use program::Program;
+pub use ringbuf::RingBuffer;

@@ -57,6 +57,34 @@ pub fn parse_cpu_list(s: &str) -> Option<usize> {
     (n > 0).then_some(n)
 }
 
+/// The ids in a CPU list such as "0-3,5" (None if malformed).
+pub fn parse_cpu_ids(s: &str) -> Option<Vec<u32>> {
+    let mut v = Vec::new();
+    for part in s.trim().split(',').filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+                if b < a {
+                    return None;
+                }
+                v.extend(a..=b);
+            }
+            None => v.push(part.parse().ok()?),
+        }
+    }
+    Some(v)
+}
+
+/// The ids of CPUs that are both possible and online now.
+pub fn online_cpus() -> Vec<u32> {
+    let read = |f: &str| std::fs::read_to_string(format!("/sys/devices/system/cpu/{f}")).ok().and_then(|s| parse_cpu_ids(&s));
+    let possible = read("possible").unwrap_or_else(|| (0..possible_cpus() as u32).collect());
+    match read("online") {
+        Some(online) => possible.into_iter().filter(|c| online.contains(c)).collect(),
+        None => possible,
+    }
+}
+
 fn is_percpu(t: u32) -> bool {
     matches!(t, mt::PERCPU_HASH | mt::PERCPU_ARRAY | mt::LRU_PERCPU_HASH | mt::PERCPU_CGROUP_STORAGE)
 }
@@ -409,5 +437,8 @@ mod tests {
         assert_eq!(super::parse_cpu_list("0-1,4,6-7"), Some(5));
         assert_eq!(super::parse_cpu_list("x"), None);
         assert_eq!(super::parse_cpu_list("3-1"), None);
+        assert_eq!(super::parse_cpu_ids("0-2,5\n"), Some(vec![0, 1, 2, 5]));
+        assert_eq!(super::parse_cpu_ids("3-1"), None);
+        assert_eq!(super::parse_cpu_ids("a"), None);
     }
 }

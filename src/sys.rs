@@ -516,3 +516,139 @@ pub fn bpf_available() -> Result<()> {
     let p = MapCreate { map_type: 2, key_size: 4, value_size: 4, max_entries: 1, name: "bpfl_probe", ..Default::default() };
     map_create(&p).map(drop).map_err(|e| err(e, "bpf(BPF_MAP_CREATE) probe"))
 }
+
+// ---- ring buffer and perf buffer consumers --------------------------------------
+
+/// The page size.
+pub fn page_size() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    // SAFETY: sysconf has no preconditions.
+    *N.get_or_init(|| match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        n if n > 0 => n as usize,
+        _ => 4096,
+    })
+}
+
+fn last_errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+/// A shared mapping of a file, unmapped on drop.
+#[derive(Debug)]
+pub struct Mmap {
+    ptr: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: the mapping is plain shared memory; users synchronise through atomics.
+unsafe impl Send for Mmap {}
+unsafe impl Sync for Mmap {}
+
+impl Mmap {
+    /// `mmap(NULL, len, prot, MAP_SHARED, fd, offset)`; `writable` adds `PROT_WRITE`.
+    pub fn shared(fd: RawFd, len: usize, offset: usize, writable: bool) -> std::result::Result<Mmap, i32> {
+        let prot = libc::PROT_READ | if writable { libc::PROT_WRITE } else { 0 };
+        // SAFETY: a fresh mapping chosen by the kernel; nothing else is touched.
+        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED, fd, offset as libc::off_t) };
+        if p == libc::MAP_FAILED {
+            return Err(last_errno());
+        }
+        Ok(Mmap { ptr: std::ptr::NonNull::new(p as *mut u8).ok_or(libc::ENOMEM)?, len })
+    }
+    /// The start of the mapping.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// Whether it is empty (never, for a successful mapping).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Drop for Mmap {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping, unmapped once.
+        unsafe { libc::munmap(self.ptr.as_ptr() as *mut libc::c_void, self.len) };
+    }
+}
+
+/// `fcntl(F_DUPFD_CLOEXEC)`: an fd of our own for the same open file.
+pub fn dup_fd(fd: RawFd) -> std::result::Result<OwnedFd, i32> {
+    // SAFETY: fcntl on an fd number; the kernel checks it.
+    let r = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: a fresh descriptor owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(r) })
+}
+
+/// `epoll_create1(EPOLL_CLOEXEC)`.
+pub fn epoll_create() -> std::result::Result<OwnedFd, i32> {
+    // SAFETY: no pointers.
+    let r = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if r < 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: a fresh descriptor owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(r) })
+}
+
+/// Watch `fd` for input on epoll instance `ep`, tagged with `data`.
+pub fn epoll_add(ep: RawFd, fd: RawFd, data: u64) -> std::result::Result<(), i32> {
+    let mut ev = libc::epoll_event { events: libc::EPOLLIN as u32, u64: data };
+    // SAFETY: a valid epoll_event the kernel copies.
+    if unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, fd, &mut ev) } < 0 {
+        return Err(last_errno());
+    }
+    Ok(())
+}
+
+/// `epoll_wait`: the tags of ready fds are written to `out`; returns how many.
+pub fn epoll_wait(ep: RawFd, out: &mut [u64], timeout_ms: i32) -> std::result::Result<usize, i32> {
+    let mut evs = vec![libc::epoll_event { events: 0, u64: 0 }; out.len().max(1)];
+    // SAFETY: evs holds evs.len() events for the kernel to fill.
+    let n = unsafe { libc::epoll_wait(ep, evs.as_mut_ptr(), evs.len() as libc::c_int, timeout_ms) };
+    if n < 0 {
+        return Err(last_errno());
+    }
+    let n = (n as usize).min(out.len());
+    for (o, e) in out.iter_mut().zip(&evs[..n]) {
+        *o = e.u64;
+    }
+    Ok(n)
+}
+
+/// `PERF_TYPE_SOFTWARE`.
+const PERF_TYPE_SOFTWARE: u32 = 1;
+/// `PERF_COUNT_SW_BPF_OUTPUT`.
+const PERF_COUNT_SW_BPF_OUTPUT: u64 = 10;
+/// `PERF_SAMPLE_RAW`.
+const PERF_SAMPLE_RAW: u64 = 1 << 10;
+
+/// `perf_event_open()` of a `PERF_COUNT_SW_BPF_OUTPUT` event on `cpu` (every
+/// task), sampling raw data, waking readers at every sample; enabled.
+pub fn perf_event_open_bpf_output(cpu: i32) -> std::result::Result<OwnedFd, i32> {
+    let mut attr = PerfEventAttr {
+        type_: PERF_TYPE_SOFTWARE,
+        size: std::mem::size_of::<PerfEventAttr>() as u32,
+        config: PERF_COUNT_SW_BPF_OUTPUT,
+        sample_period: 1,
+        sample_type: PERF_SAMPLE_RAW,
+        wakeup_events: 1,
+        ..Default::default()
+    };
+    // SAFETY: attr is a valid perf_event_attr of the size it declares, with no pointers.
+    let fd = unsafe { libc::syscall(libc::SYS_perf_event_open, &mut attr as *mut PerfEventAttr, -1 as libc::c_int, cpu, -1 as libc::c_int, PERF_FLAG_FD_CLOEXEC) };
+    if fd < 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: a fresh descriptor owned by nobody else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+    ioctl(fd.as_raw_fd(), PERF_EVENT_IOC_ENABLE, 0)?;
+    Ok(fd)
+}
