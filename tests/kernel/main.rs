@@ -6,6 +6,7 @@ mod harness;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
+use std::ops::ControlFlow;
 
 fn getppid() {
     unsafe { libc::syscall(libc::SYS_getppid) };
@@ -16,8 +17,11 @@ fn getpid() {
 fn gettid() {
     unsafe { libc::syscall(libc::SYS_gettid) };
 }
+/// This process's id, asked once: `std::process::id()` is a getpid() call,
+/// which the getpid programs would see.
 fn tgid() -> u32 {
-    std::process::id()
+    static TGID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *TGID.get_or_init(std::process::id)
 }
 
 fn u64_at(m: &bpfl::Map, key: &[u8]) -> Option<u64> {
@@ -653,6 +657,280 @@ fn typed_ksym_through_kernel_btf() {
     }
 }
 
+
+// ---- ring buffers and perf buffers -------------------------------------------------
+
+const MARK_RESERVED: u64 = 0xfeedf00d00000000;
+const MARK_OUTPUT: u64 = 0xb0b0000000000000;
+const MARK_DISCARDED: u64 = 0xdeaddead00000000;
+const MARK_PERF: u64 = 0x9e4f000000000000;
+
+/// `ringbuf.o` loaded for this process.
+fn ringbuf_obj() -> Object {
+    let mut o = open("ringbuf.o");
+    o.set_global("target_tgid", &tgid().to_le_bytes()).unwrap();
+    o.load(&Default::default()).unwrap_or_else(|e| panic!("load ringbuf.o: {e}"));
+    o
+}
+
+fn attach_one(o: &Object, prog: &str) -> bpfl::Link {
+    o.program(prog).unwrap().attach().unwrap_or_else(|e| panic!("attach {prog}: {e}"))
+}
+
+fn failures(o: &Object, k: u32) -> u64 {
+    u64_at(o.map("failures").unwrap(), &k.to_le_bytes()).unwrap()
+}
+
+/// (tgid, seq, marker) of a struct event / event2.
+fn event(d: &[u8]) -> (u32, u32, u64) {
+    (u32::from_le_bytes(d[0..4].try_into().unwrap()), u32::from_le_bytes(d[4..8].try_into().unwrap()), u64::from_le_bytes(d[8..16].try_into().unwrap()))
+}
+
+/// Check ring records: for seq in `seqs`, struct event A (16 bytes) then struct event2 B (24 bytes).
+fn check_ring_records(recs: &[Vec<u8>], seqs: std::ops::Range<u32>) {
+    assert_eq!(recs.len(), 2 * seqs.len(), "records");
+    for (i, s) in seqs.enumerate() {
+        let (a, b) = (&recs[2 * i], &recs[2 * i + 1]);
+        assert_eq!(a.len(), 16, "record A {s} length");
+        assert_eq!(event(a), (tgid(), s, MARK_RESERVED | s as u64), "record A {s}");
+        assert_eq!(b.len(), 24, "record B {s} length");
+        assert_eq!(event(b), (tgid(), s, MARK_OUTPUT | s as u64), "record B {s}");
+        assert_eq!(u64::from_le_bytes(b[16..24].try_into().unwrap()), !(s as u64), "record B {s} extra");
+    }
+}
+
+/// Poll until `want` records came (or 5 s passed).
+fn poll_ring(rb: &mut bpfl::RingBuffer, want: usize) -> Vec<Vec<u8>> {
+    let mut recs = Vec::new();
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while recs.len() < want && std::time::Instant::now() < end {
+        rb.poll(100, |d| {
+            recs.push(d.to_vec());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    }
+    recs
+}
+
+fn ringbuf_records_in_order_and_discards_skipped() {
+    let o = ringbuf_obj();
+    let mut rb = bpfl::RingBuffer::new(o.map("events").unwrap()).unwrap();
+    assert_eq!(rb.poll(0, |_| ControlFlow::Continue(())).unwrap(), bpfl::ringbuf::Consumed::default(), "empty at first");
+    let link = attach_one(&o, "rb_getpid");
+    const N: u32 = 100;
+    for _ in 0..N {
+        getpid();
+    }
+    let recs = poll_ring(&mut rb, 2 * N as usize);
+    check_ring_records(&recs, 0..N);
+    assert!(recs.iter().all(|r| event(r).2 & MARK_DISCARDED != MARK_DISCARDED), "a discarded record was delivered");
+    assert_eq!(failures(&o, 0), 0, "reserve/output failures");
+    assert_eq!(rb.available(), 0);
+    assert_eq!(rb.consume(|_| ControlFlow::Continue(())).records, 0, "nothing left");
+
+    // A callback that stops: the record counts, the rest stays for later.
+    for _ in 0..3 {
+        getpid();
+    }
+    let mut first = Vec::new();
+    let c = rb.consume(|d| {
+        first.push(d.to_vec());
+        ControlFlow::Break(7)
+    });
+    assert_eq!(c, bpfl::ringbuf::Consumed { records: 1, stopped: Some(7) });
+    let rest = rb.drain();
+    let all: Vec<Vec<u8>> = first.into_iter().chain(rest).collect();
+    check_ring_records(&all, N..N + 3);
+
+    // The consumer outlives its object: the link keeps program and map alive.
+    drop(o);
+    for _ in 0..2 {
+        getpid();
+    }
+    check_ring_records(&poll_ring(&mut rb, 4), N + 3..N + 5);
+    drop(link);
+}
+
+fn ringbuf_wraparound_over_many_rounds() {
+    let o = ringbuf_obj();
+    let small = o.map("small").unwrap();
+    assert_eq!(small.max_entries(), 4096);
+    let mut rb = bpfl::RingBuffer::new(small).unwrap();
+    let _link = attach_one(&o, "small_getpid");
+    // 80 bytes per getpid (24 + 24 discarded + 32): 30 of them fill 2400 of
+    // 4096 bytes, so 20 rounds go around the ring about 12 times, with
+    // records straddling its end.
+    const ROUNDS: u32 = 20;
+    const PER: u32 = 30;
+    for r in 0..ROUNDS {
+        for _ in 0..PER {
+            getpid();
+        }
+        let recs = poll_ring(&mut rb, 2 * PER as usize);
+        check_ring_records(&recs, r * PER..(r + 1) * PER);
+        assert_eq!(rb.available(), 0, "round {r}: left over ({} records)", recs.len());
+    }
+    assert_eq!(failures(&o, 1), 0, "the small ring was never full");
+    // Overfill: 60 getpids need 4800 bytes; the program counts what did not fit.
+    for _ in 0..60 {
+        getpid();
+    }
+    let recs = rb.drain();
+    let dropped = failures(&o, 1);
+    assert!(dropped > 0, "nothing dropped");
+    let delivered_a = recs.iter().filter(|r| event(r).2 & 0xffff_ffff_0000_0000 == MARK_RESERVED).count() as u64;
+    // Each getpid either delivered A (and maybe B) or counted a failure for A.
+    assert!(delivered_a + dropped >= 60, "delivered {delivered_a} + dropped {dropped}");
+    let seqs: Vec<u32> = recs.iter().map(|r| event(r).1).collect();
+    assert!(seqs.windows(2).all(|w| w[0] <= w[1]), "in order: {seqs:?}");
+}
+
+fn ringbuf_two_maps_one_poller() {
+    let o = ringbuf_obj();
+    let mut rb = bpfl::RingBuffer::new(o.map("events").unwrap()).unwrap();
+    assert_eq!(rb.add(o.map("small").unwrap()).unwrap(), 1);
+    let _l1 = attach_one(&o, "rb_getpid");
+    let _l2 = attach_one(&o, "small_getpid");
+    for _ in 0..5 {
+        getpid();
+    }
+    let mut per = [Vec::new(), Vec::new()];
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while per[0].len() + per[1].len() < 20 && std::time::Instant::now() < end {
+        rb.poll_each(100, |i, d| {
+            per[i].push(d.to_vec());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    }
+    check_ring_records(&per[0], 0..5);
+    check_ring_records(&per[1], 0..5);
+}
+
+fn ringbuf_and_perfbuf_refuse_wrong_maps() {
+    let mut o = open("ringbuf.o");
+    let e = bpfl::RingBuffer::new(o.map("events").unwrap()).unwrap_err();
+    assert!(e.to_string().contains("map 'events' is not created yet"), "{e}");
+    o.set_global("target_tgid", &tgid().to_le_bytes()).unwrap();
+    o.load(&Default::default()).unwrap();
+    let e = bpfl::RingBuffer::new(o.map("perf_events").unwrap()).unwrap_err();
+    assert_eq!(e.errno(), libc::EINVAL);
+    assert_eq!(e.to_string(), "map 'perf_events' is not a ring buffer (BPF_MAP_TYPE_RINGBUF, 27); its type is 4");
+    let e = bpfl::PerfBuffer::new(o.map("events").unwrap(), 8).unwrap_err();
+    assert_eq!(e.to_string(), "map 'events' is not a perf event array (BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4); its type is 27");
+    let e = bpfl::PerfBuffer::new(o.map("perf_events").unwrap(), 3).unwrap_err();
+    assert!(e.to_string().contains("page_cnt 3 is not a power of two"), "{e}");
+}
+
+/// Poll a perf buffer until `want` samples came (or 5 s passed): (cpu, data) and lost count.
+fn poll_perf(pb: &mut bpfl::PerfBuffer, want: usize) -> (Vec<(u32, Vec<u8>)>, u64) {
+    let (mut samples, mut lost) = (Vec::new(), 0);
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while samples.len() < want && std::time::Instant::now() < end {
+        pb.poll(
+            100,
+            |cpu, d| {
+                samples.push((cpu, d.to_vec()));
+                ControlFlow::Continue(())
+            },
+            |_, n| lost += n,
+        )
+        .unwrap();
+    }
+    (samples, lost)
+}
+
+fn perfbuf_every_sample_once() {
+    let o = ringbuf_obj();
+    let mut pb = bpfl::PerfBuffer::new(o.map("perf_events").unwrap(), 8).unwrap();
+    assert_eq!(pb.cpus().len(), bpfl::map::online_cpus().len());
+    let link = attach_one(&o, "perf_getpid");
+    const N: u32 = 200;
+    for i in 0..N {
+        getpid();
+        if i % 50 == 0 {
+            std::thread::yield_now();
+        }
+    }
+    let (samples, lost) = poll_perf(&mut pb, N as usize);
+    drop(link);
+    assert_eq!(lost, 0);
+    assert_eq!(failures(&o, 2), 0, "bpf_perf_event_output failures");
+    assert_eq!(samples.len(), N as usize, "samples");
+    let mut seen = vec![false; N as usize];
+    let mut last: std::collections::HashMap<u32, u32> = Default::default();
+    for (cpu, d) in &samples {
+        // 16 bytes written; the kernel pads u32 size + data to 8 bytes: 20.
+        assert_eq!(d.len(), 20, "raw sample size");
+        let (t, s, m) = event(d);
+        assert_eq!((t, m), (tgid(), MARK_PERF | s as u64), "sample {s}");
+        assert!(!std::mem::replace(&mut seen[s as usize], true), "seq {s} twice");
+        if let Some(prev) = last.insert(*cpu, s) {
+            assert!(prev < s, "cpu {cpu}: {prev} then {s}");
+        }
+    }
+    assert!(seen.iter().all(|&b| b), "every seq 0..{N}");
+}
+
+/// Run `f` pinned to the CPU this thread is on.
+fn pinned<T>(f: impl FnOnce(u32) -> T) -> T {
+    unsafe {
+        let mut old: libc::cpu_set_t = std::mem::zeroed();
+        assert_eq!(libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut old), 0);
+        let cpu = libc::sched_getcpu();
+        let mut one: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu as usize, &mut one);
+        assert_eq!(libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &one), 0);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(cpu as u32)));
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &old);
+        r.unwrap_or_else(|p| std::panic::resume_unwind(p))
+    }
+}
+
+fn perfbuf_lost_samples_are_counted() {
+    let o = ringbuf_obj();
+    // One data page: 4096 bytes hold at most 128 samples of 32 bytes
+    // (8 header + 4 size + 20 raw).
+    let mut pb = bpfl::PerfBuffer::new(o.map("perf_events").unwrap(), 1).unwrap();
+    let _link = attach_one(&o, "perf_getpid");
+    const N: u64 = 500;
+    let (samples, lost, lost_cpu) = pinned(|cpu| {
+        for _ in 0..N {
+            getpid();
+        }
+        let mut seqs = Vec::new();
+        let mut lost = 0;
+        let mut lost_cpu = Vec::new();
+        let mut sample = |c: u32, d: &[u8]| {
+            assert_eq!(c, cpu);
+            seqs.push(event(d).1);
+            ControlFlow::Continue(())
+        };
+        let c = pb.consume(&mut sample, |c, n| {
+            lost += n;
+            lost_cpu.push(c)
+        });
+        assert!(c.samples <= 128 && c.samples > 0, "first read: {c:?}");
+        assert_eq!(c.lost, 0, "the loss is reported with the next sample");
+        // The next sample carries the loss report in front of it.
+        getpid();
+        let c2 = pb.consume(&mut sample, |c, n| {
+            lost += n;
+            lost_cpu.push(c)
+        });
+        assert_eq!(c2.samples, 1);
+        assert_eq!(c2.lost, lost);
+        (seqs, lost, (lost_cpu, cpu))
+    });
+    assert_eq!(samples.len() as u64 + lost, N + 1, "samples {} + lost {lost}", samples.len());
+    assert!(lost > 0);
+    assert_eq!(lost_cpu.0, vec![lost_cpu.1]);
+    assert_eq!(*samples.last().unwrap(), N as u32, "the last sample");
+    assert!(samples.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(failures(&o, 2), lost, "the program saw each loss as an output error");
+}
+
 fn main() {
     harness::run(&[
         Test { name: "parse_every_object_and_link_every_program", needs_kernel: false, f: parse_every_object_and_link_every_program },
@@ -677,5 +955,11 @@ fn main() {
         Test { name: "malformed_elf_inputs", needs_kernel: false, f: malformed_elf_inputs },
         Test { name: "bad_relocation", needs_kernel: false, f: bad_relocation },
         Test { name: "close_detaches_and_releases_fds", needs_kernel: true, f: close_detaches_and_releases_fds },
+        Test { name: "ringbuf_records_in_order_and_discards_skipped", needs_kernel: true, f: ringbuf_records_in_order_and_discards_skipped },
+        Test { name: "ringbuf_wraparound_over_many_rounds", needs_kernel: true, f: ringbuf_wraparound_over_many_rounds },
+        Test { name: "ringbuf_two_maps_one_poller", needs_kernel: true, f: ringbuf_two_maps_one_poller },
+        Test { name: "ringbuf_and_perfbuf_refuse_wrong_maps", needs_kernel: true, f: ringbuf_and_perfbuf_refuse_wrong_maps },
+        Test { name: "perfbuf_every_sample_once", needs_kernel: true, f: perfbuf_every_sample_once },
+        Test { name: "perfbuf_lost_samples_are_counted", needs_kernel: true, f: perfbuf_lost_samples_are_counted },
     ])
 }
