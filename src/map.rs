@@ -204,6 +204,12 @@ impl Map {
         }
     }
 
+    /// A file descriptor of the map of the caller's own (`F_DUPFD_CLOEXEC`):
+    /// it stays open when the map's object is closed.
+    pub fn dup_fd(&self) -> Result<OwnedFd> {
+        self.with_fd(|fd| sys::dup_fd(fd).map_err(|e| sys::err(e, format!("map '{}': dup fd", self.name))))
+    }
+
     fn check_key(&self, key: &[u8]) -> Result<()> {
         if key.len() != self.key_size as usize {
             return Err(Error::inval(format!("map '{}': key is {} bytes, the map's keys are {} bytes", self.name, key.len(), self.key_size)));

@@ -161,7 +161,7 @@ impl PerfBuffer {
         if map.key_size() != 4 || map.value_size() != 4 {
             return Err(Error::inval(format!("perf buffer '{name}': keys and values must be 4 bytes (they are {} and {})", map.key_size(), map.value_size())));
         }
-        let map_fd = sys::dup_fd(map.fd()?).map_err(|e| sys::err(e, format!("perf buffer '{name}': dup map fd")))?;
+        let map_fd = map.dup_fd()?;
         let epoll = sys::epoll_create().map_err(|e| sys::err(e, "epoll_create1"))?;
         let mut pb = PerfBuffer { name, map_fd, rings: Vec::new(), epoll, ready: Vec::new(), scratch: Vec::new() };
         let page = sys::page_size();

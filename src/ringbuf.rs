@@ -68,7 +68,7 @@ impl Ring {
         if !size.is_power_of_two() || size % page != 0 {
             return Err(Error::inval(format!("ring buffer '{name}': max_entries {size} is not a power of two multiple of the page size")));
         }
-        let fd = sys::dup_fd(map.fd()?).map_err(|e| sys::err(e, format!("ring buffer '{name}': dup map fd")))?;
+        let fd = map.dup_fd()?;
         let consumer = Mmap::shared(fd.as_raw_fd(), page, 0, true).map_err(|e| sys::err(e, format!("ring buffer '{name}': mmap consumer page")))?;
         let producer = Mmap::shared(fd.as_raw_fd(), page + 2 * size, page, false).map_err(|e| sys::err(e, format!("ring buffer '{name}': mmap producer page and data")))?;
         Ok(Ring { name, _fd: fd, consumer, producer, mask: size as u64 - 1 })
