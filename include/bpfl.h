@@ -146,6 +146,42 @@ typedef struct bpfl_map_info {
   int32_t fd;
 } bpfl_map_info;
 
+// Called for each ring buffer record: `size` bytes at `data`, valid only
+// during the call. Return 0 to go on; anything else stops the poll, which
+// returns that value (use a negative one to tell it from a record count).
+typedef int (*bpfl_ringbuf_sample_fn)(void *ctx, const void *data, size_t size);
+
+// Options of `bpfl_ringbuf_new`. Set `sz` to `sizeof(struct bpfl_ringbuf_opts)`.
+typedef struct bpfl_ringbuf_opts {
+  size_t sz;
+} bpfl_ringbuf_opts;
+
+// A ring buffer consumer (`bpfl_ringbuf_new`). 0 is the null handle.
+typedef struct bpfl_ringbuf {
+  uint64_t id;
+} bpfl_ringbuf;
+
+// Called for each perf buffer sample written on `cpu`: `size` bytes at
+// `data`, valid only during the call; the kernel pads samples, so `size`
+// may exceed what the program wrote by up to 7 bytes. Return 0 to go on;
+// anything else stops the poll, which returns that value.
+typedef int (*bpfl_perfbuf_sample_fn)(void *ctx, int cpu, const void *data, uint32_t size);
+
+// Called when the kernel reports `lost` samples dropped on `cpu` (its ring was full).
+typedef void (*bpfl_perfbuf_lost_fn)(void *ctx, int cpu, uint64_t lost);
+
+// Options of `bpfl_perfbuf_new`. Set `sz` to `sizeof(struct bpfl_perfbuf_opts)`.
+typedef struct bpfl_perfbuf_opts {
+  size_t sz;
+  // Data pages per CPU, a power of two; 0: 8.
+  size_t page_cnt;
+} bpfl_perfbuf_opts;
+
+// A perf buffer consumer (`bpfl_perfbuf_new`). 0 is the null handle.
+typedef struct bpfl_perfbuf {
+  uint64_t id;
+} bpfl_perfbuf;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -318,6 +354,74 @@ int bpfl_map_set_initial_value(struct bpfl_map map, const void *data, size_t len
 // Close a map opened with `bpfl_map_open_pinned`. Maps of an object are
 // closed with their object: for those this returns -EINVAL and does nothing.
 int bpfl_map_close(struct bpfl_map map);
+
+// Consume ring buffer map `map` (`BPF_MAP_TYPE_RINGBUF`, created: its object
+// loaded): `cb(ctx, data, size)` is called for each record by
+// `bpfl_ringbuf_poll` and `bpfl_ringbuf_consume`. `opts` may be NULL. The
+// consumer is independent of the map's object: free it with
+// `bpfl_ringbuf_free`, before or after closing the object. -EINVAL (with a
+// message) for a map of another type.
+int bpfl_ringbuf_new(struct bpfl_map map,
+                     bpfl_ringbuf_sample_fn cb,
+                     void *ctx,
+                     const struct bpfl_ringbuf_opts *opts,
+                     struct bpfl_ringbuf *out_rb);
+
+// Consume ring buffer map `map` too, with its own callback and context: one
+// poll then serves several maps.
+int bpfl_ringbuf_add(struct bpfl_ringbuf rb,
+                     struct bpfl_map map,
+                     bpfl_ringbuf_sample_fn cb,
+                     void *ctx);
+
+// Wait up to `timeout_ms` (-1: forever, 0: not at all) for records, then
+// call the callback for each record of the rings that have some. Returns
+// the number of records consumed, the callback's non-zero return value if
+// it stopped, or a negative errno (-EINTR when a signal came, -EBUSY when
+// the buffer is being polled already).
+int bpfl_ringbuf_poll(struct bpfl_ringbuf rb, int timeout_ms);
+
+// Call the callback for every record now in the rings, without waiting.
+// Returns as `bpfl_ringbuf_poll` does.
+int bpfl_ringbuf_consume(struct bpfl_ringbuf rb);
+
+// The epoll fd that becomes readable when a ring has data (for an event
+// loop; owned by bpfl, valid until `bpfl_ringbuf_free`). Returns the fd.
+int bpfl_ringbuf_epoll_fd(struct bpfl_ringbuf rb);
+
+// Free a ring buffer consumer: unmap its rings and close its fds (after a
+// poll in flight returns). A second call gives -EBADF.
+int bpfl_ringbuf_free(struct bpfl_ringbuf rb);
+
+// Consume perf event array `map` (`BPF_MAP_TYPE_PERF_EVENT_ARRAY`, created):
+// open a `PERF_COUNT_SW_BPF_OUTPUT` event and map `opts->page_cnt` data
+// pages on each online CPU, and store the events in the map for
+// `bpf_perf_event_output(ctx, &map, BPF_F_CURRENT_CPU, ...)`.
+// `sample_cb(ctx, cpu, data, size)` is called for each sample and
+// `lost_cb(ctx, cpu, lost)` (may be NULL) for each loss report. `opts` may
+// be NULL. Independent of the map's object, like `bpfl_ringbuf_new`.
+int bpfl_perfbuf_new(struct bpfl_map map,
+                     bpfl_perfbuf_sample_fn sample_cb,
+                     bpfl_perfbuf_lost_fn lost_cb,
+                     void *ctx,
+                     const struct bpfl_perfbuf_opts *opts,
+                     struct bpfl_perfbuf *out_pb);
+
+// Wait up to `timeout_ms` (-1: forever, 0: not at all) for samples, then
+// read the CPUs' rings that have some. Returns the number of samples, the
+// sample callback's non-zero return value if it stopped, or a negative errno.
+int bpfl_perfbuf_poll(struct bpfl_perfbuf pb, int timeout_ms);
+
+// Read every CPU's ring now, without waiting. Returns as `bpfl_perfbuf_poll` does.
+int bpfl_perfbuf_consume(struct bpfl_perfbuf pb);
+
+// The epoll fd that becomes readable when a CPU's ring has data (owned by
+// bpfl, valid until `bpfl_perfbuf_free`). Returns the fd.
+int bpfl_perfbuf_epoll_fd(struct bpfl_perfbuf pb);
+
+// Free a perf buffer consumer: remove its events from the map, unmap and
+// close them (after a poll in flight returns). A second call gives -EBADF.
+int bpfl_perfbuf_free(struct bpfl_perfbuf pb);
 
 #ifdef __cplusplus
 }  // extern "C"

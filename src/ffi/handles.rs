@@ -51,7 +51,13 @@ pub enum Kind {
     Map = 3,
     /// `bpfl_link`.
     Link = 4,
+    /// `bpfl_ringbuf`.
+    RingBuf = 5,
+    /// `bpfl_perfbuf`.
+    PerfBuf = 6,
 }
+
+const KINDS: [Kind; 6] = [Kind::Object, Kind::Program, Kind::Map, Kind::Link, Kind::RingBuf, Kind::PerfBuf];
 
 impl Kind {
     fn name(self) -> &'static str {
@@ -60,6 +66,8 @@ impl Kind {
             Kind::Program => "program",
             Kind::Map => "map",
             Kind::Link => "link",
+            Kind::RingBuf => "ring buffer",
+            Kind::PerfBuf => "perf buffer",
         }
     }
 }
@@ -84,6 +92,11 @@ pub enum Entry {
     Program { owner: u64, prog: Arc<Program>, name: CString, section: CString },
     Map { owner: Option<u64>, idx: usize, map: Arc<Map>, name: CString },
     Link { owner: Option<u64>, link: Mutex<Option<Link>> },
+    /// A ring buffer consumer, independent of any object; `epoll_fd` is its
+    /// epoll fd (valid as long as the buffer, read without its lock).
+    RingBuf { buf: Arc<Mutex<super::buffers::CRingBuf>>, epoll_fd: i32 },
+    /// A perf buffer consumer, independent of any object.
+    PerfBuf { buf: Arc<Mutex<super::buffers::CPerfBuf>>, epoll_fd: i32 },
 }
 
 impl Entry {
@@ -93,6 +106,8 @@ impl Entry {
             Entry::Program { .. } => Kind::Program,
             Entry::Map { .. } => Kind::Map,
             Entry::Link { .. } => Kind::Link,
+            Entry::RingBuf { .. } => Kind::RingBuf,
+            Entry::PerfBuf { .. } => Kind::PerfBuf,
         }
     }
 }
@@ -149,8 +164,8 @@ fn check(h: u64, kind: Kind) -> Result<()> {
 
 fn stale(h: u64, kind: Kind) -> Error {
     let (k, _, _) = decode(h);
-    if k != kind as u8 && (1..=4).contains(&k) {
-        let other = [Kind::Object, Kind::Program, Kind::Map, Kind::Link][k as usize - 1];
+    if k != kind as u8 && (1..=KINDS.len() as u8).contains(&k) {
+        let other = KINDS[k as usize - 1];
         return Error::bad_handle(format!("a {} handle was passed where a {} handle is expected", other.name(), kind.name()));
     }
     Error::bad_handle(format!("{} handle {h:#x} is not open (closed, stale, or never valid)", kind.name()))

@@ -4,6 +4,7 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+pub mod buffers;
 pub mod handles;
 
 use crate::attach::{KprobeOptions, ProbeMode, UprobeOptions};

@@ -344,6 +344,146 @@ static void test_threads_and_close_race(void)
 	}
 }
 
+
+/* Ring buffer records: struct event (16 bytes) then struct event2 (24), seq in order. */
+struct rb_seen {
+	uint32_t tgid, next_seq, records, bad, stop_after;
+};
+
+static int on_record(void *ctx, const void *data, size_t size)
+{
+	struct rb_seen *s = ctx;
+	const uint32_t *w = data;
+	uint64_t marker;
+	int second = s->records % 2;
+	memcpy(&marker, (const char *)data + 8, 8);
+	if (size != (second ? 24u : 16u) || w[0] != s->tgid || w[1] != s->next_seq ||
+	    marker != ((second ? 0xb0b0000000000000ULL : 0xfeedf00d00000000ULL) | s->next_seq))
+		s->bad++;
+	s->records++;
+	if (second)
+		s->next_seq++;
+	return s->stop_after && s->records == s->stop_after ? 1000 : 0;
+}
+
+struct pb_seen {
+	uint32_t tgid, samples, bad;
+	uint64_t lost, seen_mask;
+};
+
+static int on_sample(void *ctx, int cpu, const void *data, uint32_t size)
+{
+	struct pb_seen *s = ctx;
+	const uint32_t *w = data;
+	if (size < 16 || w[0] != s->tgid || w[1] >= 64 || cpu < 0)
+		s->bad++;
+	else
+		s->seen_mask |= 1ULL << w[1];
+	s->samples++;
+	return 0;
+}
+
+static void on_lost(void *ctx, int cpu, uint64_t lost)
+{
+	(void)cpu;
+	((struct pb_seen *)ctx)->lost += lost;
+}
+
+static void test_ringbuf_perfbuf(void)
+{
+	struct bpfl_object o;
+	struct bpfl_map events, small, perf_events;
+	struct bpfl_program rbp, pbp;
+	struct bpfl_link l;
+	struct bpfl_ringbuf rb, rb2;
+	struct bpfl_perfbuf pb;
+	int fds = open_fds();
+	uint32_t me = getpid();
+	OK(bpfl_object_open_file(path("ringbuf.o"), NULL, &o));
+	OK(bpfl_object_set_rodata(o, "target_tgid", &me, sizeof(me)));
+	OK(bpfl_object_find_map(o, "events", &events));
+	OK(bpfl_object_find_map(o, "small", &small));
+	OK(bpfl_object_find_map(o, "perf_events", &perf_events));
+	struct rb_seen rs = { .tgid = me };
+	CHECK(bpfl_ringbuf_new(events, on_record, &rs, NULL, &rb) == -EINVAL, "before load");
+	CHECK(strstr(bpfl_last_error(), "not created yet") != NULL, "%s", bpfl_last_error());
+	OK(bpfl_object_load(o, NULL));
+	/* Wrong map types, NULL callback, bad options. */
+	CHECK(bpfl_ringbuf_new(perf_events, on_record, &rs, NULL, &rb) == -EINVAL, "perf array as ring buffer");
+	CHECK(strcmp(bpfl_last_error(), "map 'perf_events' is not a ring buffer (BPF_MAP_TYPE_RINGBUF, 27); its type is 4") == 0, "%s", bpfl_last_error());
+	CHECK(bpfl_perfbuf_new(events, on_sample, on_lost, NULL, NULL, &pb) == -EINVAL, "ring buffer as perf array");
+	CHECK(strstr(bpfl_last_error(), "map 'events' is not a perf event array") != NULL, "%s", bpfl_last_error());
+	CHECK(bpfl_ringbuf_new(events, NULL, &rs, NULL, &rb) == -EINVAL, "NULL callback");
+	struct bpfl_perfbuf_opts po = { .sz = sizeof(po), .page_cnt = 3 };
+	CHECK(bpfl_perfbuf_new(perf_events, on_sample, on_lost, NULL, &po, &pb) == -EINVAL, "page_cnt 3");
+
+	/* Ring buffer: exactly N records pairs in order, the discarded ones skipped. */
+	struct bpfl_ringbuf_opts ro = { .sz = sizeof(ro) };
+	OK(bpfl_ringbuf_new(events, on_record, &rs, &ro, &rb));
+	CHECK(bpfl_ringbuf_epoll_fd(rb) >= 0, "epoll fd");
+	CHECK(bpfl_ringbuf_poll(rb, 0) == 0, "empty");
+	OK(bpfl_object_find_program(o, "rb_getpid", &rbp));
+	OK(bpfl_program_attach(rbp, &l));
+	for (int i = 0; i < 10; i++)
+		syscall(SYS_getpid);
+	int total = 0;
+	for (int tries = 0; tries < 50 && total < 20; tries++) {
+		int n = bpfl_ringbuf_poll(rb, 100);
+		CHECK(n >= 0, "poll %d", n);
+		total += n > 0 ? n : 0;
+	}
+	CHECK(total == 20 && rs.records == 20 && rs.next_seq == 10 && rs.bad == 0, "total %d records %u next %u bad %u", total, rs.records, rs.next_seq, rs.bad);
+	/* A callback's non-zero return stops the poll and is returned. */
+	for (int i = 0; i < 2; i++)
+		syscall(SYS_getpid);
+	rs.stop_after = 21;
+	CHECK(bpfl_ringbuf_consume(rb) == 1000, "stopped");
+	CHECK(rs.records == 21, "one record before stopping: %u", rs.records);
+	CHECK(bpfl_ringbuf_consume(rb) == 3, "the rest");
+	CHECK(rs.bad == 0 && rs.next_seq == 12, "bad %u next %u", rs.bad, rs.next_seq);
+	/* Wrong kind: a ring buffer handle as a perf buffer. */
+	CHECK(bpfl_perfbuf_poll((struct bpfl_perfbuf){ rb.id }, 0) == -EBADF, "wrong kind");
+	CHECK(strstr(bpfl_last_error(), "a ring buffer handle was passed where a perf buffer handle is expected") != NULL, "%s", bpfl_last_error());
+	/* A second consumer, freed before the object is closed. */
+	struct rb_seen rs2 = { .tgid = me };
+	OK(bpfl_ringbuf_new(small, on_record, &rs2, NULL, &rb2));
+	OK(bpfl_ringbuf_free(rb2));
+	CHECK(bpfl_ringbuf_free(rb2) == -EBADF, "double free");
+
+	/* Perf buffer: all N samples, any CPU. */
+	struct pb_seen ps = { .tgid = me };
+	po.page_cnt = 8;
+	OK(bpfl_perfbuf_new(perf_events, on_sample, on_lost, &ps, &po, &pb));
+	CHECK(bpfl_perfbuf_epoll_fd(pb) >= 0, "perf epoll fd");
+	OK(bpfl_object_find_program(o, "perf_getpid", &pbp));
+	OK(bpfl_program_attach(pbp, &l));
+	for (int i = 0; i < 10; i++)
+		syscall(SYS_getpid);
+	total = 0;
+	for (int tries = 0; tries < 50 && total < 10; tries++) {
+		int n = bpfl_perfbuf_poll(pb, 100);
+		CHECK(n >= 0, "perf poll %d", n);
+		total += n > 0 ? n : 0;
+	}
+	CHECK(total == 10 && ps.samples == 10 && ps.seen_mask == 0x3ff && ps.bad == 0 && ps.lost == 0, "samples %u mask %llx bad %u lost %llu", ps.samples,
+	      (unsigned long long)ps.seen_mask, ps.bad, (unsigned long long)ps.lost);
+	OK(bpfl_perfbuf_free(pb));
+	CHECK(bpfl_perfbuf_poll(pb, 0) == -EBADF, "stale perf buffer");
+
+	/* The ring buffer outlives its object: closed first, freed after. */
+	OK(bpfl_object_close(o));
+	CHECK(bpfl_ringbuf_new(events, on_record, &rs, NULL, &rb2) == -EBADF, "stale map handle");
+	/* rb_getpid stayed attached through the perf part: 10 getpids, 20 records. */
+	rs.stop_after = 0;
+	CHECK(bpfl_ringbuf_consume(rb) == 20, "records read after the object is closed");
+	CHECK(rs.bad == 0 && rs.next_seq == 22, "bad %u next %u", rs.bad, rs.next_seq);
+	CHECK(bpfl_ringbuf_consume(rb) == 0, "then none");
+	OK(bpfl_ringbuf_free(rb));
+	CHECK(bpfl_ringbuf_poll(rb, 0) == -EBADF, "stale ring buffer");
+	CHECK(strstr(bpfl_last_error(), "ring buffer handle") != NULL, "%s", bpfl_last_error());
+	CHECK(open_fds() == fds, "fds %d -> %d", fds, open_fds());
+}
+
 int main(int argc, char **argv)
 {
 	dir = argc > 1 ? argv[1] : "build/bpf";
@@ -357,6 +497,7 @@ int main(int argc, char **argv)
 	test_verifier_rejection();
 	test_uprobe();
 	test_threads_and_close_race();
+	test_ringbuf_perfbuf();
 	printf("C ABI tests: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
