@@ -111,7 +111,7 @@ impl Ring {
                     return;
                 }
                 let body = (len & !(BUSY_BIT | DISCARD_BIT)) as usize;
-                let total = (body + HDR_SZ).div_ceil(8) * 8;
+                let total = (body + HDR_SZ + 7) & !7;
                 let next = cons + total as u64;
                 let mut stop = None;
                 if len & DISCARD_BIT == 0 {
