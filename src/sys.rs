@@ -447,9 +447,6 @@ const PERF_EVENT_IOC_ENABLE: libc::c_ulong = 0x2400;
 const PERF_EVENT_IOC_DISABLE: libc::c_ulong = 0x2401;
 const PERF_EVENT_IOC_SET_BPF: libc::c_ulong = 0x4004_2408;
 
-/// `perf_event_open()` for a probe or tracepoint event: `config1`/`config2`
-/// carry the kprobe/uprobe function name pointer (or path) and offset.
-/// `pid` -1 with cpu 0 traces every task (the kernel fans probe events out).
 /// Whether `path` (or its directory, if it does not exist) is on a bpffs.
 pub fn on_bpffs(path: &str) -> bool {
     const BPF_FS_MAGIC: i64 = 0xcafe4a11;
@@ -461,6 +458,9 @@ pub fn on_bpffs(path: &str) -> bool {
     unsafe { libc::statfs(c.as_ptr(), &mut st) == 0 && st.f_type as i64 == BPF_FS_MAGIC }
 }
 
+/// `perf_event_open()` for a probe or tracepoint event: `config1`/`config2`
+/// carry the kprobe/uprobe function name pointer (or path) and offset.
+/// `pid` -1 with cpu 0 traces every task (the kernel fans probe events out).
 pub fn perf_event_open_probe(type_: u32, config: u64, config1: u64, config2: u64, pid: i32) -> std::result::Result<OwnedFd, i32> {
     let mut attr = PerfEventAttr {
         type_,
