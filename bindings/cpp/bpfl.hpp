@@ -23,6 +23,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -574,6 +576,64 @@ private:
     }
 
     bpfl_object h_{};
+};
+
+// A ring buffer consumer (BPF_MAP_TYPE_RINGBUF): `on_record(data, size)` is
+// called for each record by poll()/consume(); returning non-zero stops and is
+// what poll() returns. Move-only; freed by the destructor. Independent of the
+// map's Object: it may outlive it.
+class RingBuffer {
+public:
+    using Callback = std::function<int(const void* data, std::size_t size)>;
+
+    RingBuffer() noexcept = default;
+    RingBuffer(const MapOps& map, Callback on_record) { add(map, std::move(on_record)); }
+    RingBuffer(RingBuffer&& o) noexcept : h_(detail::take(o.h_)), cbs_(std::move(o.cbs_)) {}
+    RingBuffer& operator=(RingBuffer&& o) noexcept {
+        if (this != &o) {
+            reset();
+            h_ = detail::take(o.h_);
+            cbs_ = std::move(o.cbs_);
+        }
+        return *this;
+    }
+    RingBuffer(const RingBuffer&) = delete;
+    RingBuffer& operator=(const RingBuffer&) = delete;
+    ~RingBuffer() { reset(); }
+
+    // Consume another ring buffer map too (one poll serves all).
+    void add(const MapOps& map, Callback on_record) {
+        auto cb = std::make_unique<Callback>(std::move(on_record));
+        void* ctx = cb.get();
+        if (h_.id)
+            detail::check(bpfl_ringbuf_add(h_, map.handle(), &RingBuffer::trampoline, ctx), "bpfl_ringbuf_add");
+        else
+            detail::check(bpfl_ringbuf_new(map.handle(), &RingBuffer::trampoline, ctx, nullptr, &h_), "bpfl_ringbuf_new");
+        cbs_.push_back(std::move(cb));
+    }
+    // Wait up to timeout_ms (-1: forever) and consume: records consumed, or the callback's stop value.
+    int poll(int timeout_ms) { return detail::check(bpfl_ringbuf_poll(h_, timeout_ms), "bpfl_ringbuf_poll"); }
+    int consume() { return detail::check(bpfl_ringbuf_consume(h_), "bpfl_ringbuf_consume"); }
+    int epoll_fd() const { return detail::check(bpfl_ringbuf_epoll_fd(h_), "bpfl_ringbuf_epoll_fd"); }
+    void reset() noexcept {
+        if (h_.id)
+            (void)bpfl_ringbuf_free(detail::take(h_));
+        cbs_.clear();
+    }
+    bpfl_ringbuf handle() const noexcept { return h_; }
+    explicit operator bool() const noexcept { return h_.id != 0; }
+
+private:
+    static int trampoline(void* ctx, const void* data, std::size_t size) {
+        try {
+            return (*static_cast<Callback*>(ctx))(data, size);
+        } catch (...) {
+            return -ECANCELED;  // exceptions must not cross the C library
+        }
+    }
+
+    bpfl_ringbuf h_{};
+    std::vector<std::unique_ptr<Callback>> cbs_;
 };
 
 }  // namespace bpfl

@@ -425,6 +425,43 @@ void test_uprobe() {
         CHECK_EQ(e.code(), ENOENT);
     }
 }
+// RingBuffer: ringbuf.o's rb_getpid writes, per getpid of ours, a reserved
+// event {tgid, seq, marker} and an output event2 {.., extra}; a third,
+// discarded reservation must never show.
+void test_ringbuf() {
+    bpfl::Object o(obj_path("ringbuf.o"));
+    o.set_rodata("target_tgid", static_cast<std::uint32_t>(tgid()));
+    o.load();
+    std::vector<std::pair<std::size_t, std::uint32_t>> got;  // (size, seq)
+    bpfl::RingBuffer rb(o.map("events"), [&](const void* data, std::size_t size) {
+        std::uint32_t seq = 0;
+        std::memcpy(&seq, static_cast<const char*>(data) + 4, sizeof(seq));
+        got.emplace_back(size, seq);
+        return 0;
+    });
+    auto link = o.program("rb_getpid").attach();
+    for (int i = 0; i < 6; i++) syscall(SYS_getpid);
+    link.reset();
+    int n = 0;
+    while (got.size() < 12 && (n = rb.poll(200)) > 0) {
+    }
+    CHECK_EQ(got.size(), std::size_t{12});
+    for (std::size_t i = 0; i < got.size() && i < 12; i++) {
+        CHECK_EQ(got[i].first, i % 2 == 0 ? std::size_t{16} : std::size_t{24});  // event, then event2
+        CHECK_EQ(got[i].second, static_cast<std::uint32_t>(i / 2));
+    }
+    CHECK_EQ(rb.consume(), 0);  // nothing left, the discarded ones included
+    bpfl::RingBuffer moved = std::move(rb);
+    CHECK(!rb);
+    CHECK(static_cast<bool>(moved));
+    try {
+        bpfl::RingBuffer wrong(o.map("failures"), [](const void*, std::size_t) { return 0; });
+        CHECK(false);
+    } catch (const bpfl::Error& e) {
+        CHECK_EQ(e.code(), EINVAL);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -455,6 +492,7 @@ int main(int argc, char** argv) {
         {"move semantics: no double close, no leak", test_moves},
         {"release() hands the handle back", test_release},
         {"uprobe and uretprobe on a function of this program", test_uprobe},
+        {"RingBuffer: exact records, discarded ones skipped, moves", test_ringbuf},
     };
     int failed_tests = 0, n = 0;
     for (const auto& t : tests) {
