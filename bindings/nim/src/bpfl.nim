@@ -3,7 +3,9 @@
 ## Objects, maps opened from a pin and links close themselves when they go
 ## out of scope (`=destroy`); they can be moved but not copied. Every
 ## failure raises `BpflError` carrying bpfl's own message (bpfl_last_error())
-## and the negative errno; a missing key raises `KeyError`.
+## and the negative errno; a missing key raises `KeyError`. Ring and perf
+## buffer consumers (`newRingBuffer`, `newPerfBuffer`) call Nim closures for
+## each record and free themselves the same way.
 ##
 ## .. code-block:: nim
 ##   import bpfl
@@ -427,3 +429,225 @@ proc setLogHandler*(handler: LogHandler, maxLevel = llInfo) =
     check bpfl_set_log_callback(nil, nil, cint(ord(maxLevel))), "set log callback"
   else:
     check bpfl_set_log_callback(logTrampoline, nil, cint(ord(maxLevel))), "set log callback"
+
+# ---- ring buffers and perf buffers --------------------------------------------------
+
+type
+  RingBufferCallback* = proc (data: openArray[byte]): int
+    ## Called for each ring buffer record; `data` is valid only during the
+    ## call. Return 0 to go on; anything else stops the poll, which returns it.
+  PerfSampleCallback* = proc (cpu: int, data: openArray[byte]): int
+    ## Called for each perf buffer sample written on `cpu`; the kernel pads
+    ## samples, so `data` may be up to 7 bytes longer than what was written.
+  PerfLostCallback* = proc (cpu: int, lost: uint64)
+    ## Called when the kernel dropped `lost` samples on `cpu` (its ring was full).
+
+  CallbackState = object
+    ring: RingBufferCallback
+    sample: PerfSampleCallback
+    lost: PerfLostCallback
+    error: ref Exception ## raised by a callback; re-raised by poll/consume
+    stopped: bool        ## a callback returned non-zero
+  CallbackCtx = ref CallbackState
+    ## Kept alive by its buffer object; its address is the C ctx.
+
+  BpfRingBuffer* = object
+    ## A consumer of one or more BPF_MAP_TYPE_RINGBUF maps. Independent of
+    ## the maps' object (it may outlive it); freed when it goes out of scope.
+    h: BpflRingbufH
+    ctxs: seq[CallbackCtx]
+
+  BpfPerfBuffer* = object
+    ## A consumer of a BPF_MAP_TYPE_PERF_EVENT_ARRAY map (one ring per online
+    ## CPU). Independent of the map's object; freed when it goes out of scope.
+    h: BpflPerfbufH
+    ctx: CallbackCtx
+
+proc `=destroy`(rb: var BpfRingBuffer) =
+  if rb.h.id != 0:
+    discard bpfl_ringbuf_free(rb.h)
+    rb.h.id = 0
+  `=destroy`(rb.ctxs)
+proc `=copy`(d: var BpfRingBuffer, s: BpfRingBuffer) {.error: "a BpfRingBuffer cannot be copied; move it".}
+
+proc `=destroy`(pb: var BpfPerfBuffer) =
+  if pb.h.id != 0:
+    discard bpfl_perfbuf_free(pb.h)
+    pb.h.id = 0
+  `=destroy`(pb.ctx)
+proc `=copy`(d: var BpfPerfBuffer, s: BpfPerfBuffer) {.error: "a BpfPerfBuffer cannot be copied; move it".}
+
+proc handle*(rb: BpfRingBuffer): BpflRingbufH = rb.h ## the raw handle, for bpfl/ffi
+proc handle*(pb: BpfPerfBuffer): BpflPerfbufH = pb.h
+proc isOpen*(rb: BpfRingBuffer): bool = rb.h.id != 0
+proc isOpen*(pb: BpfPerfBuffer): bool = pb.h.id != 0
+
+template bytesAt(data: pointer, size: int): untyped =
+  toOpenArray(cast[ptr UncheckedArray[byte]](data), 0, size - 1)
+
+proc stopValue(c: ptr CallbackState, r: int): cint =
+  # A non-zero return stops the poll; keep it non-zero when it is narrowed.
+  c.stopped = true
+  cint(clamp(r, int(low(cint)), int(high(cint))))
+
+# The trampolines never let a Nim exception unwind into bpfl: they keep it
+# and stop the poll with -ECANCELED; poll/consume then raise it again.
+# The ctx is read through a plain pointer: no reference counting here.
+proc ringTrampoline(ctx: pointer, data: pointer, size: csize_t): cint {.cdecl, gcsafe.} =
+  let c = cast[ptr CallbackState](ctx)
+  {.cast(gcsafe).}:
+    try:
+      let r = c.ring(bytesAt(data, int(size)))
+      if r != 0: return stopValue(c, r)
+    except Exception as e:
+      c.error = e
+      return -ECANCELED
+  0
+
+proc perfSampleTrampoline(ctx: pointer, cpu: cint, data: pointer, size: uint32): cint {.cdecl, gcsafe.} =
+  let c = cast[ptr CallbackState](ctx)
+  {.cast(gcsafe).}:
+    try:
+      let r = c.sample(int(cpu), bytesAt(data, int(size)))
+      if r != 0: return stopValue(c, r)
+    except Exception as e:
+      c.error = e
+      return -ECANCELED
+  0
+
+proc perfLostTrampoline(ctx: pointer, cpu: cint, lost: uint64) {.cdecl, gcsafe.} =
+  let c = cast[ptr CallbackState](ctx)
+  {.cast(gcsafe).}:
+    try:
+      c.lost(int(cpu), lost)
+    except Exception as e:
+      if c.error == nil: c.error = e
+
+proc finish(c: CallbackCtx, stopped: var bool, err: var ref Exception) =
+  if c.error != nil and err == nil: err = c.error
+  c.error = nil
+  stopped = stopped or c.stopped
+  c.stopped = false
+
+proc outcome(rc: cint, stopped: bool, err: ref Exception, what: string): int =
+  if err != nil: raise err
+  if rc < 0 and not stopped: raise newBpflError(rc, what)
+  int(rc)
+
+proc requireOpen(id: uint64, what: string) =
+  if id == 0:
+    raise (ref BpflError)(code: -EBADF, msg: what & ": the buffer was freed")
+
+proc newRingBuffer*(m: BpfMap, cb: RingBufferCallback): BpfRingBuffer =
+  ## A consumer of ring buffer map `m` (its object loaded): `poll` and
+  ## `consume` call `cb` for each record. Another map type raises BpflError
+  ## (-EINVAL). Poll it from the thread that created it.
+  if cb == nil: raise (ref BpflError)(code: -EINVAL, msg: "ring buffer: the callback is nil")
+  let c = CallbackCtx(ring: cb)
+  var opts = BpflRingbufOpts(sz: csize_t(sizeof(BpflRingbufOpts)))
+  check bpfl_ringbuf_new(m.h, ringTrampoline, cast[pointer](c), addr opts, result.h), "ring buffer"
+  result.ctxs.add c
+
+proc add*(rb: var BpfRingBuffer, m: BpfMap, cb: RingBufferCallback) =
+  ## Consume ring buffer map `m` too, with its own callback: one poll then
+  ## serves every map.
+  if cb == nil: raise (ref BpflError)(code: -EINVAL, msg: "ring buffer add: the callback is nil")
+  let c = CallbackCtx(ring: cb)
+  requireOpen(rb.h.id, "ring buffer add")
+  check bpfl_ringbuf_add(rb.h, m.h, ringTrampoline, cast[pointer](c)), "ring buffer add"
+  rb.ctxs.add c
+
+proc ringOutcome(rb: BpfRingBuffer, rc: cint, what: string): int =
+  var stopped = false
+  var err: ref Exception
+  for c in rb.ctxs: finish(c, stopped, err)
+  outcome(rc, stopped, err, what)
+
+proc poll*(rb: BpfRingBuffer, timeoutMs = -1): int {.discardable.} =
+  ## Wait up to `timeoutMs` (-1: forever, 0: not at all) for records, then
+  ## call the callbacks for every record there is. Returns how many records
+  ## were consumed, or the non-zero value a callback stopped with. An
+  ## exception raised by a callback stops the poll and is raised again here
+  ## (that record counts as consumed); a failure raises BpflError (-EINTR when
+  ## a signal came, -EBUSY when called from its own callback, -EBADF once
+  ## the buffer is freed).
+  requireOpen(rb.h.id, "ring buffer poll")
+  let rc = bpfl_ringbuf_poll(rb.h, cint(timeoutMs))
+  ringOutcome(rb, rc, "ring buffer poll")
+
+proc consume*(rb: BpfRingBuffer): int {.discardable.} =
+  ## Call the callbacks for every record now in the rings, without waiting.
+  ## Returns and raises as `poll` does.
+  requireOpen(rb.h.id, "ring buffer consume")
+  let rc = bpfl_ringbuf_consume(rb.h)
+  ringOutcome(rb, rc, "ring buffer consume")
+
+proc epollFd*(rb: BpfRingBuffer): int =
+  ## An epoll fd, readable when a ring has records (owned by the buffer;
+  ## valid until it is freed), for an event loop.
+  requireOpen(rb.h.id, "ring buffer epoll fd")
+  let rc = bpfl_ringbuf_epoll_fd(rb.h)
+  check rc, "ring buffer epoll fd"
+  int(rc)
+
+proc free*(rb: var BpfRingBuffer) =
+  ## Free now (unmap the rings, close their fds). Idempotent. Not from
+  ## inside one of its own callbacks.
+  if rb.h.id != 0:
+    let h = rb.h
+    rb.h.id = 0
+    let rc = bpfl_ringbuf_free(h)
+    rb.ctxs = @[]
+    check rc, "ring buffer free"
+
+proc newPerfBuffer*(m: BpfMap, onSample: PerfSampleCallback, onLost: PerfLostCallback = nil,
+                    pageCount = 0): BpfPerfBuffer =
+  ## A consumer of perf event array `m` (its object loaded), with `pageCount`
+  ## data pages per CPU (a power of two; 0: 8). `poll` and `consume` call
+  ## `onSample` for each sample and `onLost` (if not nil) for each loss
+  ## report. Another map type raises BpflError (-EINVAL).
+  if onSample == nil: raise (ref BpflError)(code: -EINVAL, msg: "perf buffer: the sample callback is nil")
+  let c = CallbackCtx(sample: onSample, lost: onLost)
+  var opts = BpflPerfbufOpts(sz: csize_t(sizeof(BpflPerfbufOpts)), pageCnt: csize_t(pageCount))
+  let lostFn: BpflPerfbufLostFn = if onLost == nil: nil else: perfLostTrampoline
+  check bpfl_perfbuf_new(m.h, perfSampleTrampoline, lostFn, cast[pointer](c), addr opts,
+                         result.h), "perf buffer"
+  result.ctx = c
+
+proc perfOutcome(pb: BpfPerfBuffer, rc: cint, what: string): int =
+  var stopped = false
+  var err: ref Exception
+  if pb.ctx != nil: finish(pb.ctx, stopped, err)
+  outcome(rc, stopped, err, what)
+
+proc poll*(pb: BpfPerfBuffer, timeoutMs = -1): int {.discardable.} =
+  ## Wait up to `timeoutMs` (-1: forever, 0: not at all) for samples, then
+  ## read the CPUs' rings that have some. Returns the number of samples, or
+  ## the non-zero value the sample callback stopped with; raises as the ring
+  ## buffer's `poll` does.
+  requireOpen(pb.h.id, "perf buffer poll")
+  let rc = bpfl_perfbuf_poll(pb.h, cint(timeoutMs))
+  perfOutcome(pb, rc, "perf buffer poll")
+
+proc consume*(pb: BpfPerfBuffer): int {.discardable.} =
+  ## Read every CPU's ring now, without waiting.
+  requireOpen(pb.h.id, "perf buffer consume")
+  let rc = bpfl_perfbuf_consume(pb.h)
+  perfOutcome(pb, rc, "perf buffer consume")
+
+proc epollFd*(pb: BpfPerfBuffer): int =
+  ## An epoll fd, readable when a CPU's ring has data (valid until freed).
+  requireOpen(pb.h.id, "perf buffer epoll fd")
+  let rc = bpfl_perfbuf_epoll_fd(pb.h)
+  check rc, "perf buffer epoll fd"
+  int(rc)
+
+proc free*(pb: var BpfPerfBuffer) =
+  ## Free now (remove its events from the map, unmap and close them).
+  ## Idempotent. Not from inside one of its own callbacks.
+  if pb.h.id != 0:
+    let h = pb.h
+    pb.h.id = 0
+    let rc = bpfl_perfbuf_free(h)
+    pb.ctx = nil
+    check rc, "perf buffer free"

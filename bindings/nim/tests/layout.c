@@ -14,4 +14,7 @@ void bpfl_nim_test_layout(long *r)
 	r[7] = offsetof(struct bpfl_program_info, insn_cnt);
 	r[8] = sizeof(struct bpfl_uprobe_opts);
 	r[9] = offsetof(struct bpfl_uprobe_opts, pid);
+	r[10] = sizeof(struct bpfl_ringbuf_opts);
+	r[11] = sizeof(struct bpfl_perfbuf_opts);
+	r[12] = offsetof(struct bpfl_perfbuf_opts, page_cnt);
 }

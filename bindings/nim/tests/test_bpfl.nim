@@ -2,7 +2,7 @@
 ## .bss, pinning by name, per-CPU), seed_tp.o (links and their lifetime),
 ## exceptions, the verifier log, and objects closing themselves.
 ##   test_bpfl BPF_DIR
-import std/[exitprocs, os, posix, strutils]
+import std/[exitprocs, os, posix, sequtils, strutils, tables]
 import bpfl, bpfl/ffi
 import harness
 
@@ -17,15 +17,16 @@ check version().len > 0, "version " & version()
 # The Nim declarations of bpfl/ffi match include/bpfl.h (sizes and offsets).
 {.passC: "-I" & currentSourcePath().parentDir.parentDir.parentDir.parentDir / "include".}
 {.compile: "layout.c".}
-proc bpfl_nim_test_layout(r: ptr array[10, clong]) {.importc, cdecl.}
-proc cLayout(): array[10, int] =
-  var r: array[10, clong]
+proc bpfl_nim_test_layout(r: ptr array[13, clong]) {.importc, cdecl.}
+proc cLayout(): array[13, int] =
+  var r: array[13, clong]
   bpfl_nim_test_layout(addr r)
-  for i in 0 ..< 10: result[i] = int(r[i])
+  for i in 0 ..< 13: result[i] = int(r[i])
 let nimLayout = [sizeof(BpflOpenOpts), sizeof(BpflLoadOpts), sizeof(BpflProgramInfo),
                  sizeof(BpflKprobeOpts), offsetOf(BpflKprobeOpts, mode), sizeof(BpflMapInfo),
                  offsetOf(BpflMapInfo, fd), offsetOf(BpflProgramInfo, insnCnt),
-                 sizeof(BpflUprobeOpts), offsetOf(BpflUprobeOpts, pid)]
+                 sizeof(BpflUprobeOpts), offsetOf(BpflUprobeOpts, pid),
+                 sizeof(BpflRingbufOpts), sizeof(BpflPerfbufOpts), offsetOf(BpflPerfbufOpts, pageCnt)]
 check cLayout() == nimLayout, "struct layouts: C " & $cLayout() & ", Nim " & $nimLayout
 
 # ---- modern.o: rodata, attach all, exact values ----------------------------------
@@ -277,5 +278,202 @@ block:
     discard uo.program("on_call").attachUprobe("/proc/self/exe", "nim_no_such_function")
   check eu != nil and eu.code == -ENOENT, "missing function: ENOENT"
   uo.close()
+
+# ---- ring buffers: ringbuf.o, records in order, exact contents ----------------------
+const
+  markReserved = 0xfeedf00d00000000'u64
+  markOutput = 0xb0b0000000000000'u64
+  markDiscarded = 0xdeaddead00000000'u64
+  markPerf = 0x9e4f000000000000'u64
+
+type Rec = object
+  size: int
+  tgid, seq: uint32
+  marker, extra: uint64
+
+proc parseRec(data: openArray[byte]): Rec =
+  result.size = data.len
+  if data.len >= 16:
+    copyMem(addr result.tgid, unsafeAddr data[0], 4)
+    copyMem(addr result.seq, unsafeAddr data[4], 4)
+    copyMem(addr result.marker, unsafeAddr data[8], 8)
+  if data.len >= 24:
+    copyMem(addr result.extra, unsafeAddr data[16], 8)
+
+proc ringProblems(recs: openArray[Rec], first, n: int): seq[string] =
+  ## Problems with `recs` being 2n records: event (16 bytes) then event2 (24
+  ## bytes) for seq first ..< first+n, in order, never a discarded one.
+  if recs.len != 2 * n: result.add "got " & $recs.len & " records, expected " & $(2 * n)
+  for i, r in recs:
+    let sq = uint32(first + i div 2)
+    if r.tgid != me: result.add "record " & $i & ": tgid " & $r.tgid
+    if (r.marker and 0xffffffff00000000'u64) == markDiscarded:
+      result.add "record " & $i & ": a discarded reservation"
+    if i mod 2 == 0:
+      if r.size != 16 or r.seq != sq or r.marker != (markReserved or sq):
+        result.add "record " & $i & ": " & $r & ", expected event seq " & $sq
+    elif r.size != 24 or r.seq != sq or r.marker != (markOutput or sq) or r.extra != not uint64(sq):
+      result.add "record " & $i & ": " & $r & ", expected event2 seq " & $sq
+    if result.len > 5: return
+
+block:
+  var obj = openObject(bpfDir / "ringbuf.o")
+  obj.setRodata("target_tgid", me)
+  obj.load()
+  var recs: seq[Rec]
+  var stopAt, raiseAt = -1
+  var rb = newRingBuffer(obj.map("events"), proc (data: openArray[byte]): int =
+    recs.add parseRec(data)
+    if recs.len == raiseAt: raise newException(ValueError, "boom at record " & $recs.len)
+    if recs.len == stopAt: return 7
+    0)
+  var link = obj.program("rb_getpid").attach()
+  check rb.isOpen and rb.epollFd >= 0, "ring buffer epoll fd " & $rb.epollFd
+  check rb.consume() == 0 and rb.poll(0) == 0 and recs.len == 0, "an empty ring: 0 records"
+
+  const N = 50
+  for i in 0 ..< N: syscall(SYS_getpid)
+  var pfd = TPollfd(fd: cint(rb.epollFd), events: POLLIN)
+  check posix.poll(addr pfd, 1, 1000) == 1 and (pfd.revents and POLLIN) != 0,
+    "the epoll fd is readable with records waiting"
+  let got = rb.poll(1000)
+  check got == 2 * N, "poll consumed " & $got & " records, expected " & $(2 * N)
+  let probs = ringProblems(recs, 0, N)
+  check probs.len == 0, "ring records: " & $probs
+  if recs.len >= 2:
+    echo "ringbuf: ", got, " records; first two: ", recs[0].size, " bytes seq ", recs[0].seq,
+      " marker 0x", toHex(recs[0].marker), ", ", recs[1].size, " bytes seq ", recs[1].seq,
+      " marker 0x", toHex(recs[1].marker), " extra 0x", toHex(recs[1].extra)
+  check rb.poll(0) == 0, "nothing left"
+
+  # A callback's non-zero value stops the poll (that record is consumed).
+  recs.setLen 0
+  stopAt = 3
+  for i in 0 ..< 4: syscall(SYS_getpid)
+  check rb.poll(1000) == 7 and recs.len == 3, "a callback returning 7 stops poll, which gives 7"
+  stopAt = -1
+  check rb.consume() == 5 and recs.len == 8, "consume gives the other 5 records"
+  check ringProblems(recs, N, 4).len == 0, "records around the stop: " & $ringProblems(recs, N, 4)
+
+  # An exception in the callback does not cross bpfl: poll raises it again.
+  recs.setLen 0
+  raiseAt = 2
+  for i in 0 ..< 2: syscall(SYS_getpid)
+  let ex = expectError(ValueError, "an exception raised by the callback"):
+    rb.poll(1000)
+  check ex.contains("boom at record 2") and recs.len == 2, "poll re-raises the callback's exception"
+  raiseAt = -1
+  check rb.consume() == 2 and ringProblems(recs, N + 4, 2).len == 0,
+    "after the exception the rest follows in order: " & $ringProblems(recs, N + 4, 2)
+  check obj.map("failures").get(0'u32, uint64) == 0, "failures[0] (events full) == 0"
+
+  # Wrong map types: -EINVAL.
+  var ew = expectError(BpflError, "a ring buffer on an array map"):
+    discard newRingBuffer(obj.map("failures"), proc (d: openArray[byte]): int = 0)
+  check ew != nil and ew.code == -EINVAL, "ring buffer on `failures`: EINVAL: " &
+    (if ew != nil: ew.msg else: "")
+  ew = expectError(BpflError, "adding a perf event array to a ring buffer"):
+    rb.add(obj.map("perf_events"), proc (d: openArray[byte]): int = 0)
+  check ew != nil and ew.code == -EINVAL, "add of `perf_events`: EINVAL"
+  ew = expectError(BpflError, "a perf buffer on a ring buffer map"):
+    discard newPerfBuffer(obj.map("events"), proc (cpu: int, d: openArray[byte]): int = 0)
+  check ew != nil and ew.code == -EINVAL, "perf buffer on `events`: EINVAL"
+
+  # The consumer outlives its object.
+  recs.setLen 0
+  for i in 0 ..< 3: syscall(SYS_getpid)
+  link.detach()
+  obj.close()
+  check rb.consume() == 6 and ringProblems(recs, N + 6, 3).len == 0,
+    "records read after the object is closed: " & $ringProblems(recs, N + 6, 3)
+
+  # free: idempotent; the handle is gone; poll afterwards raises EBADF.
+  let h = rb.handle
+  rb.free()
+  rb.free()
+  check not rb.isOpen and bpfl_ringbuf_free(h) == -EBADF, "free() freed it; a second free() is harmless"
+  let eb = expectError(BpflError, "poll after free"):
+    rb.poll(0)
+  check eb != nil and eb.code == -EBADF, "poll after free: EBADF: " & (if eb != nil: $eb.code & " " & eb.msg else: "")
+
+# Two rings in one poll (add); the 4 KiB `small` ring wraps around many times;
+# a consumer going out of scope frees itself.
+var scopedRb: BpflRingbufH
+block:
+  var obj = openObject(bpfDir / "ringbuf.o")
+  obj.setRodata("target_tgid", me)
+  obj.load()
+  var big, small: seq[Rec]
+  var rb = newRingBuffer(obj.map("events"), proc (data: openArray[byte]): int =
+    big.add parseRec(data)
+    0)
+  rb.add(obj.map("small"), proc (data: openArray[byte]): int =
+    small.add parseRec(data)
+    0)
+  scopedRb = rb.handle
+  let l1 = obj.program("rb_getpid").attach()
+  let l2 = obj.program("small_getpid").attach()
+  var total = 0
+  const Rounds = 10
+  const PerRound = 20 # 20 * 80 bytes of `small` per round: 1600 < 4096
+  for r in 0 ..< Rounds:
+    for i in 0 ..< PerRound: syscall(SYS_getpid)
+    total += rb.poll(1000)
+  check total == 4 * Rounds * PerRound, "one poll serves both rings: " & $total & " records"
+  check ringProblems(big, 0, Rounds * PerRound).len == 0, "events: " & $ringProblems(big, 0, Rounds * PerRound)
+  check ringProblems(small, 0, Rounds * PerRound).len == 0, "small (wrapped " &
+    $(Rounds * PerRound * 80 div 4096) & " times): " & $ringProblems(small, 0, Rounds * PerRound)
+  check obj.map("failures").get(1'u32, uint64) == 0, "failures[1] (small full) == 0"
+check bpfl_ringbuf_free(scopedRb) == -EBADF, "=destroy freed the ring buffer"
+
+# ---- perf buffer: one sample per getpid, on whichever CPU ran it ------------------
+var scopedPb: BpflPerfbufH
+block:
+  var obj = openObject(bpfDir / "ringbuf.o")
+  obj.setRodata("target_tgid", me)
+  obj.load()
+  var samples: seq[(int, Rec)]
+  var lost = 0'u64
+  var pb = newPerfBuffer(obj.map("perf_events"),
+    proc (cpu: int, data: openArray[byte]): int =
+      samples.add (cpu, parseRec(data))
+      0,
+    proc (cpu: int, n: uint64) = lost += n,
+    pageCount = 4)
+  scopedPb = pb.handle
+  check pb.epollFd >= 0 and pb.consume() == 0, "perf buffer: epoll fd, nothing yet"
+  let l = obj.program("perf_getpid").attach()
+  const N = 30
+  for i in 0 ..< N: syscall(SYS_getpid)
+  var got = 0
+  for attempt in 0 ..< 20:
+    got += pb.poll(100)
+    if got >= N: break
+  check got == N and samples.len == N, "perf samples: " & $got & ", expected " & $N
+  var seen = newSeq[bool](N)
+  var bad: seq[string]
+  var lastSeq = initTable[int, int]()
+  for (cpu, r) in samples:
+    if r.size < 16 or r.size > 23 or r.tgid != me or r.marker != (markPerf or r.seq) or
+       int(r.seq) >= N or seen[r.seq]:
+      bad.add $cpu & ":" & $r
+    else:
+      seen[r.seq] = true
+      if int(r.seq) <= lastSeq.getOrDefault(cpu, -1): bad.add "out of order on cpu " & $cpu
+      lastSeq[cpu] = int(r.seq)
+  check bad.len == 0, "perf samples carry seq 0..N-1 once each, in order per CPU: " & $bad
+  check lost == 0 and obj.map("failures").get(2'u32, uint64) == 0, "no samples lost"
+  if samples.len > 0:
+    echo "perfbuf: ", got, " samples on CPUs ", toSeq(lastSeq.keys), "; first: cpu ", samples[0][0],
+      ", ", samples[0][1].size, " bytes, seq ", samples[0][1].seq, " marker 0x", toHex(samples[0][1].marker)
+  pb.free()
+  pb.free()
+  check bpfl_perfbuf_free(scopedPb) == -EBADF, "perf buffer free() is idempotent"
+  let ep = expectError(BpflError, "perf buffer poll after free"):
+    pb.poll(0)
+  check ep != nil and ep.code == -EBADF, "perf poll after free: EBADF"
+  var pb2 = newPerfBuffer(obj.map("perf_events"), proc (cpu: int, d: openArray[byte]): int = 0)
+  scopedPb = pb2.handle
+check bpfl_perfbuf_free(scopedPb) == -EBADF, "=destroy freed the perf buffer"
 
 summary("test_bpfl (" & (when defined(gcOrc): "orc" elif defined(gcArc): "arc" else: "refc") & ")")

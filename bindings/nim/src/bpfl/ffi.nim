@@ -29,6 +29,10 @@ type
     id*: uint64
   BpflLinkH* {.bycopy.} = object
     id*: uint64
+  BpflRingbufH* {.bycopy.} = object
+    id*: uint64
+  BpflPerfbufH* {.bycopy.} = object
+    id*: uint64
 
   BpflOpenOpts* {.bycopy.} = object
     sz*: csize_t
@@ -70,6 +74,17 @@ type
     maxEntries*: uint32
     mapFlags*: uint32
     fd*: int32
+
+  BpflRingbufOpts* {.bycopy.} = object
+    sz*: csize_t
+
+  BpflPerfbufOpts* {.bycopy.} = object
+    sz*: csize_t
+    pageCnt*: csize_t ## data pages per CPU, a power of two; 0: 8
+
+  BpflRingbufSampleFn* = proc (ctx: pointer, data: pointer, size: csize_t): cint {.cdecl, gcsafe.}
+  BpflPerfbufSampleFn* = proc (ctx: pointer, cpu: cint, data: pointer, size: uint32): cint {.cdecl, gcsafe.}
+  BpflPerfbufLostFn* = proc (ctx: pointer, cpu: cint, lost: uint64) {.cdecl, gcsafe.}
 
   BpflLogFn* = proc (level: cint, msg: cstring, ctx: pointer) {.cdecl, gcsafe.}
 
@@ -126,6 +141,19 @@ proc bpfl_map_open_pinned*(path: cstring, outMap: var BpflMapH): cint
 proc bpfl_map_pin*(m: BpflMapH, path: cstring): cint
 proc bpfl_map_set_initial_value*(m: BpflMapH, data: pointer, len: csize_t): cint
 proc bpfl_map_close*(m: BpflMapH): cint
+
+proc bpfl_ringbuf_new*(m: BpflMapH, cb: BpflRingbufSampleFn, ctx: pointer, opts: ptr BpflRingbufOpts, outRb: var BpflRingbufH): cint
+proc bpfl_ringbuf_add*(rb: BpflRingbufH, m: BpflMapH, cb: BpflRingbufSampleFn, ctx: pointer): cint
+proc bpfl_ringbuf_poll*(rb: BpflRingbufH, timeoutMs: cint): cint
+proc bpfl_ringbuf_consume*(rb: BpflRingbufH): cint
+proc bpfl_ringbuf_epoll_fd*(rb: BpflRingbufH): cint
+proc bpfl_ringbuf_free*(rb: BpflRingbufH): cint
+
+proc bpfl_perfbuf_new*(m: BpflMapH, sampleCb: BpflPerfbufSampleFn, lostCb: BpflPerfbufLostFn, ctx: pointer, opts: ptr BpflPerfbufOpts, outPb: var BpflPerfbufH): cint
+proc bpfl_perfbuf_poll*(pb: BpflPerfbufH, timeoutMs: cint): cint
+proc bpfl_perfbuf_consume*(pb: BpflPerfbufH): cint
+proc bpfl_perfbuf_epoll_fd*(pb: BpflPerfbufH): cint
+proc bpfl_perfbuf_free*(pb: BpflPerfbufH): cint
 {.pop.}
 
 proc lastError*(): string =
