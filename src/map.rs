@@ -41,20 +41,7 @@ pub fn possible_cpus() -> usize {
 
 /// Parse a CPU list such as "0-3,5,7-8" into a count of CPUs.
 pub fn parse_cpu_list(s: &str) -> Option<usize> {
-    let mut n = 0;
-    for part in s.trim().split(',').filter(|p| !p.is_empty()) {
-        match part.split_once('-') {
-            Some((a, b)) => {
-                let (a, b): (usize, usize) = (a.parse().ok()?, b.parse().ok()?);
-                n += b.checked_sub(a)? + 1;
-            }
-            None => {
-                part.parse::<usize>().ok()?;
-                n += 1;
-            }
-        }
-    }
-    (n > 0).then_some(n)
+    parse_cpu_ids(s).map(|v| v.len()).filter(|&n| n > 0)
 }
 
 /// The ids in a CPU list such as "0-3,5" (None if malformed).

@@ -363,18 +363,6 @@ fn set_flag(buf: &mut [u8], e: &Extern, k: &Kconfig, b: bool) -> Result<()> {
     }
 }
 
-/// Looks up `names` in `/proc/kallsyms` text: the address of each, in order
-/// (None where absent). The first line naming a symbol wins.
-pub fn kallsyms_lookup(text: &str, names: &[&str]) -> Vec<Option<u64>> {
-    let mut out = vec![None; names.len()];
-    for line in text.lines() {
-        if kallsyms_match_line(line, names, &mut out) {
-            break;
-        }
-    }
-    out
-}
-
 /// One `/proc/kallsyms` line against `names` (the first address of each
 /// wins); true once every name has an address, so a reader can stop.
 pub fn kallsyms_match_line(line: &str, names: &[&str], out: &mut [Option<u64>]) -> bool {
@@ -394,6 +382,18 @@ pub fn kallsyms_match_line(line: &str, names: &[&str], out: &mut [Option<u64>]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Looks up `names` in `/proc/kallsyms` text: the address of each, in order
+    /// (None where absent). The first line naming a symbol wins.
+    pub fn kallsyms_lookup(text: &str, names: &[&str]) -> Vec<Option<u64>> {
+        let mut out = vec![None; names.len()];
+        for line in text.lines() {
+            if kallsyms_match_line(line, names, &mut out) {
+                break;
+            }
+        }
+        out
+    }
     use crate::btf::tests::B;
 
     /// BTF with: int, bool, char, enum libbpf_tristate, char[16], u64, and
