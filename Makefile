@@ -1,5 +1,17 @@
 # bpfl — build, demo, tests. `make demo` and `make test` do all set-up on a
 # fresh Debian machine (as root: packages, cbindgen, bpffs/tracefs mounts).
+#
+# Each target sets up only what it uses, so `make` (library + BPF objects)
+# needs only cargo, clang-19 and llvm-19, root or not:
+#   lib            cargo
+#   bpf            clang-19, llc-19 (llvm-19), linux/bpf.h (linux-libc-dev)
+#   header         cbindgen (installed with cargo when missing)
+#   test-nim, nim  nim          (deps-nim)     test-go, go-build  go  (deps-go)
+#   vmtest         qemu, busybox-static, cpio (deps-vm)
+#   bench*         libbpf-dev, libbpf-tools, bpftool (deps-bench)
+#   test-pkg       pkg-config, binutils (deps-pkg)
+# A deps-* target installs its part with apt as root, else says what is
+# missing (mk/need.sh); `make deps` does every part at once.
 
 CLANG    ?= clang-19
 LLC      ?= llc-19
@@ -16,17 +28,21 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -I bpf/include -I $(ARCH_INC)
 STATIC_LIBS := $(LIBDIR)/libbpfl.a -lpthread -ldl -lm -lrt
 CFLAGS_C := -std=c11 -O2 -g -Wall -Wextra -Werror -I include
 
-APT_PKGS := clang-19 llvm-19 linux-libc-dev pkg-config
+# PACKAGE=CHECK pairs for mk/need.sh: a command, a header, or empty (the package).
+NEED_BPF  = clang-19=$(CLANG) llvm-19=$(LLC) linux-libc-dev=/usr/include/linux/bpf.h
+# Every part's list, for `make deps`; mk/*.mk add theirs.
+NEED_ALL  = $(NEED_BPF)
+NEED      := sh mk/need.sh
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.o,$(BPF_SRCS))
 # The seed's own pipeline: clang -emit-llvm | llc -march=bpf.
 BPF_LLC_OBJS := $(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.llc.o,$(filter bpf/seed_%,$(BPF_SRCS)))
-RUST_SRCS := $(shell find src -name '*.rs') Cargo.toml
+RUST_SRCS := $(shell find src -name '*.rs' -o -name Cargo.toml) Cargo.toml
 
-.PHONY: all deps mounts lib header check-header bpf demo test test-rust test-c clean
+.PHONY: all deps deps-lib deps-bpf deps-header mounts lib header check-header bpf demo test test-rust test-c clean
 
-# Bindings, VM tests and benchmarks each keep their rules in mk/<topic>.mk and
-# add their test target to EXTRA_TESTS.
+# Bindings, VM tests and benchmarks each keep their rules in mk/<topic>.mk,
+# add their test target to EXTRA_TESTS and their packages to NEED_ALL.
 EXTRA_TESTS :=
 .DEFAULT_GOAL := all
 -include mk/*.mk
@@ -34,14 +50,19 @@ EXTRA_TESTS :=
 all: lib bpf
 
 # ---- set-up -----------------------------------------------------------------
-deps:
-	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then echo "deps: installing$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	  else echo "deps: missing packages:$$missing — run 'sudo make deps' or install them" >&2; exit 1; fi; fi
-	@command -v cbindgen >/dev/null 2>&1 || command -v $$HOME/.cargo/bin/cbindgen >/dev/null 2>&1 || \
-	  { echo "deps: installing cbindgen"; $(CARGO) install --quiet --locked cbindgen; }
+# Everything every target may need, in one apt run (root), then cbindgen.
+deps: deps-header
+	@$(NEED) deps $(NEED_ALL)
+
+deps-lib:
+	@command -v $(CARGO) >/dev/null 2>&1 || { echo "make lib needs cargo (Rust 1.70 or newer: https://rustup.rs, or Debian's cargo)" >&2; exit 1; }
+
+deps-bpf:
+	@$(NEED) deps-bpf $(NEED_BPF)
+
+deps-header: deps-lib
+	@command -v cbindgen >/dev/null 2>&1 || [ -x $(CBINDGEN) ] || \
+	  { echo "deps-header: installing cbindgen with cargo"; $(CARGO) install --quiet --locked cbindgen; }
 
 # bpffs and tracefs, where they are not mounted yet (root only; harmless otherwise).
 mounts:
@@ -51,27 +72,27 @@ mounts:
 	fi
 
 # ---- build ------------------------------------------------------------------
-lib: deps $(LIBDIR)/libbpfl.so
-$(LIBDIR)/libbpfl.so $(LIBDIR)/libbpfl.a: $(RUST_SRCS)
+lib: $(LIBDIR)/libbpfl.so
+$(LIBDIR)/libbpfl.so $(LIBDIR)/libbpfl.a: $(RUST_SRCS) | deps-lib
 	$(CARGO) build --release --quiet
 
 CBINDGEN = $(shell command -v cbindgen || echo $$HOME/.cargo/bin/cbindgen)
-header: deps
+header: deps-header
 	$(CBINDGEN) --quiet --config cbindgen.toml --crate bpfl --output $(HEADER) 2>/dev/null || \
 	  $(CBINDGEN) --config cbindgen.toml --crate bpfl --output $(HEADER)
 
 # Fails when include/bpfl.h does not match src/ffi.
-check-header: deps
+check-header: deps-header
 	@$(CBINDGEN) --quiet --config cbindgen.toml --crate bpfl --output $(BUILD)/bpfl.h.check 2>/dev/null || \
 	  $(CBINDGEN) --config cbindgen.toml --crate bpfl --output $(BUILD)/bpfl.h.check
 	@cmp -s $(BUILD)/bpfl.h.check $(HEADER) || { echo "include/bpfl.h is stale: run 'make header' and commit it" >&2; diff -u $(HEADER) $(BUILD)/bpfl.h.check | head -40; exit 1; }
 	@echo "include/bpfl.h is up to date"
 
-bpf: deps $(BPF_OBJS) $(BPF_LLC_OBJS)
-$(BPF_OUT)/%.o: bpf/%.bpf.c $(wildcard bpf/include/bpfl/*.h)
+bpf: $(BPF_OBJS) $(BPF_LLC_OBJS)
+$(BPF_OUT)/%.o: bpf/%.bpf.c $(wildcard bpf/include/bpfl/*.h) | deps-bpf
 	@mkdir -p $(BPF_OUT)
 	$(CLANG) -target bpf $(BPF_CFLAGS) -c $< -o $@
-$(BPF_OUT)/%.llc.o: bpf/%.bpf.c $(wildcard bpf/include/bpfl/*.h)
+$(BPF_OUT)/%.llc.o: bpf/%.bpf.c $(wildcard bpf/include/bpfl/*.h) | deps-bpf
 	@mkdir -p $(BPF_OUT)
 	$(CLANG) $(BPF_CFLAGS) -D__BPF_TRACING__ -emit-llvm -c $< -o - | $(LLC) -march=bpf -filetype=obj -o $@
 

@@ -1,5 +1,5 @@
 # Benchmarks (issue 6): bpfl against libbpf and the raw bpf() syscall. Timing
-# is reported, never asserted, so `make test` does not run them. See docs/bench.md and the README, section Performance.
+# is reported, never asserted, so `make test` does not run them. See docs/benchmarks.md.
 #
 #   make bench         the full run (about a minute): prints the table, keeps it in build/bench/results.md
 #   make bench-smoke   a quick run (fewer repetitions, 100k-entry map): does it all still work
@@ -7,29 +7,34 @@
 # libbpf is linked only into the benchmark programs, never into bpfl. The
 # libbpf-tools objects are cut out of Debian's libbpf-tools binaries.
 
-APT_PKGS += libbpf-dev libbpf-tools bpftool
+# libbpf-tools is read with dpkg -L, so it is checked as a package.
+NEED_BENCH = libbpf-dev=/usr/include/bpf/libbpf.h libbpf-tools= bpftool=
+NEED_ALL  += $(NEED_BENCH)
 BENCH_OUT   := $(BUILD)/bench
 BENCH_TOOLS := $(BENCH_OUT)/tools
 BENCH_BIN   := $(BENCH_OUT)/bench
 
-.PHONY: bench bench-smoke bench-build bench-objs bench-iter
+.PHONY: bench bench-smoke bench-build bench-objs bench-iter deps-bench
+
+deps-bench:
+	@$(NEED) deps-bench $(NEED_BENCH)
 
 $(BENCH_OUT)/extract_bpf: tests/bench/extract_bpf.c
 	@mkdir -p $(BENCH_OUT)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $< -o $@
 
-$(BENCH_BIN): tests/bench/bench.c $(HEADER) $(LIBDIR)/libbpfl.a
+$(BENCH_BIN): tests/bench/bench.c $(HEADER) $(LIBDIR)/libbpfl.a | deps-bench
 	@mkdir -p $(BENCH_OUT)
 	$(CC) $(CFLAGS_C) $< -o $@ $(STATIC_LIBS) -lbpf
 
 # The BPF objects embedded in each /usr/sbin binary of libbpf-tools (symlinks resolved, duplicates dropped).
-bench-objs: deps $(BENCH_OUT)/extract_bpf
+bench-objs: deps-bench $(BENCH_OUT)/extract_bpf
 	@rm -rf $(BENCH_TOOLS) && mkdir -p $(BENCH_TOOLS)
 	@$(BENCH_OUT)/extract_bpf $(BENCH_TOOLS) $$(dpkg -L libbpf-tools | grep '^/usr/sbin/.' | xargs -n1 readlink -f | sort -u) | tail -1
 
 # Benchmark 4's experiment (a BPF iterator, loaded with libbpf) needs the kernel's
 # BTF as a header; without it the benchmark reports the experiment as not run.
-bench-iter: deps
+bench-iter: deps-bench deps-bpf
 	@mkdir -p $(BENCH_OUT)
 	@{ [ -s $(BENCH_OUT)/vmlinux.h ] || bpftool btf dump file /sys/kernel/btf/vmlinux format c > $(BENCH_OUT)/vmlinux.h; } && \
 	$(CLANG) -target bpf -g -O2 -Wall -I $(BENCH_OUT) -I $(ARCH_INC) -c tests/bench/iter_dump.bpf.c -o $(BENCH_OUT)/iter_dump.o || \

@@ -1,12 +1,13 @@
 # Go bindings (bindings/go): a cgo package over the C ABI, linked statically
-# against target/release/libbpfl.a. See the README, section Go.
+# against target/release/libbpfl.a. See bindings/go/README.md.
 #
 #   make test-go      gofmt check, go vet, and the kernel tests (go test -v)
 #
 # Only the standard library is used: no module proxy, no network. The build
 # cache lives under build/go so a fresh machine (or root) needs no set-up.
 
-APT_PKGS += golang-go
+NEED_GO   = golang-go=$(GO)
+NEED_ALL += $(NEED_GO)
 EXTRA_TESTS += test-go
 
 GO       ?= go
@@ -19,14 +20,18 @@ GO_ENV = GOCACHE=$(CURDIR)/$(GO_OUT)/cache GOPATH=$(CURDIR)/$(GO_OUT)/gopath \
 	CGO_CFLAGS="-g -O2 -DBPFL_HEADER_STAMP=$$(cksum < $(CURDIR)/$(HEADER) | cut -d' ' -f1)" \
 	GODEBUG=asyncpreemptoff=1 BPFL_BPF_DIR=$(CURDIR)/$(BPF_OUT)
 
-.PHONY: test-go go-build
+.PHONY: test-go go-build deps-go
+
+# Any go on PATH (or GO=/path/to/go) will do; as root, Debian's golang-go is installed when none is.
+deps-go:
+	@$(NEED) deps-go $(NEED_GO)
 
 # The package and the example (build/go/syscount).
-go-build: lib
+go-build: deps-go lib
 	@mkdir -p $(GO_OUT)
 	cd $(GO_DIR) && $(GO_ENV) $(GO) build ./... && $(GO_ENV) $(GO) build -o $(CURDIR)/$(GO_OUT)/syscount ./examples/syscount
 
-test-go: lib bpf mounts
+test-go: deps-go lib bpf mounts
 	@mkdir -p $(GO_OUT)
 	@cd $(GO_DIR) && bad=$$(gofmt -l .) && if [ -n "$$bad" ]; then echo "test-go: not gofmt-ed: $$bad" >&2; exit 1; fi
 	cd $(GO_DIR) && $(GO_ENV) $(GO) vet ./...

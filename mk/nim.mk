@@ -1,11 +1,12 @@
 # Nim bindings (bindings/nim): the seed's nimbpf API and the idiomatic bpfl
-# module, their kernel tests and the ovfslat example. See the README, section Nim.
+# module, their kernel tests and the ovfslat example. See bindings/nim/README.md.
 #
 #   make test-nim     build and run the Nim tests (root: real kernel)
 #   make nim          build the Nim tests and example into build/nim/
 #   make nim-demo     run the example tracer for SECONDS_TO_RUN (default 5)
 
-APT_PKGS += nim
+NEED_NIM  = nim=$(NIM)
+NEED_ALL += $(NEED_NIM)
 EXTRA_TESTS += test-nim
 
 NIM       ?= nim
@@ -15,24 +16,27 @@ NIM_FLAGS := --hints:off --verbosity:0 -d:release -p:bindings/nim/src
 NIM_BINS  := $(NIM_OUT)/test_nimbpf $(NIM_OUT)/test_bpfl $(NIM_OUT)/test_bpfl_orc \
              $(NIM_OUT)/boot_only $(NIM_OUT)/ovfslat
 
-.PHONY: nim test-nim nim-demo
+.PHONY: nim test-nim nim-demo deps-nim
 
-nim: lib bpf $(NIM_BINS)
+deps-nim:
+	@$(NEED) deps-nim $(NEED_NIM)
 
-$(NIM_OUT)/%: bindings/nim/tests/%.nim bindings/nim/tests/harness.nim bindings/nim/tests/layout.c $(NIM_SRC) $(LIBDIR)/libbpfl.a
+nim: deps-nim lib bpf $(NIM_BINS)
+
+$(NIM_OUT)/%: bindings/nim/tests/%.nim bindings/nim/tests/harness.nim bindings/nim/tests/layout.c $(NIM_SRC) $(LIBDIR)/libbpfl.a | deps-nim
 	@mkdir -p $(NIM_OUT)
 	$(NIM) c $(NIM_FLAGS) --nimcache:$(NIM_OUT)/cache/$* -o:$@ $<
 
 # The same test with Nim's ORC memory management (destructors under both).
-$(NIM_OUT)/test_bpfl_orc: bindings/nim/tests/test_bpfl.nim bindings/nim/tests/harness.nim bindings/nim/tests/layout.c $(NIM_SRC) $(LIBDIR)/libbpfl.a
+$(NIM_OUT)/test_bpfl_orc: bindings/nim/tests/test_bpfl.nim bindings/nim/tests/harness.nim bindings/nim/tests/layout.c $(NIM_SRC) $(LIBDIR)/libbpfl.a | deps-nim
 	@mkdir -p $(NIM_OUT)
 	$(NIM) c $(NIM_FLAGS) --gc:orc --nimcache:$(NIM_OUT)/cache/test_bpfl_orc -o:$@ $<
 
-$(NIM_OUT)/ovfslat: bindings/nim/examples/ovfslat.nim $(NIM_SRC) $(LIBDIR)/libbpfl.a
+$(NIM_OUT)/ovfslat: bindings/nim/examples/ovfslat.nim $(NIM_SRC) $(LIBDIR)/libbpfl.a | deps-nim
 	@mkdir -p $(NIM_OUT)
 	$(NIM) c $(NIM_FLAGS) --nimcache:$(NIM_OUT)/cache/ovfslat -o:$@ $<
 
-test-nim: deps lib bpf mounts $(NIM_BINS)
+test-nim: deps-nim lib bpf mounts $(NIM_BINS)
 	@fail=0; for t in test_bpfl test_bpfl_orc; do \
 	  $(NIM_OUT)/$$t $(BPF_OUT); rc=$$?; \
 	  if [ $$rc = 77 ]; then echo "SKIPPED: Nim bpfl kernel tests (needs root and bpf())"; \

@@ -29,9 +29,13 @@ BPFL_SONAME   := libbpfl.so.$(BPFL_SOMAJOR)
 BPFL_SOREAL   := libbpfl.so.$(BPFL_VERSION)
 PKG_PRIVATE   := -lpthread -ldl -lm -lrt
 
-APT_PKGS += pkg-config binutils
+NEED_PKG  = pkg-config=pkg-config binutils=readelf
+NEED_ALL += $(NEED_PKG)
 EXTRA_TESTS += test-pkg
-.PHONY: install uninstall test-pkg pkg-so pkg-pc
+.PHONY: install uninstall test-pkg pkg-so pkg-pc deps-pkg
+
+deps-pkg:
+	@$(NEED) deps-pkg $(NEED_PKG)
 
 STRIP ?= strip
 
@@ -85,5 +89,5 @@ uninstall:
 	  $(DESTDIR)$(pkgconfigdir)/bpfl.pc
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then $(LDCONFIG) 2>/dev/null || true; fi
 
-test-pkg: lib bpf
+test-pkg: deps-pkg lib bpf
 	@sh tests/pkg/test_pkg.sh "$(MAKE)" $(CURDIR)/$(PKG_OUT) $(CURDIR)/$(BPF_OUT) $(BPFL_VERSION) "$(CC)" "$(CXX)"

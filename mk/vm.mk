@@ -1,12 +1,14 @@
 # VM tests: kprobes (and the whole kernel suite) on Debian's distribution
-# kernels under QEMU, since the host kernel has no kprobes. See docs/vm.md.
+# kernels under QEMU, since the host kernel has no kprobes. See docs/vm-tests.md.
 #
 #   make vmtest                  6.1 and 6.12
 #   make vmtest KERNEL=6.1       one series (6.1, 6.12, all, a list "6.1,6.12", or a bzImage path)
 #   make vmtest VM_ACCEL=kvm     KVM instead of TCG (TCG is the default: KVM hangs at boot on some hosts)
 #   make test SKIP_VMTEST=1      the normal tests without the VM suite
 
-APT_PKGS += cpio qemu-system-x86 busybox-static
+# busybox must be the static build, so it is checked as a package.
+NEED_VM   = cpio=cpio qemu-system-x86=qemu-system-x86_64 busybox-static=
+NEED_ALL += $(NEED_VM)
 EXTRA_TESTS += vmtest
 
 KERNEL     ?= all
@@ -17,7 +19,10 @@ VM_BIN     := $(VM_OUT)/bin
 VM_TARGET  := $(shell uname -m)-unknown-linux-gnu
 VM_CARGO_DIR := target/vm
 
-.PHONY: vmtest vm-bins vm-fetch
+.PHONY: vmtest vm-bins vm-fetch deps-vm
+
+deps-vm:
+	@$(NEED) deps-vm $(NEED_VM)
 
 # Test binaries for the guest: the lead's `kernel` integration test and the
 # kprobe tests (C against the static libbpfl.a).
@@ -45,6 +50,6 @@ vmtest:
 	@echo "SKIPPED: VM kernel tests (SKIP_VMTEST=1): kprobes are untested"
 	@echo "************************************************************"
 else
-vmtest: deps vm-bins
+vmtest: deps-vm vm-bins
 	@VM_OUT=$(VM_OUT) VM_BIN=$(VM_BIN) BPF_DIR=$(BPF_OUT) tests/vm/run.sh $(KERNEL)
 endif
