@@ -26,19 +26,56 @@ pub enum ErrorKind {
     Os,
 }
 
-/// An error with its errno and a message that carries the context.
+/// An error: what went wrong broadly (`kind`), the errno the C ABI returns
+/// (negated), the innermost reason, the context it was raised in (program,
+/// object...) and, for a verifier rejection, the kernel's log. The message is
+/// rendered from these fields once, when they change; code that needs a part
+/// reads the field, never the message.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{msg}")]
+#[error("{rendered}")]
 pub struct Error {
     kind: ErrorKind,
     errno: i32,
-    msg: String,
+    reason: String,
+    /// Innermost first: `["program 'p'", "object 'o'"]`.
+    context: Vec<String>,
+    /// The object named in the context, if any (see [`Error::in_object`]).
+    object: Option<String>,
+    /// Lines that follow the reason ("last source line: ...").
+    notes: Vec<String>,
+    verifier_log: Option<String>,
+    rendered: String,
 }
 
 impl Error {
     /// Build an error of `kind` with an explicit positive errno.
     pub fn new(kind: ErrorKind, errno: i32, msg: impl Into<String>) -> Self {
-        Error { kind, errno: errno.abs(), msg: msg.into() }
+        let reason = msg.into();
+        Error {
+            kind,
+            errno: errno.abs(),
+            rendered: reason.clone(),
+            reason,
+            context: Vec::new(),
+            object: None,
+            notes: Vec::new(),
+            verifier_log: None,
+        }
+    }
+    /// The verifier refused a program: `reason` is its last complaint,
+    /// `source_line` the C line it printed last (with BTF line info), `log` all of it.
+    pub fn verifier(errno: i32, reason: &str, source_line: Option<&str>, log: &str) -> Self {
+        let mut e = Self::new(
+            ErrorKind::Verifier,
+            errno,
+            format!("the verifier rejected it ({}): {reason}", std::io::Error::from_raw_os_error(errno.abs())),
+        );
+        if let Some(line) = source_line {
+            e.notes.push(format!("last source line: {line}"));
+        }
+        e.verifier_log = Some(log.trim_end().to_string());
+        e.render();
+        e
     }
     /// Malformed ELF/BTF input.
     pub fn parse(msg: impl Into<String>) -> Self {
@@ -84,14 +121,65 @@ impl Error {
     pub fn errno(&self) -> i32 {
         self.errno
     }
-    /// The message, with context.
+    /// The whole message: context, reason, notes and any verifier log.
     pub fn message(&self) -> &str {
-        &self.msg
+        &self.rendered
     }
-    /// Prefix the message with more context ("object 'x.o': ...").
+    /// What failed, without the context it failed in.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+    /// The context, innermost first.
+    pub fn context_chain(&self) -> &[String] {
+        &self.context
+    }
+    /// The object this error happened in, once [`Error::in_object`] said so.
+    pub fn object(&self) -> Option<&str> {
+        self.object.as_deref()
+    }
+    /// The verifier's log, for a verifier rejection.
+    pub fn verifier_log(&self) -> Option<&str> {
+        self.verifier_log.as_deref()
+    }
+    /// Add the context this error happened in ("program 'x'").
     pub fn context(mut self, ctx: impl fmt::Display) -> Self {
-        self.msg = format!("{ctx}: {}", self.msg);
+        self.context.push(ctx.to_string());
+        self.render();
         self
+    }
+    /// Say which object this happened in, once: an error that names its
+    /// object already keeps the name it has.
+    pub fn in_object(self, name: &str) -> Self {
+        if self.object.is_some() {
+            return self;
+        }
+        let mut e = self.context(format_args!("object '{name}'"));
+        e.object = Some(name.to_string());
+        e
+    }
+    /// Add a line after the reason (before any verifier log).
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self.render();
+        self
+    }
+
+    fn render(&mut self) {
+        let mut s = String::new();
+        for c in self.context.iter().rev() {
+            s.push_str(c);
+            s.push_str(": ");
+        }
+        s.push_str(&self.reason);
+        for n in &self.notes {
+            s.push('\n');
+            s.push_str(n);
+        }
+        if let Some(log) = &self.verifier_log {
+            s.push_str("\n--- verifier log ---\n");
+            s.push_str(log);
+        }
+        self.rendered = s;
     }
 }
 
@@ -104,5 +192,30 @@ pub trait ResultExt<T> {
 impl<T> ResultExt<T> for Result<T> {
     fn ctx(self, ctx: impl fmt::Display) -> Result<T> {
         self.map_err(|e| e.context(ctx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_is_rendered_from_the_fields() {
+        let e = Error::verifier(libc::EACCES, "R1 invalid mem access", Some("x = *p;"), "0: r1 = 0\nR1 invalid mem access\n")
+            .note("a note")
+            .context("program 'p'")
+            .in_object("o")
+            .in_object("ignored.o");
+        assert_eq!(e.kind(), ErrorKind::Verifier);
+        assert_eq!(e.errno(), libc::EACCES);
+        assert_eq!(e.object(), Some("o"));
+        assert_eq!(e.context_chain(), ["program 'p'", "object 'o'"]);
+        assert_eq!(e.verifier_log(), Some("0: r1 = 0\nR1 invalid mem access"));
+        assert_eq!(
+            e.message(),
+            "object 'o': program 'p': the verifier rejected it (Permission denied (os error 13)): R1 invalid mem access\n\
+             last source line: x = *p;\na note\n--- verifier log ---\n0: r1 = 0\nR1 invalid mem access"
+        );
+        assert_eq!(e.to_string(), e.message());
     }
 }

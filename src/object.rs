@@ -57,12 +57,13 @@ impl Object {
             let base = path.rsplit('/').next().unwrap_or(path);
             o.name = Some(base.strip_suffix(".o").unwrap_or(base).split('.').next().unwrap_or(base).to_string());
         }
-        Self::open_mem(&data, &o).map_err(|e| if e.message().starts_with("object '") { e } else { e.context(format!("object '{path}'")) })
+        Self::open_mem(&data, &o).map_err(|e| e.in_object(path))
     }
 
     /// Open an object from memory.
     pub fn open_mem(data: &[u8], opts: &OpenOptions) -> Result<Object> {
-        let file = ObjectFile::parse(data, &ParseOptions { name: opts.name.clone() })?;
+        let file = ObjectFile::parse(data, &ParseOptions { name: opts.name.clone() })
+            .map_err(|e| e.in_object(opts.name.as_deref().unwrap_or("<memory>")))?;
         for w in &file.warnings {
             log::warn(&format!("object '{}': {w}", file.name));
         }
@@ -130,7 +131,7 @@ impl Object {
     /// Set a global variable of a data section (e.g. `const volatile` in `.rodata`) before load.
     pub fn set_global(&mut self, var: &str, value: &[u8]) -> Result<()> {
         self.before_load("setting a global variable")?;
-        self.file.set_global(var, value).map_err(|e| e.context(format!("object '{}'", self.file.name)))
+        self.file.set_global(var, value).map_err(|e| e.in_object(&self.file.name))
     }
 
     /// Replace a map's initial contents before load (global data maps: the whole section).
@@ -162,7 +163,7 @@ impl Object {
             Map::reset_all(self.maps.iter().map(|m| &**m));
             self.programs.iter().for_each(|p| p.reset());
             self.btf_fd = None;
-            let e = e.context(format!("object '{}'", self.file.name));
+            let e = e.in_object(&self.file.name);
             log::error(&e.to_string());
             return Err(e);
         }
@@ -491,31 +492,17 @@ fn btf_attach_id(name: &str, is_typedef: bool) -> Result<u32> {
 /// CO-RE relocation (`call unknown#195896080`) says which relocation it was.
 fn explain_poison(e: Error, poisoned: &[crate::obj::core::Poisoned]) -> Error {
     let marker = format!("unknown#{}", crate::obj::core::POISON_IMM);
-    if e.kind() != ErrorKind::Verifier || poisoned.is_empty() || !e.message().contains(&marker) {
+    let reached = e.verifier_log().is_some_and(|log| log.contains(&marker));
+    if !reached || poisoned.is_empty() {
         return e;
     }
     let list: Vec<String> = poisoned.iter().map(|p| format!("instruction {}: {}", p.insn, p.what)).collect();
-    let mut msg = e.message().to_string();
-    let at = msg.find("\n--- verifier log ---").unwrap_or(msg.len());
-    msg.insert_str(
-        at,
-        &format!("\nit reached an instruction poisoned by an unresolved CO-RE relocation (call {marker}); poisoned: {}", list.join("; ")),
-    );
-    Error::new(ErrorKind::Verifier, e.errno(), msg)
+    e.note(format!("it reached an instruction poisoned by an unresolved CO-RE relocation (call {marker}); poisoned: {}", list.join("; ")))
 }
 
 fn verifier_error(errno: i32, log_text: &str) -> Error {
     // The source line the verifier last printed, when BTF line info was given.
-    let src = log_text.lines().rev().find(|l| l.starts_with("; ")).map(|l| format!("\nlast source line: {}", l.trim_start_matches("; ")));
+    let src = log_text.lines().rev().find(|l| l.starts_with("; ")).map(|l| l.trim_start_matches("; "));
     let reason = log_text.lines().rev().find(|l| !l.trim().is_empty() && !l.starts_with("processed ") && !l.starts_with("verification time")).unwrap_or("");
-    Error::new(
-        ErrorKind::Verifier,
-        errno,
-        format!(
-            "the verifier rejected it ({}): {reason}{}\n--- verifier log ---\n{}",
-            std::io::Error::from_raw_os_error(errno),
-            src.unwrap_or_default(),
-            log_text.trim_end()
-        ),
-    )
+    Error::verifier(errno, reason, src, log_text)
 }

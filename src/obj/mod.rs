@@ -291,7 +291,7 @@ impl ObjectFile {
     /// Parse an object from its bytes.
     pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<ObjectFile> {
         let name = opts.name.clone().unwrap_or_else(|| "bpf".into());
-        parse(data, name).map_err(|e| e.context(format!("object '{}'", opts.name.as_deref().unwrap_or("<memory>"))))
+        parse(data, name)
     }
 
     /// Find a map by name.
