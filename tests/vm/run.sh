@@ -1,7 +1,7 @@
 #!/bin/bash
 # bpfl VM tests: boot Debian's distribution kernels under QEMU and run the
 # kernel test suites inside (the host kernel has no kprobes). `make vmtest`
-# builds the test binaries and calls this script; see docs/vm.md.
+# builds the test binaries and calls this script; see docs/vm-tests.md.
 #
 #   tests/vm/run.sh [KERNEL...]      KERNEL: 6.1, 6.12, any other X.Y Debian
 #                                    ships as linux-image-X.Y*-amd64-unsigned,
