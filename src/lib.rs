@@ -14,7 +14,7 @@ pub mod attach;
 pub mod btf;
 pub mod error;
 pub mod externs;
-pub mod ffi;
+mod ffi;
 pub mod kver;
 pub mod link;
 pub mod log;
