@@ -7,7 +7,9 @@
  * bpfl_last_error() describes the last failure on the calling thread.
  * Handles are small structs passed by value; a null handle gives -EINVAL,
  * a closed, stale or wrong-kind handle gives -EBADF. Options and info structs
- * start with `size_t sz`: set it to sizeof(the struct) so the ABI can grow.
+ * start with `size_t sz`: set it to sizeof(the struct) so the ABI can grow
+ * (BPFL_OPTS below does it). A function's "# Safety" paragraph says what its
+ * pointer arguments must point to; NULL where a pointer is required gives -EINVAL.
  */
 
 #ifndef BPFL_H
@@ -20,6 +22,26 @@
 #define BPFL_VERSION_MINOR 1
 #define BPFL_VERSION_PATCH 0
 #define BPFL_VERSION_STRING "0.1.0"
+
+/*
+ * BPFL_OPTS(type, name, .field = value, ...) declares `struct type name`
+ * with `sz` set to sizeof(struct type), the given fields set and every other
+ * field zero (C's rule for initialiser lists), e.g.
+ *
+ *     BPFL_OPTS(bpfl_kprobe_opts, ko, .retprobe = true);
+ *     bpfl_program_attach_kprobe(prog, "do_sys_openat2", &ko, &link);
+ *
+ * It fits every struct here that starts with `sz` (options and info).
+ * The trailing empty argument keeps `BPFL_OPTS(type, name)`, with no fields,
+ * valid ISO C (a variadic macro wants at least one argument before C23).
+ * C only: C++17 has no designated initialisers, and C++20's warn under
+ * -Wextra for every field left out. In C++ write `bpfl_kprobe_opts ko{};
+ * ko.sz = sizeof ko;` (every field zero), or use bindings/cpp.
+ */
+#ifndef __cplusplus
+#define BPFL_OPTS(TYPE, ...) BPFL_OPTS_(TYPE, __VA_ARGS__, )
+#define BPFL_OPTS_(TYPE, NAME, ...) struct TYPE NAME = { .sz = sizeof(struct TYPE), __VA_ARGS__ }
+#endif
 
 
 // Log levels for `bpfl_set_log_callback`.
