@@ -195,3 +195,16 @@ pub type bpfl_perfbuf_sample_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, 
 
 /// Called when the kernel reports `lost` samples dropped on `cpu` (its ring was full).
 pub type bpfl_perfbuf_lost_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, cpu: c_int, lost: u64)>;
+
+// The layouts C programs were compiled against (64-bit): a change here breaks
+// existing binaries even when the regenerated header looks fine.
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    use std::mem::size_of;
+    assert!(size_of::<bpfl_object>() == 8 && size_of::<bpfl_program>() == 8 && size_of::<bpfl_map>() == 8 && size_of::<bpfl_link>() == 8);
+    assert!(size_of::<bpfl_ringbuf>() == 8 && size_of::<bpfl_perfbuf>() == 8);
+    assert!(size_of::<bpfl_open_opts>() == 24 && size_of::<bpfl_load_opts>() == 16);
+    assert!(size_of::<bpfl_kprobe_opts>() == 24 && size_of::<bpfl_uprobe_opts>() == 24);
+    assert!(size_of::<bpfl_program_info>() == 40 && size_of::<bpfl_map_info>() == 40);
+    assert!(size_of::<bpfl_ringbuf_opts>() == 8 && size_of::<bpfl_perfbuf_opts>() == 16);
+};
