@@ -7,7 +7,9 @@
  * bpfl_last_error() describes the last failure on the calling thread.
  * Handles are small structs passed by value; a null handle gives -EINVAL,
  * a closed, stale or wrong-kind handle gives -EBADF. Options and info structs
- * start with `size_t sz`: set it to sizeof(the struct) so the ABI can grow.
+ * start with `size_t sz`: set it to sizeof(the struct) so the ABI can grow
+ * (BPFL_OPTS below does it). A function's "# Safety" paragraph says what its
+ * pointer arguments must point to; NULL where a pointer is required gives -EINVAL.
  */
 
 #ifndef BPFL_H
@@ -20,6 +22,26 @@
 #define BPFL_VERSION_MINOR 1
 #define BPFL_VERSION_PATCH 0
 #define BPFL_VERSION_STRING "0.1.0"
+
+/*
+ * BPFL_OPTS(type, name, .field = value, ...) declares `struct type name`
+ * with `sz` set to sizeof(struct type), the given fields set and every other
+ * field zero (C's rule for initialiser lists), e.g.
+ *
+ *     BPFL_OPTS(bpfl_kprobe_opts, ko, .retprobe = true);
+ *     bpfl_program_attach_kprobe(prog, "do_sys_openat2", &ko, &link);
+ *
+ * It fits every struct here that starts with `sz` (options and info).
+ * The trailing empty argument keeps `BPFL_OPTS(type, name)`, with no fields,
+ * valid ISO C (a variadic macro wants at least one argument before C23).
+ * C only: C++17 has no designated initialisers, and C++20's warn under
+ * -Wextra for every field left out. In C++ write `bpfl_kprobe_opts ko{};
+ * ko.sz = sizeof ko;` (every field zero), or use bindings/cpp.
+ */
+#ifndef __cplusplus
+#define BPFL_OPTS(TYPE, ...) BPFL_OPTS_(TYPE, __VA_ARGS__, )
+#define BPFL_OPTS_(TYPE, NAME, ...) struct TYPE NAME = { .sz = sizeof(struct TYPE), __VA_ARGS__ }
+#endif
 
 
 // Log levels for `bpfl_set_log_callback`.
@@ -196,15 +218,27 @@ const char *bpfl_last_error(void);
 // Send log messages up to `max_level` (a `bpfl_log_level`) to `fn(level, msg, ctx)`;
 // NULL restores the default (stderr when `BPFL_LOG=error|warn|info|debug` is set).
 // The callback may be called from any thread that calls bpfl.
+//
+// # Safety
+// `cb` is NULL or a function that may be called, with `ctx`, from any
+// thread until the callback is replaced.
 int bpfl_set_log_callback(bpfl_log_fn cb, void *ctx, int max_level);
 
 // Open a BPF ELF object file: parse it, list its programs and maps. Nothing
 // is created in the kernel until `bpfl_object_load`. `opts` may be NULL.
+//
+// # Safety
+// `path` is NULL or a NUL-terminated string; `opts` is NULL or a
+// `struct bpfl_open_opts` with `sz` set; `out_obj` is NULL or writable.
 int bpfl_object_open_file(const char *path,
                           const struct bpfl_open_opts *opts,
                           struct bpfl_object *out_obj);
 
 // Open a BPF ELF object from `len` bytes at `buf` (copied). `opts` may be NULL.
+//
+// # Safety
+// `buf` is NULL or `len` readable bytes; `opts` is NULL or a
+// `struct bpfl_open_opts` with `sz` set; `out_obj` is NULL or writable.
 int bpfl_object_open_mem(const void *buf,
                          size_t len,
                          const struct bpfl_open_opts *opts,
@@ -213,11 +247,17 @@ int bpfl_object_open_mem(const void *buf,
 // Set global variable `var` of the object's data sections (a `const volatile`
 // in `.rodata`, or `.data`/`.bss`) to `len` bytes at `val`, before load.
 // `len` must be the variable's size.
+//
+// # Safety
+// `var` is NULL or a NUL-terminated string; `val` is NULL or `len` readable bytes.
 int bpfl_object_set_rodata(struct bpfl_object obj, const char *var, const void *val, size_t len);
 
 // Create the maps, relocate and load every program. On a verifier rejection
 // the error message names the program and holds the verifier log. On any
 // failure nothing is left in the kernel and the object can be closed (or loaded again).
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_load_opts` with `sz` set.
 int bpfl_object_load(struct bpfl_object obj, const struct bpfl_load_opts *opts);
 
 // Attach every loaded program whose section names its target (`kprobe/FUNC`,
@@ -232,40 +272,74 @@ int bpfl_object_attach_all(struct bpfl_object obj);
 int bpfl_object_close(struct bpfl_object obj);
 
 // The object's name.
+//
+// # Safety
+// `buf` is NULL or `len` writable bytes.
 int bpfl_object_name(struct bpfl_object obj, char *buf, size_t len);
 
 // Number of programs in the object.
+//
+// # Safety
+// `out_n` is NULL or writable.
 int bpfl_object_program_count(struct bpfl_object obj, size_t *out_n);
 
 // Number of maps in the object (global data included).
+//
+// # Safety
+// `out_n` is NULL or writable.
 int bpfl_object_map_count(struct bpfl_object obj, size_t *out_n);
 
 // Program number `idx` of the object.
+//
+// # Safety
+// `out_prog` is NULL or writable.
 int bpfl_object_program_at(struct bpfl_object obj, size_t idx, struct bpfl_program *out_prog);
 
 // Map number `idx` of the object.
+//
+// # Safety
+// `out_map` is NULL or writable.
 int bpfl_object_map_at(struct bpfl_object obj, size_t idx, struct bpfl_map *out_map);
 
 // The program named `name` (its C function name); -ENOENT if none.
+//
+// # Safety
+// `name` is NULL or a NUL-terminated string; `out_prog` is NULL or writable.
 int bpfl_object_find_program(struct bpfl_object obj,
                              const char *name,
                              struct bpfl_program *out_prog);
 
 // The map named `name` (global data: ".data", ".rodata", ".bss"); -ENOENT if none.
+//
+// # Safety
+// `name` is NULL or a NUL-terminated string; `out_map` is NULL or writable.
 int bpfl_object_find_map(struct bpfl_object obj, const char *name, struct bpfl_map *out_map);
 
 // Describe a program.
+//
+// # Safety
+// `info` is NULL or a writable `struct bpfl_program_info` with `sz` set.
 int bpfl_program_get_info(struct bpfl_program prog, struct bpfl_program_info *info);
 
 // The program's file descriptor (owned by bpfl); -EINVAL before load.
+//
+// # Safety
+// `out_fd` is NULL or writable.
 int bpfl_program_fd(struct bpfl_program prog, int *out_fd);
 
 // Attach where the program's section says (`kprobe/FUNC[+OFF]`, `kretprobe/FUNC`,
 // `tracepoint/CAT/NAME`, `tp/CAT/NAME`, `raw_tracepoint/NAME`).
+//
+// # Safety
+// `out_link` is NULL or writable.
 int bpfl_program_attach(struct bpfl_program prog, struct bpfl_link *out_link);
 
 // Attach a kprobe program to kernel function `func` (`opts` may be NULL).
 // Uses the perf kprobe PMU, or tracefs `kprobe_events` where the PMU is missing.
+//
+// # Safety
+// `func` is NULL or a NUL-terminated string; `opts` is NULL or a
+// `struct bpfl_kprobe_opts` with `sz` set; `out_link` is NULL or writable.
 int bpfl_program_attach_kprobe(struct bpfl_program prog,
                                const char *func,
                                const struct bpfl_kprobe_opts *opts,
@@ -276,6 +350,10 @@ int bpfl_program_attach_kprobe(struct bpfl_program prog,
 // a bare name is searched in PATH or the library directories), plus
 // `opts->offset`. With `func` NULL, `opts->offset` is the file offset.
 // `opts` may be NULL. Uses the perf uprobe PMU.
+//
+// # Safety
+// `binary` and `func` are NULL or NUL-terminated strings; `opts` is NULL or
+// a `struct bpfl_uprobe_opts` with `sz` set; `out_link` is NULL or writable.
 int bpfl_program_attach_uprobe(struct bpfl_program prog,
                                const char *binary,
                                const char *func,
@@ -283,12 +361,18 @@ int bpfl_program_attach_uprobe(struct bpfl_program prog,
                                struct bpfl_link *out_link);
 
 // Attach a tracepoint program to `category/name` (as in tracefs `events/`).
+//
+// # Safety
+// `category` and `name` are NULL or NUL-terminated strings; `out_link` is NULL or writable.
 int bpfl_program_attach_tracepoint(struct bpfl_program prog,
                                    const char *category,
                                    const char *name,
                                    struct bpfl_link *out_link);
 
 // Attach a raw tracepoint program to `name` (e.g. "sys_enter").
+//
+// # Safety
+// `name` is NULL or a NUL-terminated string; `out_link` is NULL or writable.
 int bpfl_program_attach_raw_tracepoint(struct bpfl_program prog,
                                        const char *name,
                                        struct bpfl_link *out_link);
@@ -297,17 +381,29 @@ int bpfl_program_attach_raw_tracepoint(struct bpfl_program prog,
 int bpfl_link_destroy(struct bpfl_link link);
 
 // The file descriptor of a link (BPF link, or the perf event it hangs on).
+//
+// # Safety
+// `out_fd` is NULL or writable.
 int bpfl_link_fd(struct bpfl_link link, int *out_fd);
 
 // Describe a map.
+//
+// # Safety
+// `info` is NULL or a writable `struct bpfl_map_info` with `sz` set.
 int bpfl_map_get_info(struct bpfl_map map, struct bpfl_map_info *info);
 
 // The size of the value buffer lookup and update take: the value size, or
 // for per-CPU maps `round_up(value_size, 8) * possible CPUs`.
+//
+// # Safety
+// `out_size` is NULL or writable.
 int bpfl_map_value_buf_size(struct bpfl_map map, size_t *out_size);
 
 // Look up `key`. `key_size` and `value_size` must be the map's (see
 // `bpfl_map_value_buf_size`); -ENOENT when the key is absent.
+//
+// # Safety
+// `key` is NULL or `key_size` readable bytes; `value` is NULL or `value_size` writable bytes.
 int bpfl_map_lookup(struct bpfl_map map,
                     const void *key,
                     size_t key_size,
@@ -315,6 +411,9 @@ int bpfl_map_lookup(struct bpfl_map map,
                     size_t value_size);
 
 // Create or update `key` (`flags`: 0 BPF_ANY, 1 BPF_NOEXIST, 2 BPF_EXIST).
+//
+// # Safety
+// `key` is NULL or `key_size` readable bytes; `value` is NULL or `value_size` readable bytes.
 int bpfl_map_update(struct bpfl_map map,
                     const void *key,
                     size_t key_size,
@@ -323,10 +422,16 @@ int bpfl_map_update(struct bpfl_map map,
                     uint64_t flags);
 
 // Delete `key`; -ENOENT when it is absent.
+//
+// # Safety
+// `key` is NULL or `key_size` readable bytes.
 int bpfl_map_delete(struct bpfl_map map, const void *key, size_t key_size);
 
 // Write the key after `key` (the first key when `key` is NULL) to `next_key`;
 // -ENOENT after the last key. Both buffers are `key_size` bytes.
+//
+// # Safety
+// `key` is NULL or `key_size` readable bytes; `next_key` is NULL or `key_size` writable bytes.
 int bpfl_map_next_key(struct bpfl_map map, const void *key, void *next_key, size_t key_size);
 
 // Remove every entry (hash-like maps), or zero every value (arrays).
@@ -335,6 +440,10 @@ int bpfl_map_clear(struct bpfl_map map);
 // Read up to `capacity` entries: keys packed into `keys` (key_size each),
 // values into `values` (`bpfl_map_value_buf_size` each), using batch
 // syscalls where the kernel has them. `*out_count` receives the number read.
+//
+// # Safety
+// `keys` is NULL or `capacity * key_size` writable bytes, `values` NULL or
+// `capacity * bpfl_map_value_buf_size` writable bytes; `out_count` is NULL or writable.
 int bpfl_map_read_all(struct bpfl_map map,
                       void *keys,
                       void *values,
@@ -342,13 +451,22 @@ int bpfl_map_read_all(struct bpfl_map map,
                       size_t *out_count);
 
 // Open a map pinned on a bpffs (e.g. "/sys/fs/bpf/my_map"). Close it with `bpfl_map_close`.
+//
+// # Safety
+// `path` is NULL or a NUL-terminated string; `out_map` is NULL or writable.
 int bpfl_map_open_pinned(const char *path, struct bpfl_map *out_map);
 
 // Pin a created map at `path` on a bpffs.
+//
+// # Safety
+// `path` is NULL or a NUL-terminated string.
 int bpfl_map_pin(struct bpfl_map map, const char *path);
 
 // Set the initial contents of a global data map (`.data`, `.rodata`, `.bss`)
 // before its object is loaded; `len` must be the map's value size.
+//
+// # Safety
+// `data` is NULL or `len` readable bytes.
 int bpfl_map_set_initial_value(struct bpfl_map map, const void *data, size_t len);
 
 // Close a map opened with `bpfl_map_open_pinned`. Maps of an object are
@@ -361,6 +479,10 @@ int bpfl_map_close(struct bpfl_map map);
 // consumer is independent of the map's object: free it with
 // `bpfl_ringbuf_free`, before or after closing the object. -EINVAL (with a
 // message) for a map of another type.
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_ringbuf_opts` with `sz` set; `out_rb` is
+// NULL or writable; `cb` may be called with `ctx` from whichever thread polls.
 int bpfl_ringbuf_new(struct bpfl_map map,
                      bpfl_ringbuf_sample_fn cb,
                      void *ctx,
@@ -369,6 +491,9 @@ int bpfl_ringbuf_new(struct bpfl_map map,
 
 // Consume ring buffer map `map` too, with its own callback and context: one
 // poll then serves several maps.
+//
+// # Safety
+// `cb` may be called with `ctx` from whichever thread polls.
 int bpfl_ringbuf_add(struct bpfl_ringbuf rb,
                      struct bpfl_map map,
                      bpfl_ringbuf_sample_fn cb,
@@ -400,6 +525,11 @@ int bpfl_ringbuf_free(struct bpfl_ringbuf rb);
 // `sample_cb(ctx, cpu, data, size)` is called for each sample and
 // `lost_cb(ctx, cpu, lost)` (may be NULL) for each loss report. `opts` may
 // be NULL. Independent of the map's object, like `bpfl_ringbuf_new`.
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_perfbuf_opts` with `sz` set; `out_pb` is
+// NULL or writable; the callbacks may be called with `ctx` from whichever
+// thread polls.
 int bpfl_perfbuf_new(struct bpfl_map map,
                      bpfl_perfbuf_sample_fn sample_cb,
                      bpfl_perfbuf_lost_fn lost_cb,

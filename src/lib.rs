@@ -8,13 +8,13 @@
 //!   [`perfbuf`]: the kernel side,
 //!   over [`sys`], the one file that makes system calls.
 //!
-//! [`ffi`] is the C ABI: a thin shell of validated handles over this API.
+//! `ffi` (private; its exports are `#[no_mangle]`) is the C ABI: a thin shell of validated handles over this API.
 
 pub mod attach;
 pub mod btf;
 pub mod error;
 pub mod externs;
-pub mod ffi;
+mod ffi;
 pub mod kver;
 pub mod link;
 pub mod log;

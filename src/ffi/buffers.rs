@@ -5,123 +5,17 @@
 //! lock: freeing the handle meanwhile (even from a callback) is safe, and the
 //! buffer goes when the poll returns.
 
+use super::args::{out, read_opts};
+use super::consumers::{CPerfBuf, CRingBuf};
+use super::errors::guard;
 use super::handles::{self, Entry, Kind};
-use super::{bpfl_map, guard, out, read_opts};
+use super::types::{bpfl_map, bpfl_perfbuf, bpfl_perfbuf_lost_fn, bpfl_perfbuf_opts, bpfl_perfbuf_sample_fn, bpfl_ringbuf, bpfl_ringbuf_opts, bpfl_ringbuf_sample_fn};
 use crate::error::{Error, Result};
 use crate::perfbuf::PerfBuffer;
 use crate::ringbuf::RingBuffer;
 use parking_lot::Mutex;
 use std::ffi::{c_int, c_void};
-use std::ops::ControlFlow;
 use std::sync::Arc;
-
-/// A ring buffer consumer (`bpfl_ringbuf_new`). 0 is the null handle.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct bpfl_ringbuf {
-    pub id: u64,
-}
-
-/// A perf buffer consumer (`bpfl_perfbuf_new`). 0 is the null handle.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct bpfl_perfbuf {
-    pub id: u64,
-}
-
-/// Called for each ring buffer record: `size` bytes at `data`, valid only
-/// during the call. Return 0 to go on; anything else stops the poll, which
-/// returns that value (use a negative one to tell it from a record count).
-pub type bpfl_ringbuf_sample_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, data: *const c_void, size: usize) -> c_int>;
-
-/// Called for each perf buffer sample written on `cpu`: `size` bytes at
-/// `data`, valid only during the call; the kernel pads samples, so `size`
-/// may exceed what the program wrote by up to 7 bytes. Return 0 to go on;
-/// anything else stops the poll, which returns that value.
-pub type bpfl_perfbuf_sample_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, cpu: c_int, data: *const c_void, size: u32) -> c_int>;
-
-/// Called when the kernel reports `lost` samples dropped on `cpu` (its ring was full).
-pub type bpfl_perfbuf_lost_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, cpu: c_int, lost: u64)>;
-
-/// Options of `bpfl_ringbuf_new`. Set `sz` to `sizeof(struct bpfl_ringbuf_opts)`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct bpfl_ringbuf_opts {
-    pub sz: usize,
-}
-
-/// Options of `bpfl_perfbuf_new`. Set `sz` to `sizeof(struct bpfl_perfbuf_opts)`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct bpfl_perfbuf_opts {
-    pub sz: usize,
-    /// Data pages per CPU, a power of two; 0: 8.
-    pub page_cnt: usize,
-}
-
-type RingCb = (unsafe extern "C" fn(*mut c_void, *const c_void, usize) -> c_int, *mut c_void);
-
-/// A ring buffer with each ring's C callback.
-pub struct CRingBuf {
-    rb: RingBuffer,
-    cbs: Vec<RingCb>,
-}
-
-/// A perf buffer with its C callbacks.
-pub struct CPerfBuf {
-    pb: PerfBuffer,
-    sample: unsafe extern "C" fn(*mut c_void, c_int, *const c_void, u32) -> c_int,
-    lost: Option<unsafe extern "C" fn(*mut c_void, c_int, u64)>,
-    ctx: *mut c_void,
-}
-
-// SAFETY: the callers of bpfl_ringbuf_new/bpfl_perfbuf_new promise their
-// callbacks and contexts may be used from whichever thread polls.
-unsafe impl Send for CRingBuf {}
-unsafe impl Send for CPerfBuf {}
-
-impl CRingBuf {
-    fn run(&mut self, timeout: Option<i32>) -> Result<c_int> {
-        let cbs = &self.cbs;
-        let f = |i: usize, d: &[u8]| {
-            let (cb, ctx) = cbs[i];
-            // SAFETY: a C function the caller registered for ring i, with its context.
-            match unsafe { cb(ctx, d.as_ptr() as *const c_void, d.len()) } {
-                0 => ControlFlow::Continue(()),
-                v => ControlFlow::Break(v),
-            }
-        };
-        let c = match timeout {
-            Some(t) => self.rb.poll_each(t, f)?,
-            None => self.rb.consume_each(f),
-        };
-        Ok(c.stopped.unwrap_or(c.records.min(c_int::MAX as usize) as c_int))
-    }
-}
-
-impl CPerfBuf {
-    fn run(&mut self, timeout: Option<i32>) -> Result<c_int> {
-        let (sample, lost, ctx) = (self.sample, self.lost, self.ctx);
-        let on_sample = |cpu: u32, d: &[u8]| {
-            // SAFETY: the C sample callback with its context.
-            match unsafe { sample(ctx, cpu as c_int, d.as_ptr() as *const c_void, d.len() as u32) } {
-                0 => ControlFlow::Continue(()),
-                v => ControlFlow::Break(v),
-            }
-        };
-        let on_lost = |cpu: u32, n: u64| {
-            if let Some(l) = lost {
-                // SAFETY: the C lost callback with its context.
-                unsafe { l(ctx, cpu as c_int, n) }
-            }
-        };
-        let c = match timeout {
-            Some(t) => self.pb.poll(t, on_sample, on_lost)?,
-            None => self.pb.consume(on_sample, on_lost),
-        };
-        Ok(c.stopped.unwrap_or(c.samples.min(c_int::MAX as usize) as c_int))
-    }
-}
 
 fn busy(what: &str) -> Error {
     Error::new(crate::error::ErrorKind::InvalidArgument, libc::EBUSY, format!("this {what} is being polled already (by another thread, or from its own callback)"))
@@ -147,6 +41,10 @@ fn perfbuf_of(h: u64) -> Result<Arc<Mutex<CPerfBuf>>> {
 /// consumer is independent of the map's object: free it with
 /// `bpfl_ringbuf_free`, before or after closing the object. -EINVAL (with a
 /// message) for a map of another type.
+///
+/// # Safety
+/// `opts` is NULL or a `struct bpfl_ringbuf_opts` with `sz` set; `out_rb` is
+/// NULL or writable; `cb` may be called with `ctx` from whichever thread polls.
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_ringbuf_new(map: bpfl_map, cb: bpfl_ringbuf_sample_fn, ctx: *mut c_void, opts: *const bpfl_ringbuf_opts, out_rb: *mut bpfl_ringbuf) -> c_int {
     guard(|| {
@@ -162,6 +60,9 @@ pub unsafe extern "C" fn bpfl_ringbuf_new(map: bpfl_map, cb: bpfl_ringbuf_sample
 
 /// Consume ring buffer map `map` too, with its own callback and context: one
 /// poll then serves several maps.
+///
+/// # Safety
+/// `cb` may be called with `ctx` from whichever thread polls.
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_ringbuf_add(rb: bpfl_ringbuf, map: bpfl_map, cb: bpfl_ringbuf_sample_fn, ctx: *mut c_void) -> c_int {
     guard(|| {
@@ -228,6 +129,11 @@ pub extern "C" fn bpfl_ringbuf_free(rb: bpfl_ringbuf) -> c_int {
 /// `sample_cb(ctx, cpu, data, size)` is called for each sample and
 /// `lost_cb(ctx, cpu, lost)` (may be NULL) for each loss report. `opts` may
 /// be NULL. Independent of the map's object, like `bpfl_ringbuf_new`.
+///
+/// # Safety
+/// `opts` is NULL or a `struct bpfl_perfbuf_opts` with `sz` set; `out_pb` is
+/// NULL or writable; the callbacks may be called with `ctx` from whichever
+/// thread polls.
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_perfbuf_new(
     map: bpfl_map,

@@ -12,6 +12,7 @@
 //! meanwhile has had its fd closed (see [`release`]), and the operation
 //! reports the handle as stale.
 
+use super::consumers::{CPerfBuf, CRingBuf};
 use crate::error::{Error, Result};
 use crate::link::Link;
 use crate::map::Map;
@@ -42,7 +43,7 @@ thread_local! {
 /// What a handle refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-pub enum Kind {
+pub(super) enum Kind {
     /// `bpfl_object`.
     Object = 1,
     /// `bpfl_program`.
@@ -73,30 +74,30 @@ impl Kind {
 }
 
 /// An open object, shared by its handle and its children's.
-pub struct ObjCell {
-    pub obj: Mutex<Object>,
-    pub children: Mutex<Children>,
+pub(super) struct ObjCell {
+    pub(super) obj: Mutex<Object>,
+    pub(super) children: Mutex<Children>,
 }
 
 /// Handles of an object's programs and maps (in the object's order) and of links made from it.
 #[derive(Default)]
-pub struct Children {
-    pub programs: Vec<u64>,
-    pub maps: Vec<u64>,
-    pub links: Vec<u64>,
+pub(super) struct Children {
+    pub(super) programs: Vec<u64>,
+    pub(super) maps: Vec<u64>,
+    pub(super) links: Vec<u64>,
 }
 
 /// A table entry.
-pub enum Entry {
+pub(super) enum Entry {
     Object(Arc<ObjCell>),
     Program { owner: u64, prog: Arc<Program>, name: CString, section: CString },
     Map { owner: Option<u64>, idx: usize, map: Arc<Map>, name: CString },
     Link { owner: Option<u64>, link: Mutex<Option<Link>> },
     /// A ring buffer consumer, independent of any object; `epoll_fd` is its
     /// epoll fd (valid as long as the buffer, read without its lock).
-    RingBuf { buf: Arc<Mutex<super::buffers::CRingBuf>>, epoll_fd: i32 },
+    RingBuf { buf: Arc<Mutex<CRingBuf>>, epoll_fd: i32 },
     /// A perf buffer consumer, independent of any object.
-    PerfBuf { buf: Arc<Mutex<super::buffers::CPerfBuf>>, epoll_fd: i32 },
+    PerfBuf { buf: Arc<Mutex<CPerfBuf>>, epoll_fd: i32 },
 }
 
 impl Entry {
@@ -136,7 +137,7 @@ fn decode(h: u64) -> (u8, u32, Option<u32>) {
 }
 
 /// Insert an entry; returns its handle.
-pub fn insert(entry: Entry) -> u64 {
+pub(super) fn insert(entry: Entry) -> u64 {
     let kind = entry.kind();
     let mut t = TABLE.write();
     let idx = match t.free.pop() {
@@ -172,7 +173,7 @@ fn stale(h: u64, kind: Kind) -> Error {
 }
 
 /// Run `f` on the entry behind handle `h` of `kind`, under the shared lock.
-pub fn with<T>(h: u64, kind: Kind, f: impl FnOnce(&Entry) -> Result<T>) -> Result<T> {
+pub(super) fn with<T>(h: u64, kind: Kind, f: impl FnOnce(&Entry) -> Result<T>) -> Result<T> {
     check(h, kind)?;
     let (k, gen, idx) = decode(h);
     let t = TABLE.read();
@@ -185,7 +186,7 @@ pub fn with<T>(h: u64, kind: Kind, f: impl FnOnce(&Entry) -> Result<T>) -> Resul
 }
 
 /// Remove the entry behind `h` and return it (dropped by the caller, outside the lock).
-pub fn remove(h: u64, kind: Kind) -> Result<Entry> {
+pub(super) fn remove(h: u64, kind: Kind) -> Result<Entry> {
     check(h, kind)?;
     let (k, gen, idx) = decode(h);
     let mut t = TABLE.write();
@@ -201,7 +202,7 @@ pub fn remove(h: u64, kind: Kind) -> Result<Entry> {
 
 /// Drop removed entries (outside the table lock). Maps have their fd closed
 /// now, even if a thread's cache still holds the `Map` until its next call.
-pub fn release(entries: impl IntoIterator<Item = Entry>) {
+pub(super) fn release(entries: impl IntoIterator<Item = Entry>) {
     let entries: Vec<Entry> = entries.into_iter().collect();
     Map::reset_all(entries.iter().filter_map(|e| match e {
         Entry::Map { map, .. } => Some(&**map),
@@ -211,7 +212,7 @@ pub fn release(entries: impl IntoIterator<Item = Entry>) {
 }
 
 /// Remove several handles at once (an object's children), ignoring ones already gone.
-pub fn remove_many(hs: &[u64]) -> Vec<Entry> {
+pub(super) fn remove_many(hs: &[u64]) -> Vec<Entry> {
     let mut t = TABLE.write();
     let mut out = Vec::new();
     for &h in hs {
@@ -230,7 +231,7 @@ pub fn remove_many(hs: &[u64]) -> Vec<Entry> {
 }
 
 /// The object cell behind an object handle.
-pub fn object(h: u64) -> Result<Arc<ObjCell>> {
+pub(super) fn object(h: u64) -> Result<Arc<ObjCell>> {
     with(h, Kind::Object, |e| match e {
         Entry::Object(c) => Ok(c.clone()),
         _ => unreachable!("kind checked"),
@@ -238,7 +239,7 @@ pub fn object(h: u64) -> Result<Arc<ObjCell>> {
 }
 
 /// The owner object of a program handle, its index, and the program.
-pub fn program(h: u64) -> Result<(u64, Arc<Program>)> {
+pub(super) fn program(h: u64) -> Result<(u64, Arc<Program>)> {
     with(h, Kind::Program, |e| match e {
         Entry::Program { owner, prog, .. } => Ok((*owner, prog.clone())),
         _ => unreachable!("kind checked"),
@@ -246,7 +247,7 @@ pub fn program(h: u64) -> Result<(u64, Arc<Program>)> {
 }
 
 /// Run `f` on the map behind a map handle.
-pub fn with_map<T>(h: u64, f: impl FnOnce(&Map) -> Result<T>) -> Result<T> {
+pub(super) fn with_map<T>(h: u64, f: impl FnOnce(&Map) -> Result<T>) -> Result<T> {
     let epoch = CLOSE_EPOCH.load(Ordering::Acquire);
     let slot = (h & 0xffff_ffff) as usize % CACHE_SLOTS;
     // Fast path: this thread resolved `h` since the last close anywhere.

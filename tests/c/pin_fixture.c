@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	struct bpfl_open_opts oo = { .sz = sizeof(oo), .pin_root_path = argv[2] };
+	BPFL_OPTS(bpfl_open_opts, oo, .pin_root_path = argv[2]);
 	bpfl_object obj;
 	TRY(bpfl_object_open_file(path, &oo, &obj));
 	uint32_t tgid = (uint32_t)getpid();

@@ -93,7 +93,7 @@ static void test_seed_tp(void)
 	OK(bpfl_object_program_count(o, &n));
 	CHECK(n == 2, "%zu programs", n);
 	OK(bpfl_object_program_at(o, 0, &p));
-	struct bpfl_program_info pi = { .sz = sizeof(pi) };
+	BPFL_OPTS(bpfl_program_info, pi);
 	OK(bpfl_program_get_info(p, &pi));
 	CHECK(strncmp(pi.section, "tracepoint/", 11) == 0, "section %s", pi.section);
 	CHECK(pi.fd == -1, "fd before load %d", pi.fd);
@@ -206,7 +206,7 @@ static void test_modern_rodata_pin(void)
 	int err;
 	snprintf(root, sizeof(root), "/sys/fs/bpf/bpfl-capi-%d", getpid());
 	mkdir(root, 0700);
-	struct bpfl_open_opts oo = { .sz = sizeof(oo), .pin_root_path = root };
+	BPFL_OPTS(bpfl_open_opts, oo, .pin_root_path = root);
 	OK(bpfl_object_open_file(path("modern.o"), &oo, &o));
 	uint32_t me = getpid();
 	OK(bpfl_object_set_rodata(o, "target_tgid", &me, sizeof(me)));
@@ -244,7 +244,7 @@ static void test_modern_rodata_pin(void)
 	snprintf(pin, sizeof(pin), "%s/pinned_counts", root);
 	OK(bpfl_map_open_pinned(pin, &pm));
 	CHECK(lookup_u64(pm, &k0, 4, &err) == 4, "pinned value after close");
-	struct bpfl_map_info mi = { .sz = sizeof(mi) };
+	BPFL_OPTS(bpfl_map_info, mi);
 	OK(bpfl_map_get_info(pm, &mi));
 	CHECK(mi.map_type == 1 && mi.key_size == 4 && mi.value_size == 8, "pinned map info");
 	OK(bpfl_map_close(pm));
@@ -297,7 +297,7 @@ static void test_uprobe(void)
 	OK(bpfl_object_load(o, NULL));
 	OK(bpfl_object_find_program(o, "on_call", &p));
 	OK(bpfl_object_find_map(o, "stats", &stats));
-	struct bpfl_uprobe_opts uo = { .sz = sizeof(uo), .pid = getpid() };
+	BPFL_OPTS(bpfl_uprobe_opts, uo, .pid = getpid());
 	OK(bpfl_program_attach_uprobe(p, "/proc/self/exe", "capi_uprobe_target", &uo, &l));
 	for (uint64_t i = 1; i <= 4; i++)
 		capi_uprobe_target(i * 10);
@@ -414,11 +414,11 @@ static void test_ringbuf_perfbuf(void)
 	CHECK(bpfl_perfbuf_new(events, on_sample, on_lost, NULL, NULL, &pb) == -EINVAL, "ring buffer as perf array");
 	CHECK(strstr(bpfl_last_error(), "map 'events' is not a perf event array") != NULL, "%s", bpfl_last_error());
 	CHECK(bpfl_ringbuf_new(events, NULL, &rs, NULL, &rb) == -EINVAL, "NULL callback");
-	struct bpfl_perfbuf_opts po = { .sz = sizeof(po), .page_cnt = 3 };
+	BPFL_OPTS(bpfl_perfbuf_opts, po, .page_cnt = 3);
 	CHECK(bpfl_perfbuf_new(perf_events, on_sample, on_lost, NULL, &po, &pb) == -EINVAL, "page_cnt 3");
 
 	/* Ring buffer: exactly N records pairs in order, the discarded ones skipped. */
-	struct bpfl_ringbuf_opts ro = { .sz = sizeof(ro) };
+	BPFL_OPTS(bpfl_ringbuf_opts, ro);
 	OK(bpfl_ringbuf_new(events, on_record, &rs, &ro, &rb));
 	CHECK(bpfl_ringbuf_epoll_fd(rb) >= 0, "epoll fd");
 	CHECK(bpfl_ringbuf_poll(rb, 0) == 0, "empty");

@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pinned: %s (%s)\n", bpfl_last_error(), strerror(-rc));
 		return 1;
 	}
-	struct bpfl_map_info info = { .sz = sizeof(info) };
+	BPFL_OPTS(bpfl_map_info, info);
 	size_t vbuf = 0;
 	if ((rc = bpfl_map_get_info(map, &info)) < 0 || (rc = bpfl_map_value_buf_size(map, &vbuf)) < 0) {
 		fprintf(stderr, "pinned: %s (%s)\n", bpfl_last_error(), strerror(-rc));

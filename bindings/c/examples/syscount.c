@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 	int seconds = argc > 2 ? atoi(argv[2]) : 5;
 	struct bpfl_object obj;
 	struct bpfl_map counts;
-	struct bpfl_map_info info = { .sz = sizeof(info) };
+	BPFL_OPTS(bpfl_map_info, info);
 	int err;
 
 	printf("bpfl %s: loading %s\n", bpfl_version(), path);
