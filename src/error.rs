@@ -106,3 +106,19 @@ impl<T> ResultExt<T> for Result<T> {
         self.map_err(|e| e.context(ctx))
     }
 }
+
+/// The pure side's errors get the errno the C ABI has always returned for them.
+impl From<bpfl_obj::Error> for Error {
+    fn from(e: bpfl_obj::Error) -> Self {
+        use bpfl_obj::ErrorKind as K;
+        let (kind, errno) = match e.kind() {
+            K::NotBpfObject => (ErrorKind::Parse, libc::ENOEXEC),
+            K::ForeignByteOrder => (ErrorKind::Unsupported, libc::ENOEXEC),
+            K::Malformed => (ErrorKind::Parse, libc::EINVAL),
+            K::Unsupported => (ErrorKind::Unsupported, libc::EOPNOTSUPP),
+            K::NotFound => (ErrorKind::NotFound, libc::ENOENT),
+            K::Invalid => (ErrorKind::InvalidArgument, libc::EINVAL),
+        };
+        Error::new(kind, errno, e.to_string())
+    }
+}
