@@ -4,8 +4,8 @@
 //! (the crate has no dependency, and forbids `unsafe`), so everything here
 //! can be tested and fuzzed without a kernel.
 //!
-//! - [`ObjectSpec::parse`] reads an object: [`sections`](crate::sections)
-//!   and symbols, [`btf`], [`maps`] of every kind, relocations;
+//! - [`ObjectSpec::parse`] reads an object: sections and symbols, [`btf`],
+//!   [`maps`] of every kind, relocations (the steps are in `parse.rs`);
 //! - [`ObjectSpec::assemble`] gives one program with the functions it calls;
 //! - [`core_relo::relocate`] applies CO-RE relocations against a target BTF;
 //! - [`externs`] lays out `.kconfig` and describes `__ksym` externs.
