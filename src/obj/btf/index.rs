@@ -69,3 +69,18 @@ impl IndexedBtf {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn essential_names() {
+        assert_eq!(essential_name(b"task_struct___mine"), b"task_struct");
+        assert_eq!(essential_name(b"task_struct"), b"task_struct");
+        assert_eq!(essential_name(b"a___b___c"), b"a___b");
+        assert_eq!(essential_name(b"__x"), b"__x");
+        assert_eq!(essential_name(b"x____y"), b"x____y"); // 4 underscores: Y would start with '_'
+        assert_eq!(essential_name(b"x___"), b"x___");
+        assert_eq!(essential_name(b"___x"), b"___x");
+    }
+}

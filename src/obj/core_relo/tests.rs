@@ -4,17 +4,6 @@ use super::*;
 use crate::btf::tests::B;
 
 #[test]
-fn essential_names() {
-    assert_eq!(essential_name(b"task_struct___mine"), b"task_struct");
-    assert_eq!(essential_name(b"task_struct"), b"task_struct");
-    assert_eq!(essential_name(b"a___b___c"), b"a___b");
-    assert_eq!(essential_name(b"__x"), b"__x");
-    assert_eq!(essential_name(b"x____y"), b"x____y"); // 4 underscores: Y would start with '_'
-    assert_eq!(essential_name(b"x___"), b"x___");
-    assert_eq!(essential_name(b"___x"), b"___x");
-}
-
-#[test]
 fn access_strings() {
     assert_eq!(parse_access("0:1:2").unwrap(), vec![0, 1, 2]);
     assert!(parse_access("").is_err());
