@@ -116,7 +116,7 @@ test-header: $(HEADER)
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic -I include -x c++ -c $(BUILD)/header_check.c -o $(BUILD)/header_check_cpp.o
 
 test-rust: bpf
-	BPFL_BPF_DIR=$(CURDIR)/$(BPF_OUT) $(CARGO) test --release -- --test-threads=1
+	BPFL_BPF_DIR=$(CURDIR)/$(BPF_OUT) $(CARGO) test --release --workspace -- --test-threads=1
 
 $(BUILD)/test_capi: tests/c/test_capi.c $(HEADER) $(LIBDIR)/libbpfl.a
 	@mkdir -p $(BUILD)

@@ -195,6 +195,23 @@ impl<T> ResultExt<T> for Result<T> {
     }
 }
 
+/// The pure side's errors get the errno the C ABI has always returned for
+/// them, and keep their context chain.
+impl From<bpfl_obj::Error> for Error {
+    fn from(e: bpfl_obj::Error) -> Self {
+        use bpfl_obj::ErrorKind as K;
+        let (kind, errno) = match e.kind() {
+            K::NotBpfObject => (ErrorKind::Parse, libc::ENOEXEC),
+            K::ForeignByteOrder => (ErrorKind::Unsupported, libc::ENOEXEC),
+            K::Malformed => (ErrorKind::Parse, libc::EINVAL),
+            K::Unsupported => (ErrorKind::Unsupported, libc::EOPNOTSUPP),
+            K::NotFound => (ErrorKind::NotFound, libc::ENOENT),
+            K::Invalid => (ErrorKind::InvalidArgument, libc::EINVAL),
+        };
+        e.context_chain().iter().rev().fold(Error::new(kind, errno, e.message()), |err, c| err.context(c))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -140,11 +140,11 @@ pub fn kconfig_value(externs: &[Extern], size: u32) -> Result<Vec<u8>> {
         has_syscall_wrapper,
         config: config.as_deref(),
     };
-    externs::kconfig_data(externs, size, &input)
+    Ok(externs::kconfig_data(externs, size, &input)?)
 }
 
 /// Resolves every `__ksym` extern against the running kernel (one entry per extern).
-pub fn resolve_ksyms(obj: &crate::obj::ObjectFile) -> Result<Vec<Ksym>> {
+pub fn resolve_ksyms(obj: &crate::obj::ObjectSpec) -> Result<Vec<Ksym>> {
     let mut out = vec![Ksym::NotKsym; obj.externs.len()];
     let mut typeless = Vec::new();
     for (i, e) in obj.externs.iter().enumerate() {
@@ -163,7 +163,7 @@ pub fn resolve_ksyms(obj: &crate::obj::ObjectFile) -> Result<Vec<Ksym>> {
                 let t = k.btf.type_by_id(id).expect("found").size_or_type;
                 let local_btf = obj.btf.as_ref().ok_or_else(|| Error::parse(format!("extern '{}' (__ksym): the object's BTF was unusable", e.name)))?;
                 let ok = match kind {
-                    BtfKind::Var => crate::obj::core::types_compat(local_btf, local, &k.btf, t),
+                    BtfKind::Var => crate::obj::core_relo::types_compat(local_btf, local, &k.btf, t),
                     _ => func_protos_compat(local_btf, local, &k.btf, t),
                 };
                 if !ok {
@@ -201,7 +201,7 @@ fn func_protos_compat(local: &crate::btf::Btf, l: u32, target: &crate::btf::Btf,
     if lp.kind() != BtfKind::FuncProto || tp.kind() != BtfKind::FuncProto || lp.vlen() != tp.vlen() {
         return false;
     }
-    let compat = |a: u32, b: u32| (a == 0 && b == 0) || (a != 0 && b != 0 && crate::obj::core::types_compat(local, a, target, b));
+    let compat = |a: u32, b: u32| (a == 0 && b == 0) || (a != 0 && b != 0 && crate::obj::core_relo::types_compat(local, a, target, b));
     compat(lp.size_or_type, tp.size_or_type) && lp.params().zip(tp.params()).all(|(a, b)| compat(a.1, b.1))
 }
 

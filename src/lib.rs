@@ -1,9 +1,10 @@
 //! bpfl: an eBPF loader written from scratch, with a C ABI.
 //!
 //! The crate splits in two, as the roadmap needs:
-//! - [`obj`] and [`btf`]: the pure side. Bytes in, structures out, no syscall:
-//!   ELF parsing, map definitions (legacy `maps` and BTF `.maps`), global data,
-//!   relocations and BPF-to-BPF call linking. Testable and fuzzable anywhere.
+//! - [`obj`] (with [`btf`]): the pure side, the `bpfl-obj` crate under
+//!   `src/obj`. Bytes in, structures out, no syscall (it has no dependency):
+//!   ELF parsing, map definitions (legacy `maps` and BTF `.maps`), global
+//!   data, relocations, CO-RE and BPF-to-BPF calls. Testable and fuzzable anywhere.
 //! - [`object`], [`map`], [`program`], [`link`], [`attach`], [`ringbuf`],
 //!   [`perfbuf`]: the kernel side,
 //!   over [`sys`], the one file that makes system calls.
@@ -11,7 +12,6 @@
 //! `ffi` (private; its exports are `#[no_mangle]`) is the C ABI: a thin shell of validated handles over this API.
 
 pub mod attach;
-pub mod btf;
 pub mod error;
 pub mod externs;
 mod ffi;
@@ -19,7 +19,6 @@ pub mod kver;
 pub mod link;
 pub mod log;
 pub mod map;
-pub mod obj;
 pub mod object;
 pub mod program;
 pub mod perfbuf;
@@ -27,6 +26,10 @@ pub mod quiesce;
 pub mod ringbuf;
 pub mod sys;
 pub mod vmlinux;
+
+/// The pure side: the `bpfl-obj` crate (ELF, BTF, CO-RE, relocations).
+pub use bpfl_obj as obj;
+pub use bpfl_obj::btf;
 
 pub use attach::{KprobeOptions, ProbeMode, UprobeOptions};
 pub use error::{Error, ErrorKind, Result};

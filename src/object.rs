@@ -1,10 +1,10 @@
 //! An object in the kernel: open (parse), load (maps, relocations, programs),
-//! attach. The kernel side of [`crate::obj::ObjectFile`].
+//! attach. The kernel side of [`crate::obj::ObjectSpec`].
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::link::Link;
 use crate::map::Map;
-use crate::obj::{insn, MapOrigin, MapRef, ObjectFile, ParseOptions};
+use crate::obj::{insn, MapOrigin, MapRef, MapType, ObjectSpec, ParseOptions};
 use crate::program::Program;
 use crate::{log, sys};
 use std::ffi::CString;
@@ -32,7 +32,7 @@ pub struct LoadOptions {
 /// A BPF object: its parsed form, and once loaded, its maps and programs in the kernel.
 #[derive(Debug)]
 pub struct Object {
-    file: ObjectFile,
+    file: ObjectSpec,
     maps: Vec<Arc<Map>>,
     programs: Vec<Arc<Program>>,
     btf_fd: Option<OwnedFd>,
@@ -62,8 +62,8 @@ impl Object {
 
     /// Open an object from memory.
     pub fn open_mem(data: &[u8], opts: &OpenOptions) -> Result<Object> {
-        let file = ObjectFile::parse(data, &ParseOptions { name: opts.name.clone() })
-            .map_err(|e| e.in_object(opts.name.as_deref().unwrap_or("<memory>")))?;
+        let file = ObjectSpec::parse(data, &ParseOptions { name: opts.name.clone() })
+            .map_err(|e| Error::from(e).in_object(opts.name.as_deref().unwrap_or("<memory>")))?;
         for w in &file.warnings {
             log::warn(&format!("object '{}': {w}", file.name));
         }
@@ -72,8 +72,8 @@ impl Object {
             .iter()
             .map(|m| {
                 // A perf event array of size 0 gets a slot per possible CPU, as under libbpf.
-                let max = if m.map_type == crate::obj::map_type::PERF_EVENT_ARRAY && m.max_entries == 0 { crate::map::possible_cpus() as u32 } else { m.max_entries };
-                Arc::new(Map::new(&m.name, m.map_type, m.key_size, m.value_size, max, m.map_flags))
+                let max = if m.map_type == MapType::PERF_EVENT_ARRAY && m.max_entries == 0 { crate::map::possible_cpus() as u32 } else { m.max_entries };
+                Arc::new(Map::new(&m.name, m.map_type.as_u32(), m.key_size, m.value_size, max, m.map_flags))
             })
             .collect();
         let programs = file.programs.iter().map(|p| Arc::new(Program::from_spec(p))).collect();
@@ -93,7 +93,7 @@ impl Object {
         &self.file.name
     }
     /// The parsed object.
-    pub fn file(&self) -> &ObjectFile {
+    pub fn file(&self) -> &ObjectSpec {
         &self.file
     }
     /// Programs, in section order.
@@ -131,7 +131,7 @@ impl Object {
     /// Set a global variable of a data section (e.g. `const volatile` in `.rodata`) before load.
     pub fn set_global(&mut self, var: &str, value: &[u8]) -> Result<()> {
         self.before_load("setting a global variable")?;
-        self.file.set_global(var, value).map_err(|e| e.in_object(&self.file.name))
+        self.file.set_global(var, value).map_err(|e| Error::from(e).in_object(&self.file.name))
     }
 
     /// Replace a map's initial contents before load (global data maps: the whole section).
@@ -178,7 +178,7 @@ impl Object {
                     return Err(Error::unsupported(format!("program '{}': section '{}' is not a program type bpfl knows", p.name, p.section)))
                 }
                 Some(d) if d.needs_btf_target && crate::obj::section::btf_attach_target(d, &p.section).is_none() => {
-                    let why = if d.prog_type == crate::obj::section::prog_type::EXT {
+                    let why = if d.prog_type == crate::obj::ProgramType::EXT {
                         "freplace needs a BPF program to replace, which bpfl does not support yet"
                     } else {
                         "it names no kernel function or tracepoint to attach to (setting one before load is not supported yet)"
@@ -233,11 +233,11 @@ impl Object {
                 if std::path::Path::new(&path).exists() {
                     let existing = Map::open_pinned(&path).map_err(|e| e.context(&what))?;
                     if (existing.map_type(), existing.key_size(), existing.value_size(), existing.max_entries())
-                        != (spec.map_type, spec.key_size, spec.value_size, self.maps[i].max_entries())
+                        != (spec.map_type.as_u32(), spec.key_size, spec.value_size, self.maps[i].max_entries())
                     {
                         return Err(Error::inval(format!(
                             "{what}: the map pinned at '{path}' does not match the definition (type/key/value/max_entries {}/{}/{}/{} vs {}/{}/{}/{})",
-                            existing.map_type(),
+                            MapType(existing.map_type()),
                             existing.key_size(),
                             existing.value_size(),
                             existing.max_entries(),
@@ -258,7 +258,7 @@ impl Object {
                 None => None,
             };
             let mut p = sys::MapCreate {
-                map_type: spec.map_type,
+                map_type: spec.map_type.as_u32(),
                 key_size: spec.key_size,
                 value_size: spec.value_size,
                 max_entries: self.maps[i].max_entries(),
@@ -308,13 +308,13 @@ impl Object {
         self.logs = vec![String::new(); self.programs.len()];
         for i in 0..self.file.programs.len() {
             let spec = &self.file.programs[i];
-            let mut linked = self.file.link(i)?;
+            let mut linked = self.file.assemble(i)?;
             let what = format!("program '{}' (section '{}')", spec.name, spec.section);
             let mut poisoned = Vec::new();
             if !linked.core_relos.is_empty() {
                 let local = self.file.btf.as_ref().ok_or_else(|| Error::parse(format!("{what}: CO-RE relocations without '.BTF'")))?;
                 let target = crate::vmlinux::kernel_btf().map_err(|e| e.context(format!("{what}: its {} CO-RE relocations need the kernel's BTF", linked.core_relos.len())))?;
-                poisoned = crate::obj::core::relocate(local, &target, &mut linked.insns, &linked.core_relos).map_err(|e| e.context(&what))?;
+                poisoned = crate::obj::core_relo::relocate(local, &target, &mut linked.insns, &linked.core_relos).map_err(|e| e.context(&what))?;
                 for p in &poisoned {
                     log::debug(&format!("{what}: instruction {} poisoned (the verifier refuses it only if reachable): {}", p.insn, p.what));
                 }
@@ -377,8 +377,8 @@ impl Object {
                 None => 0,
             };
             let mut p = sys::ProgLoad {
-                prog_type: def.prog_type,
-                expected_attach_type: def.expected_attach_type,
+                prog_type: def.prog_type.as_u32(),
+                expected_attach_type: def.expected_attach_type.as_u32(),
                 name: &spec.name,
                 insns: &linked.insns,
                 license: &license,
@@ -490,8 +490,8 @@ fn btf_attach_id(name: &str, is_typedef: bool) -> Result<u32> {
 
 /// A verifier rejection that reached an instruction poisoned by an unresolved
 /// CO-RE relocation (`call unknown#195896080`) says which relocation it was.
-fn explain_poison(e: Error, poisoned: &[crate::obj::core::Poisoned]) -> Error {
-    let marker = format!("unknown#{}", crate::obj::core::POISON_IMM);
+fn explain_poison(e: Error, poisoned: &[crate::obj::core_relo::Poisoned]) -> Error {
+    let marker = format!("unknown#{}", crate::obj::core_relo::POISON_IMM);
     let reached = e.verifier_log().is_some_and(|log| log.contains(&marker));
     if !reached || poisoned.is_empty() {
         return e;

@@ -26,8 +26,8 @@ impl Program {
         Program {
             name: s.name.clone(),
             section: s.section.clone(),
-            prog_type: s.prog_type(),
-            expected_attach_type: s.expected_attach_type(),
+            prog_type: s.prog_type().as_u32(),
+            expected_attach_type: s.expected_attach_type().as_u32(),
             auto: s.def.map_or(AutoAttach::None, |d| d.auto),
             insn_cnt: AtomicU32::new(s.insn_count() as u32),
             fd: RwLock::new(None),
@@ -74,7 +74,7 @@ impl Program {
         if !ok.contains(&self.prog_type) {
             return Err(Error::inval(format!(
                 "program '{}' (section '{}', type {}) cannot be attached as a {what}",
-                self.name, self.section, self.prog_type
+                self.name, self.section, crate::obj::ProgramType(self.prog_type)
             )));
         }
         self.fd()

@@ -3,6 +3,7 @@
 //! It reads only what a BPF object needs, lazily and without copying, and
 //! checks every offset against the buffer: malformed input gives an error,
 //! never a panic.
+use crate::error::Error;
 
 /// `ET_REL`.
 pub const ET_REL: u16 = 1;
@@ -115,9 +116,9 @@ fn utf8(b: &[u8]) -> &str {
 
 impl<'a> Elf<'a> {
     /// Reads the header, the section headers and locates the string and symbol tables.
-    pub fn parse(data: &'a [u8]) -> Result<Elf<'a>, String> {
+    pub fn parse(data: &'a [u8]) -> Result<Elf<'a>, Error> {
         if data.len() < EHDR_SIZE {
-            return Err(format!("{} bytes is too short for an ELF64 header", data.len()));
+            return Err(Error::malformed(format!("{} bytes is too short for an ELF64 header", data.len())));
         }
         let e_type = u16_at(data, 16);
         let e_machine = u16_at(data, 18);
@@ -129,9 +130,9 @@ impl<'a> Elf<'a> {
             return Ok(Elf { data, e_type, e_machine, shdrs: Vec::new(), shstrtab: &[], symtab: &[], strtab: &[] });
         }
         if e_shentsize != SHDR_SIZE {
-            return Err(format!("section header size {e_shentsize} is not {SHDR_SIZE}"));
+            return Err(Error::malformed(format!("section header size {e_shentsize} is not {SHDR_SIZE}")));
         }
-        let first = range(data, e_shoff, SHDR_SIZE as u64).ok_or_else(|| format!("section headers at {e_shoff:#x} are past the end of the file ({:#x} bytes)", data.len()))?;
+        let first = range(data, e_shoff, SHDR_SIZE as u64).ok_or_else(|| Error::malformed(format!("section headers at {e_shoff:#x} are past the end of the file ({:#x} bytes)", data.len())))?;
         // More than 0xff00 sections: the real count and string table index live in section 0.
         if shnum == 0 {
             shnum = u64_at(first, 32);
@@ -142,7 +143,7 @@ impl<'a> Elf<'a> {
         let table = shnum
             .checked_mul(SHDR_SIZE as u64)
             .and_then(|len| range(data, e_shoff, len))
-            .ok_or_else(|| format!("{shnum} section headers at {e_shoff:#x} run past the end of the file ({:#x} bytes)", data.len()))?;
+            .ok_or_else(|| Error::malformed(format!("{shnum} section headers at {e_shoff:#x} run past the end of the file ({:#x} bytes)", data.len())))?;
         let shdrs: Vec<Shdr> = table
             .chunks_exact(SHDR_SIZE)
             .map(|h| Shdr {
@@ -157,25 +158,25 @@ impl<'a> Elf<'a> {
             .collect();
         let mut elf = Elf { data, e_type, e_machine, shdrs, shstrtab: &[], symtab: &[], strtab: &[] };
         if shstrndx != 0 {
-            elf.shstrtab = elf.section_data(shstrndx as usize).map_err(|e| format!("section name table: {e}"))?;
+            elf.shstrtab = elf.section_data(shstrndx as usize).map_err(|e| e.context("section name table"))?;
         }
         if let Some(i) = elf.shdrs.iter().position(|s| s.sh_type == SHT_SYMTAB) {
-            let sym = elf.section_data(i).map_err(|e| format!("symbol table: {e}"))?;
+            let sym = elf.section_data(i).map_err(|e| e.context("symbol table"))?;
             elf.symtab = &sym[..sym.len() / SYM_SIZE * SYM_SIZE];
             let link = elf.shdrs[i].sh_link as usize;
-            elf.strtab = elf.section_data(link).map_err(|e| format!("symbol string table: {e}"))?;
+            elf.strtab = elf.section_data(link).map_err(|e| e.context("symbol string table"))?;
         }
         Ok(elf)
     }
 
     /// The bytes of section `i` (empty for `SHT_NOBITS`).
-    pub fn section_data(&self, i: usize) -> Result<&'a [u8], String> {
-        let s = self.shdrs.get(i).ok_or_else(|| format!("section #{i} does not exist ({} sections)", self.shdrs.len()))?;
+    pub fn section_data(&self, i: usize) -> Result<&'a [u8], Error> {
+        let s = self.shdrs.get(i).ok_or_else(|| Error::malformed(format!("section #{i} does not exist ({} sections)", self.shdrs.len())))?;
         if s.sh_type == SHT_NOBITS {
             return Ok(&[]);
         }
         range(self.data, s.sh_offset, s.sh_size)
-            .ok_or_else(|| format!("section #{i}: offset {:#x} + size {:#x} is past the end of the file ({:#x} bytes)", s.sh_offset, s.sh_size, self.data.len()))
+            .ok_or_else(|| Error::malformed(format!("section #{i}: offset {:#x} + size {:#x} is past the end of the file ({:#x} bytes)", s.sh_offset, s.sh_size, self.data.len())))
     }
 
     /// The name of a section header, as bytes ("" when out of bounds).
@@ -220,11 +221,11 @@ impl<'a> Elf<'a> {
     }
 
     /// The entries of a `SHT_REL`/`SHT_RELA` section `i`.
-    pub fn rels(&self, i: usize) -> Result<impl ExactSizeIterator<Item = Rel> + 'a, String> {
+    pub fn rels(&self, i: usize) -> Result<impl ExactSizeIterator<Item = Rel> + 'a, Error> {
         let entsize = if self.shdrs[i].sh_type == SHT_RELA { 24 } else { 16 };
         let d = self.section_data(i)?;
         if d.len() % entsize != 0 {
-            return Err(format!("relocation section '{}' is {} bytes, not a whole number of {entsize}-byte entries", self.sec_name(i), d.len()));
+            return Err(Error::malformed(format!("relocation section '{}' is {} bytes, not a whole number of {entsize}-byte entries", self.sec_name(i), d.len())));
         }
         Ok(d.chunks_exact(entsize).map(|r| {
             let info = u64_at(r, 8);
@@ -314,7 +315,7 @@ mod tests {
         assert!(Elf::parse(&d[..d.len() - 1]).is_err());
         let mut bad = d.clone();
         bad[58] = 40;
-        assert!(Elf::parse(&bad).unwrap_err().contains("header size"));
+        assert!(Elf::parse(&bad).unwrap_err().message().contains("header size"));
         // Every truncation and every single-byte corruption: no panic.
         for cut in 0..d.len() {
             let _ = Elf::parse(&d[..cut]);

@@ -156,7 +156,7 @@ pub fn collect(btf: &Btf, syms: &[(String, bool)]) -> Result<(Vec<Extern>, u32)>
     let mut out = Vec::with_capacity(syms.len());
     for (name, weak) in syms {
         let Some(&(_, id, is_kcfg)) = described.iter().find(|d| d.0 == name) else {
-            return Err(Error::parse(format!(
+            return Err(Error::malformed(format!(
                 "extern symbol '{name}' is neither __kconfig nor __ksym (no entry in the BTF DATASEC '.kconfig' or '.ksyms')"
             )));
         };
@@ -166,7 +166,7 @@ pub fn collect(btf: &Btf, syms: &[(String, bool)]) -> Result<(Vec<Extern>, u32)>
                 let ty = t.size_or_type;
                 let bad = |why: &str| Error::unsupported(format!("extern '{name}' (__kconfig): {why}"));
                 let (kt, signed) = kcfg_type(btf, ty).ok_or_else(|| bad("its type is not bool, char, an integer, enum libbpf_tristate or char[N]"))?;
-                let size = btf.size_of(ty).map_err(|e| bad(&e.0))?;
+                let size = btf.size_of(ty).map_err(|e| bad(e.message()))?;
                 let align = align_of(btf, ty).ok_or_else(|| bad("its alignment is unknown"))?;
                 ExternKind::Kconfig(Kconfig { ty: kt, size, align, signed, offset: 0 })
             }
@@ -228,8 +228,8 @@ fn set_tri(buf: &mut [u8], name: &str, k: &Kconfig, c: u8) -> Result<()> {
         (KcfgType::Bool | KcfgType::Tristate, b'y') => 1,
         (KcfgType::Bool | KcfgType::Tristate, b'n') => 0,
         (KcfgType::Tristate, b'm') => 2,
-        (KcfgType::Bool, _) => return Err(Error::inval(format!("extern '{name}' (__kconfig): value '{}' needs a tristate or char, not bool", c as char))),
-        _ => return Err(Error::inval(format!("extern '{name}' (__kconfig): value '{}' needs a bool, tristate or char type", c as char))),
+        (KcfgType::Bool, _) => return Err(Error::invalid(format!("extern '{name}' (__kconfig): value '{}' needs a tristate or char, not bool", c as char))),
+        _ => return Err(Error::invalid(format!("extern '{name}' (__kconfig): value '{}' needs a bool, tristate or char type", c as char))),
     };
     put(buf, k, v);
     Ok(())
@@ -260,9 +260,9 @@ fn parse_num(s: &str, signed: bool) -> Option<u64> {
 
 fn set_num(buf: &mut [u8], name: &str, k: &Kconfig, text: &str) -> Result<()> {
     if !matches!(k.ty, KcfgType::Int | KcfgType::Char) {
-        return Err(Error::inval(format!("extern '{name}' (__kconfig): value '{text}' needs an integer or char type")));
+        return Err(Error::invalid(format!("extern '{name}' (__kconfig): value '{text}' needs an integer or char type")));
     }
-    let v = parse_num(text, k.signed).ok_or_else(|| Error::inval(format!("extern '{name}' (__kconfig): value '{text}' is not a number")))?;
+    let v = parse_num(text, k.signed).ok_or_else(|| Error::invalid(format!("extern '{name}' (__kconfig): value '{text}' is not a number")))?;
     let bits = k.size * 8;
     let fits = if bits == 64 {
         k.signed || !text.starts_with('-')
@@ -273,7 +273,7 @@ fn set_num(buf: &mut [u8], name: &str, k: &Kconfig, text: &str) -> Result<()> {
         v < (1u64 << bits)
     };
     if !fits {
-        return Err(Error::inval(format!("extern '{name}' (__kconfig): value {text} does not fit in {} bytes", k.size)));
+        return Err(Error::invalid(format!("extern '{name}' (__kconfig): value {text} does not fit in {} bytes", k.size)));
     }
     put(buf, k, v);
     Ok(())
@@ -281,7 +281,7 @@ fn set_num(buf: &mut [u8], name: &str, k: &Kconfig, text: &str) -> Result<()> {
 
 fn set_str(buf: &mut [u8], name: &str, k: &Kconfig, s: &str) -> Result<()> {
     if k.ty != KcfgType::CharArr {
-        return Err(Error::inval(format!("extern '{name}' (__kconfig): a string value needs a char array")));
+        return Err(Error::invalid(format!("extern '{name}' (__kconfig): a string value needs a char array")));
     }
     let off = k.offset as usize;
     let room = k.size as usize - 1; // keep the NUL
@@ -297,7 +297,7 @@ fn set_value(buf: &mut [u8], e: &Extern, k: &Kconfig, value: &str) -> Result<()>
     match value.as_bytes() {
         [c @ (b'y' | b'n' | b'm')] => set_tri(buf, &e.name, k, *c),
         [b'"', .., b'"'] => set_str(buf, &e.name, k, &value[1..value.len() - 1]),
-        [b'"', ..] => Err(Error::inval(format!("extern '{}' (__kconfig): unterminated string {value}", e.name))),
+        [b'"', ..] => Err(Error::invalid(format!("extern '{}' (__kconfig): unterminated string {value}", e.name))),
         _ => set_num(buf, &e.name, k, value),
     }
 }

@@ -19,9 +19,30 @@ pub const PSEUDO_BTF_ID: u8 = 3;
 /// `src_reg` of `ld_imm64`: imm is a BPF function (callback address).
 pub const PSEUDO_FUNC: u8 = 4;
 
+/// `BPF_LD`: instruction classes are the low 3 bits of the opcode.
+pub const CLASS_LD: u8 = 0;
+/// `BPF_LDX`: load from memory into a register.
+pub const CLASS_LDX: u8 = 1;
+/// `BPF_ST`: store an immediate.
+pub const CLASS_ST: u8 = 2;
+/// `BPF_STX`: store a register.
+pub const CLASS_STX: u8 = 3;
+/// `BPF_ALU`: 32-bit arithmetic.
+pub const CLASS_ALU: u8 = 4;
+/// `BPF_ALU64`: 64-bit arithmetic.
+pub const CLASS_ALU64: u8 = 7;
+
 /// Opcode of instruction `i`.
 pub fn code(insns: &[u8], i: usize) -> u8 {
     insns[i * INSN_SIZE]
+}
+/// Set the opcode of instruction `i`.
+pub fn set_code(insns: &mut [u8], i: usize, code: u8) {
+    insns[i * INSN_SIZE] = code;
+}
+/// Class of an opcode.
+pub fn class(code: u8) -> u8 {
+    code & 7
 }
 /// Source register of instruction `i`.
 pub fn src_reg(insns: &[u8], i: usize) -> u8 {
@@ -41,6 +62,11 @@ pub fn imm(insns: &[u8], i: usize) -> i32 {
 pub fn set_imm(insns: &mut [u8], i: usize, v: i32) {
     let o = i * INSN_SIZE + 4;
     insns[o..o + 4].copy_from_slice(&v.to_le_bytes());
+}
+/// Offset field of instruction `i`.
+pub fn off(insns: &[u8], i: usize) -> i16 {
+    let o = i * INSN_SIZE + 2;
+    i16::from_le_bytes([insns[o], insns[o + 1]])
 }
 /// Set the offset field of instruction `i`.
 pub fn set_off(insns: &mut [u8], i: usize, v: i16) {

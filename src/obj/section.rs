@@ -6,101 +6,9 @@
 //! before libbpf 1.0 used looser names (`socket1`, `xdp_prog`, `kprobe_x`);
 //! those still match by prefix for the legacy types, reported at debug level.
 
-/// `enum bpf_prog_type` values.
-#[allow(missing_docs)]
-pub mod prog_type {
-    pub const SOCKET_FILTER: u32 = 1;
-    pub const KPROBE: u32 = 2;
-    pub const SCHED_CLS: u32 = 3;
-    pub const SCHED_ACT: u32 = 4;
-    pub const TRACEPOINT: u32 = 5;
-    pub const XDP: u32 = 6;
-    pub const PERF_EVENT: u32 = 7;
-    pub const CGROUP_SKB: u32 = 8;
-    pub const CGROUP_SOCK: u32 = 9;
-    pub const LWT_IN: u32 = 10;
-    pub const LWT_OUT: u32 = 11;
-    pub const LWT_XMIT: u32 = 12;
-    pub const SOCK_OPS: u32 = 13;
-    pub const SK_SKB: u32 = 14;
-    pub const CGROUP_DEVICE: u32 = 15;
-    pub const SK_MSG: u32 = 16;
-    pub const RAW_TRACEPOINT: u32 = 17;
-    pub const CGROUP_SOCK_ADDR: u32 = 18;
-    pub const LWT_SEG6LOCAL: u32 = 19;
-    pub const LIRC_MODE2: u32 = 20;
-    pub const SK_REUSEPORT: u32 = 21;
-    pub const FLOW_DISSECTOR: u32 = 22;
-    pub const CGROUP_SYSCTL: u32 = 23;
-    pub const RAW_TRACEPOINT_WRITABLE: u32 = 24;
-    pub const CGROUP_SOCKOPT: u32 = 25;
-    pub const TRACING: u32 = 26;
-    pub const STRUCT_OPS: u32 = 27;
-    pub const EXT: u32 = 28;
-    pub const LSM: u32 = 29;
-    pub const SK_LOOKUP: u32 = 30;
-    pub const SYSCALL: u32 = 31;
-    pub const NETFILTER: u32 = 32;
-}
-
-/// `enum bpf_attach_type` values.
-#[allow(missing_docs)]
-pub mod attach_type {
-    pub const CGROUP_INET_INGRESS: u32 = 0;
-    pub const CGROUP_INET_EGRESS: u32 = 1;
-    pub const CGROUP_INET_SOCK_CREATE: u32 = 2;
-    pub const CGROUP_SOCK_OPS: u32 = 3;
-    pub const SK_SKB_STREAM_PARSER: u32 = 4;
-    pub const SK_SKB_STREAM_VERDICT: u32 = 5;
-    pub const CGROUP_DEVICE: u32 = 6;
-    pub const SK_MSG_VERDICT: u32 = 7;
-    pub const CGROUP_INET4_BIND: u32 = 8;
-    pub const CGROUP_INET6_BIND: u32 = 9;
-    pub const CGROUP_INET4_CONNECT: u32 = 10;
-    pub const CGROUP_INET6_CONNECT: u32 = 11;
-    pub const CGROUP_INET4_POST_BIND: u32 = 12;
-    pub const CGROUP_INET6_POST_BIND: u32 = 13;
-    pub const CGROUP_UDP4_SENDMSG: u32 = 14;
-    pub const CGROUP_UDP6_SENDMSG: u32 = 15;
-    pub const LIRC_MODE2: u32 = 16;
-    pub const FLOW_DISSECTOR: u32 = 17;
-    pub const CGROUP_SYSCTL: u32 = 18;
-    pub const CGROUP_UDP4_RECVMSG: u32 = 19;
-    pub const CGROUP_UDP6_RECVMSG: u32 = 20;
-    pub const CGROUP_GETSOCKOPT: u32 = 21;
-    pub const CGROUP_SETSOCKOPT: u32 = 22;
-    pub const TRACE_RAW_TP: u32 = 23;
-    pub const TRACE_FENTRY: u32 = 24;
-    pub const TRACE_FEXIT: u32 = 25;
-    pub const MODIFY_RETURN: u32 = 26;
-    pub const LSM_MAC: u32 = 27;
-    pub const TRACE_ITER: u32 = 28;
-    pub const CGROUP_INET4_GETPEERNAME: u32 = 29;
-    pub const CGROUP_INET6_GETPEERNAME: u32 = 30;
-    pub const CGROUP_INET4_GETSOCKNAME: u32 = 31;
-    pub const CGROUP_INET6_GETSOCKNAME: u32 = 32;
-    pub const XDP_DEVMAP: u32 = 33;
-    pub const CGROUP_INET_SOCK_RELEASE: u32 = 34;
-    pub const XDP_CPUMAP: u32 = 35;
-    pub const SK_LOOKUP: u32 = 36;
-    pub const XDP: u32 = 37;
-    pub const SK_SKB_VERDICT: u32 = 38;
-    pub const SK_REUSEPORT_SELECT: u32 = 39;
-    pub const SK_REUSEPORT_SELECT_OR_MIGRATE: u32 = 40;
-    pub const PERF_EVENT: u32 = 41;
-    pub const TRACE_KPROBE_MULTI: u32 = 42;
-    pub const NETFILTER: u32 = 45;
-    pub const TCX_INGRESS: u32 = 46;
-    pub const TCX_EGRESS: u32 = 47;
-    pub const TRACE_UPROBE_MULTI: u32 = 48;
-    pub const CGROUP_UNIX_CONNECT: u32 = 49;
-    pub const CGROUP_UNIX_SENDMSG: u32 = 50;
-    pub const CGROUP_UNIX_RECVMSG: u32 = 51;
-    pub const CGROUP_UNIX_GETPEERNAME: u32 = 52;
-    pub const CGROUP_UNIX_GETSOCKNAME: u32 = 53;
-    pub const NETKIT_PRIMARY: u32 = 54;
-    pub const NETKIT_PEER: u32 = 55;
-}
+use crate::types::{AttachType, ProgramType};
+/// The raw `u32` values, for the C ABI's side.
+pub use crate::types::{attach_type, prog_type};
 
 /// How bpfl attaches a program of this section automatically.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,9 +35,9 @@ pub struct SectionDef {
     /// The pattern that matched (`kprobe+`, `xdp`, ...).
     pub pattern: &'static str,
     /// `enum bpf_prog_type`.
-    pub prog_type: u32,
+    pub prog_type: ProgramType,
     /// `enum bpf_attach_type` the kernel expects at load time (0 when none).
-    pub expected_attach_type: u32,
+    pub expected_attach_type: AttachType,
     /// Automatic attach.
     pub auto: AutoAttach,
     /// Sleepable (`.s` sections): `BPF_F_SLEEPABLE` at load.
@@ -140,32 +48,34 @@ pub struct SectionDef {
 
 macro_rules! def {
     ($pat:expr, $pt:ident) => {
-        def!($pat, $pt, 0, None)
+        def!($pat, $pt, UNSET, None)
     };
     ($pat:expr, $pt:ident, $at:expr) => {
         def!($pat, $pt, $at, None)
     };
     ($pat:expr, $pt:ident, $at:expr, $auto:ident) => {
-        SectionDef { pattern: $pat, prog_type: prog_type::$pt, expected_attach_type: $at, auto: AutoAttach::$auto, sleepable: false, needs_btf_target: false }
+        SectionDef { pattern: $pat, prog_type: ProgramType::$pt, expected_attach_type: $at, auto: AutoAttach::$auto, sleepable: false, needs_btf_target: false }
     };
     ($pat:expr, $pt:ident, $at:expr, $auto:ident, $sl:expr, $btf:expr) => {
-        SectionDef { pattern: $pat, prog_type: prog_type::$pt, expected_attach_type: $at, auto: AutoAttach::$auto, sleepable: $sl, needs_btf_target: $btf }
+        SectionDef { pattern: $pat, prog_type: ProgramType::$pt, expected_attach_type: $at, auto: AutoAttach::$auto, sleepable: $sl, needs_btf_target: $btf }
     };
 }
 
-use attach_type as at;
+use AttachType as at;
+/// No expected attach type: the kernel takes 0 (it ignores the field for these program types).
+const UNSET: AttachType = AttachType(0);
 
 /// The table, most specific first where prefixes overlap.
 pub static SECTION_DEFS: &[SectionDef] = &[
     def!("socket", SOCKET_FILTER),
     def!("sk_reuseport/migrate", SK_REUSEPORT, at::SK_REUSEPORT_SELECT_OR_MIGRATE),
     def!("sk_reuseport", SK_REUSEPORT, at::SK_REUSEPORT_SELECT),
-    def!("kprobe+", KPROBE, 0, Kprobe),
-    def!("kretprobe+", KPROBE, 0, Kretprobe),
-    def!("uprobe+", KPROBE, 0, Uprobe),
-    def!("uprobe.s+", KPROBE, 0, Uprobe, true, false),
-    def!("uretprobe+", KPROBE, 0, Uretprobe),
-    def!("uretprobe.s+", KPROBE, 0, Uretprobe, true, false),
+    def!("kprobe+", KPROBE, UNSET, Kprobe),
+    def!("kretprobe+", KPROBE, UNSET, Kretprobe),
+    def!("uprobe+", KPROBE, UNSET, Uprobe),
+    def!("uprobe.s+", KPROBE, UNSET, Uprobe, true, false),
+    def!("uretprobe+", KPROBE, UNSET, Uretprobe),
+    def!("uretprobe.s+", KPROBE, UNSET, Uretprobe, true, false),
     def!("kprobe.multi+", KPROBE, at::TRACE_KPROBE_MULTI),
     def!("kretprobe.multi+", KPROBE, at::TRACE_KPROBE_MULTI),
     def!("uprobe.multi+", KPROBE, at::TRACE_UPROBE_MULTI),
@@ -182,12 +92,12 @@ pub static SECTION_DEFS: &[SectionDef] = &[
     def!("action", SCHED_ACT),
     def!("netkit/primary", SCHED_CLS, at::NETKIT_PRIMARY),
     def!("netkit/peer", SCHED_CLS, at::NETKIT_PEER),
-    def!("tracepoint+", TRACEPOINT, 0, Tracepoint),
-    def!("tp+", TRACEPOINT, 0, Tracepoint),
-    def!("raw_tracepoint+", RAW_TRACEPOINT, 0, RawTracepoint),
-    def!("raw_tp+", RAW_TRACEPOINT, 0, RawTracepoint),
-    def!("raw_tracepoint.w+", RAW_TRACEPOINT_WRITABLE, 0, RawTracepoint),
-    def!("raw_tp.w+", RAW_TRACEPOINT_WRITABLE, 0, RawTracepoint),
+    def!("tracepoint+", TRACEPOINT, UNSET, Tracepoint),
+    def!("tp+", TRACEPOINT, UNSET, Tracepoint),
+    def!("raw_tracepoint+", RAW_TRACEPOINT, UNSET, RawTracepoint),
+    def!("raw_tp+", RAW_TRACEPOINT, UNSET, RawTracepoint),
+    def!("raw_tracepoint.w+", RAW_TRACEPOINT_WRITABLE, UNSET, RawTracepoint),
+    def!("raw_tp.w+", RAW_TRACEPOINT_WRITABLE, UNSET, RawTracepoint),
     def!("tp_btf+", TRACING, at::TRACE_RAW_TP, None, false, true),
     def!("fentry+", TRACING, at::TRACE_FENTRY, None, false, true),
     def!("fmod_ret+", TRACING, at::MODIFY_RETURN, None, false, true),
@@ -195,12 +105,12 @@ pub static SECTION_DEFS: &[SectionDef] = &[
     def!("fentry.s+", TRACING, at::TRACE_FENTRY, None, true, true),
     def!("fmod_ret.s+", TRACING, at::MODIFY_RETURN, None, true, true),
     def!("fexit.s+", TRACING, at::TRACE_FEXIT, None, true, true),
-    def!("freplace+", EXT, 0, None, false, true),
+    def!("freplace+", EXT, UNSET, None, false, true),
     def!("lsm+", LSM, at::LSM_MAC, None, false, true),
     def!("lsm.s+", LSM, at::LSM_MAC, None, true, true),
     def!("iter+", TRACING, at::TRACE_ITER, None, false, true),
     def!("iter.s+", TRACING, at::TRACE_ITER, None, true, true),
-    def!("syscall", SYSCALL, 0, None, true, false),
+    def!("syscall", SYSCALL, UNSET, None, true, false),
     def!("xdp.frags/devmap", XDP, at::XDP_DEVMAP),
     def!("xdp/devmap", XDP, at::XDP_DEVMAP),
     def!("xdp.frags/cpumap", XDP, at::XDP_CPUMAP),
@@ -250,7 +160,7 @@ pub static SECTION_DEFS: &[SectionDef] = &[
     def!("cgroup/setsockopt", CGROUP_SOCKOPT, at::CGROUP_SETSOCKOPT),
     def!("cgroup/dev", CGROUP_DEVICE, at::CGROUP_DEVICE),
     def!("struct_ops+", STRUCT_OPS),
-    def!("struct_ops.s+", STRUCT_OPS, 0, None, true, false),
+    def!("struct_ops.s+", STRUCT_OPS, UNSET, None, true, false),
     def!("sk_lookup", SK_LOOKUP, at::SK_LOOKUP),
     def!("netfilter", NETFILTER, at::NETFILTER),
 ];
@@ -330,24 +240,24 @@ mod tests {
     #[test]
     fn libbpf_conventions() {
         let k = lookup("kprobe/do_sys_open").unwrap().0;
-        assert_eq!((k.prog_type, k.auto), (prog_type::KPROBE, AutoAttach::Kprobe));
+        assert_eq!((k.prog_type, k.auto), (ProgramType::KPROBE, AutoAttach::Kprobe));
         assert_eq!(lookup("kretprobe/x").unwrap().0.auto, AutoAttach::Kretprobe);
         assert_eq!(lookup("uprobe//bin/bash:readline").unwrap().0.auto, AutoAttach::Uprobe);
         assert_eq!(attach_target("uretprobe//bin/bash:readline"), Some("/bin/bash:readline"));
         assert_eq!(lookup("uretprobe").unwrap().0.auto, AutoAttach::Uretprobe);
         assert_eq!(attach_target("uprobe"), None);
         let tp = lookup("tp/syscalls/sys_enter_getpid").unwrap().0;
-        assert_eq!((tp.prog_type, tp.auto), (prog_type::TRACEPOINT, AutoAttach::Tracepoint));
-        assert_eq!(lookup("tracepoint/a/b").unwrap().0.prog_type, prog_type::TRACEPOINT);
-        assert_eq!(lookup("raw_tp/sys_enter").unwrap().0.prog_type, prog_type::RAW_TRACEPOINT);
-        assert_eq!(lookup("raw_tp.w/x").unwrap().0.prog_type, prog_type::RAW_TRACEPOINT_WRITABLE);
-        assert_eq!(lookup("xdp").unwrap().0.expected_attach_type, attach_type::XDP);
-        assert_eq!(lookup("xdp/devmap").unwrap().0.expected_attach_type, attach_type::XDP_DEVMAP);
-        assert_eq!(lookup("cgroup/connect4").unwrap().0.prog_type, prog_type::CGROUP_SOCK_ADDR);
+        assert_eq!((tp.prog_type, tp.auto), (ProgramType::TRACEPOINT, AutoAttach::Tracepoint));
+        assert_eq!(lookup("tracepoint/a/b").unwrap().0.prog_type, ProgramType::TRACEPOINT);
+        assert_eq!(lookup("raw_tp/sys_enter").unwrap().0.prog_type, ProgramType::RAW_TRACEPOINT);
+        assert_eq!(lookup("raw_tp.w/x").unwrap().0.prog_type, ProgramType::RAW_TRACEPOINT_WRITABLE);
+        assert_eq!(lookup("xdp").unwrap().0.expected_attach_type, AttachType::XDP);
+        assert_eq!(lookup("xdp/devmap").unwrap().0.expected_attach_type, AttachType::XDP_DEVMAP);
+        assert_eq!(lookup("cgroup/connect4").unwrap().0.prog_type, ProgramType::CGROUP_SOCK_ADDR);
         assert!(lookup("fentry/do_unlinkat").unwrap().0.needs_btf_target);
         assert!(lookup("lsm.s/file_open").unwrap().0.sleepable);
         // "kprobe" must not swallow "kprobe.multi"
-        assert_eq!(lookup("kprobe.multi/x").unwrap().0.expected_attach_type, attach_type::TRACE_KPROBE_MULTI);
+        assert_eq!(lookup("kprobe.multi/x").unwrap().0.expected_attach_type, AttachType::TRACE_KPROBE_MULTI);
         assert_eq!(lookup("socket").unwrap().1, false);
     }
 
@@ -355,7 +265,7 @@ mod tests {
     fn legacy_and_unknown() {
         let (d, legacy) = lookup("socket1").unwrap();
         assert!(legacy);
-        assert_eq!(d.prog_type, prog_type::SOCKET_FILTER);
+        assert_eq!(d.prog_type, ProgramType::SOCKET_FILTER);
         assert!(lookup("xdp_prog").unwrap().1);
         assert!(lookup("license").is_none());
         assert!(lookup("my_section").is_none());

@@ -320,10 +320,10 @@ fn verifier_rejection_returns_log_and_leaves_nothing() {
 }
 
 fn co_re_relocations_are_applied() {
-    let f = bpfl::obj::ObjectFile::parse(&std::fs::read(obj("core_refused.o")).unwrap(), &Default::default()).unwrap();
+    let f = bpfl::obj::ObjectSpec::parse(&std::fs::read(obj("core_refused.o")).unwrap(), &Default::default()).unwrap();
     let n: usize = f.btf_ext.as_ref().unwrap().core_relos.iter().map(|(_, r)| r.len()).sum();
     assert!(n >= 1, "the object has CO-RE relocations");
-    assert_eq!(f.link(0).unwrap().core_relos.len(), n, "every relocation reaches the linked program");
+    assert_eq!(f.assemble(0).unwrap().core_relos.len(), n, "every relocation reaches the assembled program");
     // Compiled, tgid is at offset 4 of the local two-field struct; the kernel has it elsewhere.
     let o = loaded("core_refused.o");
     let (links, errors) = o.attach_all();
@@ -503,7 +503,7 @@ fn parse_every_object_and_link_every_program() {
             continue;
         }
         let data = std::fs::read(&path).unwrap();
-        let parsed = bpfl::obj::ObjectFile::parse(&data, &bpfl::obj::ParseOptions { name: Some(name.clone()) });
+        let parsed = bpfl::obj::ObjectSpec::parse(&data, &bpfl::obj::ParseOptions { name: Some(name.clone()) });
         if name.starts_with("bad_maps") {
             assert!(parsed.is_err(), "{name} parsed");
             continue;
@@ -512,7 +512,7 @@ fn parse_every_object_and_link_every_program() {
         assert!(!f.programs.is_empty(), "{name}: no programs");
         assert!(f.license.contains("GPL"), "{name}: license {:?}", f.license);
         for i in 0..f.programs.len() {
-            let l = f.link(i).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let l = f.assemble(i).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(l.insns.len() / 8 >= f.programs[i].insn_count());
             // Every map reference points at a map of the object.
             for r in &l.map_refs {
@@ -529,32 +529,32 @@ fn parse_every_object_and_link_every_program() {
 
 fn parse_seed_legacy_maps() {
     for file in ["seed_tp.o", "seed_tp.llc.o", "seed_kprobe.o", "seed_kprobe.llc.o"] {
-        let f = bpfl::obj::ObjectFile::parse(&std::fs::read(obj(file)).unwrap(), &Default::default()).unwrap();
+        let f = bpfl::obj::ObjectSpec::parse(&std::fs::read(obj(file)).unwrap(), &Default::default()).unwrap();
         assert!(f.maps.iter().all(|m| m.origin == bpfl::obj::MapOrigin::Legacy), "{file}");
         let calls = &f.maps[f.map_index("calls").unwrap()];
-        assert_eq!((calls.map_type, calls.key_size, calls.value_size), (2, 4, 8), "{file}");
+        assert_eq!((calls.map_type, calls.key_size, calls.value_size), (bpfl::obj::MapType::ARRAY, 4, 8), "{file}");
         for p in &f.programs {
             assert!(p.def.is_some(), "{file}: {} unknown", p.section);
         }
     }
-    let k = bpfl::obj::ObjectFile::parse(&std::fs::read(obj("seed_kprobe.o")).unwrap(), &Default::default()).unwrap();
+    let k = bpfl::obj::ObjectSpec::parse(&std::fs::read(obj("seed_kprobe.o")).unwrap(), &Default::default()).unwrap();
     let secs: Vec<&str> = k.programs.iter().map(|p| p.section.as_str()).collect();
     assert!(secs.iter().any(|s| s.starts_with("kprobe/")) && secs.iter().any(|s| s.starts_with("kretprobe/")), "{secs:?}");
     assert_eq!(k.kern_version, Some(0xFFFF_FFFE));
 }
 
 fn parse_modern_btf_maps_and_subprograms() {
-    let f = bpfl::obj::ObjectFile::parse(&std::fs::read(obj("modern.o")).unwrap(), &Default::default()).unwrap();
+    let f = bpfl::obj::ObjectSpec::parse(&std::fs::read(obj("modern.o")).unwrap(), &Default::default()).unwrap();
     assert!(f.btf.is_some() && f.btf_ext.is_some(), "BTF missing");
     let pc = &f.maps[f.map_index("pinned_counts").unwrap()];
-    assert_eq!((pc.origin.clone(), pc.map_type, pc.key_size, pc.value_size, pc.pinning), (bpfl::obj::MapOrigin::Btf, 1, 4, 8, 1));
+    assert_eq!((pc.origin.clone(), pc.map_type, pc.key_size, pc.value_size, pc.pinning), (bpfl::obj::MapOrigin::Btf, bpfl::obj::MapType::HASH, 4, 8, 1));
     assert!(pc.btf_key_type_id != 0 && pc.btf_value_type_id != 0);
     let ro = &f.maps[f.map_index(".rodata").unwrap()];
     assert!(ro.map_flags & bpfl::obj::map_flags::RDONLY_PROG != 0);
-    // The two programs that share a subprogram both get it linked in, with func/line info.
+    // The two programs that share a subprogram both get it appended, with func/line info.
     let mut with_calls = 0;
     for i in 0..f.programs.len() {
-        let l = f.link(i).unwrap();
+        let l = f.assemble(i).unwrap();
         if l.insns.len() / 8 > f.programs[i].insn_count() {
             with_calls += 1;
             assert!(l.func_info.len() >= 2, "{}: func_info {:?}", f.programs[i].name, l.func_info);
@@ -562,7 +562,7 @@ fn parse_modern_btf_maps_and_subprograms() {
         }
         assert!(!l.line_info.is_empty(), "{}: no line info", f.programs[i].name);
     }
-    assert!(with_calls >= 2, "subprogram linked into {with_calls} programs");
+    assert!(with_calls >= 2, "subprogram appended to {with_calls} programs");
 }
 
 // ---- externs ---------------------------------------------------------------------

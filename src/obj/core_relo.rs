@@ -16,9 +16,14 @@
 //!   give 0, and the rest poison the instruction (`call 0xbad2310`) so that
 //!   the verifier rejects the program only if that instruction is reachable.
 
-use crate::btf::{Btf, BtfKind, Type};
+use crate::btf::{essential_name, Btf, BtfKind, IndexedBtf, Type};
 use crate::error::{Error, Result};
-use crate::obj::insn;
+use crate::insn;
+
+/// A relocation that cannot be applied: the caller adds which one it was.
+fn why<T>(msg: String) -> Result<T> {
+    Err(Error::unsupported(msg))
+}
 
 /// `enum bpf_core_relo_kind`.
 #[allow(missing_docs)]
@@ -71,10 +76,10 @@ fn is_enumval(k: u32) -> bool {
 /// The immediate of a poisoned instruction: `call 0xbad2310` (an invalid helper).
 pub const POISON_IMM: i32 = 0xbad2310;
 
-/// One CO-RE relocation of a linked program.
+/// One CO-RE relocation of an assembled program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Relo {
-    /// Instruction index in the linked program.
+    /// Instruction index in the assembled program.
     pub insn: usize,
     /// Root type id in the object's BTF.
     pub type_id: u32,
@@ -87,73 +92,10 @@ pub struct Relo {
 /// An instruction poisoned because its relocation found nothing in the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Poisoned {
-    /// Instruction index in the linked program.
+    /// Instruction index in the assembled program.
     pub insn: usize,
     /// The relocation, described (kind, type and field path).
     pub what: String,
-}
-
-/// The essential part of a name: `task_struct___v2` -> `task_struct` (the
-/// last `X___Y` separator, X and Y not underscores, cuts the flavor).
-pub fn essential_name(name: &[u8]) -> &[u8] {
-    let n = name.len();
-    if n >= 5 {
-        for i in (0..=n - 5).rev() {
-            let s = &name[i..];
-            if s[0] != b'_' && &s[1..4] == b"___" && s[4] != b'_' {
-                return &name[..i + 1];
-            }
-        }
-    }
-    name
-}
-
-fn hash_name(name: &[u8]) -> u64 {
-    // FNV-1a.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in name {
-        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-/// A target BTF with an index of its named types by essential name.
-#[derive(Debug)]
-pub struct Target {
-    /// The target BTF (the kernel's).
-    pub btf: Btf,
-    /// (hash of the essential name, type id), sorted.
-    index: Vec<(u64, u32)>,
-}
-
-impl Target {
-    /// Indexes `btf`'s named types.
-    pub fn new(btf: Btf) -> Target {
-        let mut index: Vec<(u64, u32)> = btf
-            .types()
-            .filter(|(_, t)| t.name_off != 0)
-            .filter_map(|(id, t)| btf.str_bytes_at(t.name_off).map(|n| (hash_name(essential_name(n)), id)))
-            .collect();
-        index.sort_unstable();
-        Target { btf, index }
-    }
-
-    /// Ids of the types whose essential name is `name` (any kind), in id order.
-    pub fn by_essential_name<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = u32> + 'a {
-        let h = hash_name(name);
-        let start = self.index.partition_point(|e| e.0 < h);
-        self.index[start..]
-            .iter()
-            .take_while(move |e| e.0 == h)
-            .map(|e| e.1)
-            .filter(move |&id| self.btf.type_by_id(id).and_then(|t| self.btf.str_bytes_at(t.name_off)).is_some_and(|n| essential_name(n) == name))
-    }
-
-    /// The type named exactly `name` of kind `kind`.
-    pub fn find(&self, name: &str, kind: BtfKind) -> Option<u32> {
-        self.by_essential_name(essential_name(name.as_bytes()))
-            .find(|&id| self.btf.type_by_id(id).is_some_and(|t| t.kind() == kind) && self.btf.name_of(id) == name)
-    }
 }
 
 /// Follows typedefs and qualifiers: (id, type).
@@ -234,19 +176,20 @@ struct Spec<'a> {
     bit_offset: u64,
 }
 
-fn parse_access(s: &str) -> std::result::Result<Vec<u32>, String> {
+fn parse_access(s: &str) -> Result<Vec<u32>> {
     if s.is_empty() {
-        return Err("empty access string".into());
+        return why("empty access string".into());
     }
-    let raw: Vec<u32> = s.split(':').map(|p| p.parse::<u32>().map_err(|_| format!("bad access string '{s}'"))).collect::<std::result::Result<_, _>>()?;
+    let raw: Vec<u32> = s.split(':').map(|p| p.parse::<u32>().map_err(|_| Error::unsupported(format!("bad access string '{s}'")))).collect::<std::result::Result<_, _>>()?;
     if raw.len() > MAX_SPEC_LEN {
-        return Err(format!("access string '{s}' is too long"));
+        return why(format!("access string '{s}' is too long"));
     }
     Ok(raw)
 }
 
-fn size(btf: &Btf, id: u32) -> std::result::Result<u64, String> {
-    btf.size_of(id).map(u64::from).map_err(|e| e.0)
+fn size(btf: &Btf, id: u32) -> Result<u64> {
+    // The kind is the relocation's (unsupported), not the BTF's.
+    btf.size_of(id).map(u64::from).map_err(|e| Error::unsupported(e.message()))
 }
 
 /// A flexible array member: `T x[0]` (or `[]`), last member of its struct.
@@ -258,15 +201,15 @@ fn is_flex(btf: &Btf, prev: Option<&Acc>, nelems: u32) -> bool {
 }
 
 /// Parses the local access path of a relocation.
-fn parse_spec<'a>(btf: &'a Btf, type_id: u32, access: &str, k: u32) -> std::result::Result<Spec<'a>, String> {
+fn parse_spec<'a>(btf: &'a Btf, type_id: u32, access: &str, k: u32) -> Result<Spec<'a>> {
     let raw = parse_access(access)?;
     let mut spec = Spec { btf, root: type_id, acc: Vec::new(), raw: raw.clone(), bit_offset: 0 };
     if btf.type_by_id(type_id).is_none() {
-        return Err(format!("type [{type_id}] does not exist in the object's BTF"));
+        return why(format!("type [{type_id}] does not exist in the object's BTF"));
     }
     if is_type(k) {
         if raw != [0] {
-            return Err(format!("type-based relocation with access string '{access}' (expected '0')"));
+            return why(format!("type-based relocation with access string '{access}' (expected '0')"));
         }
         return Ok(spec);
     }
@@ -274,14 +217,14 @@ fn parse_spec<'a>(btf: &'a Btf, type_id: u32, access: &str, k: u32) -> std::resu
     let first = raw[0];
     if is_enumval(k) {
         if !is_any_enum(&t) || raw.len() > 1 || first as usize >= t.vlen() {
-            return Err(format!("enum value relocation with access string '{access}' on a type that is not an enum with that many values"));
+            return why(format!("enum value relocation with access string '{access}' on a type that is not an enum with that many values"));
         }
         let name = btf.str_bytes_at(enumerator(&t, first as usize).0).unwrap_or(b"");
         spec.acc.push(Acc { type_id: id, idx: first, name: Some(name) });
         return Ok(spec);
     }
     if !is_field(k) {
-        return Err(format!("unknown relocation kind {k}"));
+        return why(format!("unknown relocation kind {k}"));
     }
     spec.acc.push(Acc { type_id: id, idx: first, name: None });
     spec.bit_offset = first as u64 * size(btf, id)? * 8;
@@ -290,7 +233,7 @@ fn parse_spec<'a>(btf: &'a Btf, type_id: u32, access: &str, k: u32) -> std::resu
         id = sid;
         if is_composite(&t) {
             if i as usize >= t.vlen() {
-                return Err(format!("member index {i} out of range in access string '{access}'"));
+                return why(format!("member index {i} out of range in access string '{access}'"));
             }
             spec.bit_offset += member_bit_offset(&t, i as usize) as u64;
             let (name_off, mtype) = member(&t, i as usize);
@@ -302,13 +245,13 @@ fn parse_spec<'a>(btf: &'a Btf, type_id: u32, access: &str, k: u32) -> std::resu
         } else if let Some((elem, _, nelems)) = t.array() {
             let (eid, _) = skip(btf, elem);
             if !is_flex(btf, spec.acc.last(), nelems) && i >= nelems {
-                return Err(format!("array index {i} out of range ({nelems} elements) in access string '{access}'"));
+                return why(format!("array index {i} out of range ({nelems} elements) in access string '{access}'"));
             }
             spec.acc.push(Acc { type_id: eid, idx: i, name: None });
             spec.bit_offset += i as u64 * size(btf, eid)? * 8;
             id = eid;
         } else {
-            return Err(format!("access string '{access}' steps into type [{id}], which is neither struct, union nor array"));
+            return why(format!("access string '{access}' steps into type [{id}], which is neither struct, union nor array"));
         }
     }
     Ok(spec)
@@ -376,7 +319,7 @@ fn types_compat_depth(local: &Btf, l: u32, target: &Btf, t: u32, depth: u32) -> 
 /// Looks for the member `name` (with local type `ltype`) in target
 /// struct/union `tid`, through anonymous members; extends `spec` and returns
 /// the member's type id when found.
-fn match_member<'a>(local: &Btf, name: &[u8], ltype: u32, target: &'a Btf, tid: u32, spec: &mut Spec<'a>) -> std::result::Result<Option<u32>, String> {
+fn match_member<'a>(local: &Btf, name: &[u8], ltype: u32, target: &'a Btf, tid: u32, spec: &mut Spec<'a>) -> Result<Option<u32>> {
     let (tid, t) = skip(target, tid);
     if !is_composite(&t) {
         return Ok(None);
@@ -385,7 +328,7 @@ fn match_member<'a>(local: &Btf, name: &[u8], ltype: u32, target: &'a Btf, tid: 
         let off = member_bit_offset(&t, i) as u64;
         let (mname_off, mtype) = member(&t, i);
         if spec.raw.len() >= MAX_SPEC_LEN {
-            return Err("access path too deep in the target".into());
+            return why("access path too deep in the target".into());
         }
         spec.bit_offset += off;
         spec.raw.push(i as u32);
@@ -410,7 +353,7 @@ fn match_member<'a>(local: &Btf, name: &[u8], ltype: u32, target: &'a Btf, tid: 
 }
 
 /// Matches the local path against target candidate `cand`.
-fn match_spec<'a>(local: &Spec, target: &'a Btf, cand: u32, k: u32) -> std::result::Result<Option<Spec<'a>>, String> {
+fn match_spec<'a>(local: &Spec, target: &'a Btf, cand: u32, k: u32) -> Result<Option<Spec<'a>>> {
     let mut spec = Spec { btf: target, root: cand, acc: Vec::new(), raw: Vec::new(), bit_offset: 0 };
     if is_type(k) {
         return Ok(types_compat(local.btf, local.root, target, cand).then_some(spec));
@@ -450,7 +393,7 @@ fn match_spec<'a>(local: &Spec, target: &'a Btf, cand: u32, k: u32) -> std::resu
                 tid = skip(target, elem).0;
             }
             if spec.raw.len() >= MAX_SPEC_LEN {
-                return Err("access path too deep in the target".into());
+                return why("access path too deep in the target".into());
             }
             spec.acc.push(Acc { type_id: tid, idx: la.idx, name: None });
             spec.raw.push(la.idx);
@@ -478,7 +421,7 @@ struct Value {
     fail_memsz: bool,
 }
 
-fn field_value(k: u32, spec: Option<&Spec>) -> std::result::Result<Value, String> {
+fn field_value(k: u32, spec: Option<&Spec>) -> Result<Value> {
     let mut v = Value { validate: true, ..Default::default() };
     if k == kind::FIELD_EXISTS {
         v.val = spec.is_some() as u64;
@@ -499,7 +442,7 @@ fn field_value(k: u32, spec: Option<&Spec>) -> std::result::Result<Value, String
                 v.type_id = acc.type_id;
             }
             kind::FIELD_BYTE_SIZE => v.val = size(btf, acc.type_id)?,
-            _ => return Err(format!("{} cannot be applied to an array element", kind_name(k))),
+            _ => return why(format!("{} cannot be applied to an array element", kind_name(k))),
         }
         return Ok(v);
     };
@@ -513,12 +456,12 @@ fn field_value(k: u32, spec: Option<&Spec>) -> std::result::Result<Value, String
     if bitfield {
         let mut sz = mt.size_or_type as u64;
         if sz == 0 {
-            return Err("bitfield of a type without size".into());
+            return why("bitfield of a type without size".into());
         }
         let mut off = bit_off / 8 / sz * sz;
         while bit_off + bit_sz - off * 8 > sz * 8 {
             if sz >= 8 {
-                return Err("bitfield cannot be read with a 64-bit load".into());
+                return why("bitfield cannot be read with a 64-bit load".into());
             }
             sz *= 2;
             off = bit_off / 8 / sz * sz;
@@ -549,24 +492,24 @@ fn field_value(k: u32, spec: Option<&Spec>) -> std::result::Result<Value, String
             v.val = 64 - bit_sz;
             v.validate = true;
         }
-        _ => return Err(format!("unknown field relocation kind {k}")),
+        _ => return why(format!("unknown field relocation kind {k}")),
     }
     Ok(v)
 }
 
-fn type_value(k: u32, spec: Option<&Spec>) -> std::result::Result<Value, String> {
+fn type_value(k: u32, spec: Option<&Spec>) -> Result<Value> {
     let mut v = Value { validate: true, ..Default::default() };
     let Some(spec) = spec else { return Ok(v) };
     v.val = match k {
         kind::TYPE_ID_LOCAL | kind::TYPE_ID_TARGET => spec.root as u64,
         kind::TYPE_EXISTS | kind::TYPE_MATCHES => 1,
         kind::TYPE_SIZE => size(spec.btf, spec.root)?,
-        _ => return Err(format!("unknown type relocation kind {k}")),
+        _ => return why(format!("unknown type relocation kind {k}")),
     };
     Ok(v)
 }
 
-fn enum_value(k: u32, spec: Option<&Spec>) -> std::result::Result<Value, String> {
+fn enum_value(k: u32, spec: Option<&Spec>) -> Result<Value> {
     let mut v = Value { validate: true, ..Default::default() };
     match (k, spec) {
         (kind::ENUMVAL_EXISTS, s) => v.val = s.is_some() as u64,
@@ -575,12 +518,12 @@ fn enum_value(k: u32, spec: Option<&Spec>) -> std::result::Result<Value, String>
             let (_, t) = skip(s.btf, s.acc[0].type_id);
             v.val = enumerator(&t, s.acc[0].idx as usize).1;
         }
-        _ => return Err(format!("unknown enum relocation kind {k}")),
+        _ => return why(format!("unknown enum relocation kind {k}")),
     }
     Ok(v)
 }
 
-fn value(k: u32, spec: Option<&Spec>) -> std::result::Result<Value, String> {
+fn value(k: u32, spec: Option<&Spec>) -> Result<Value> {
     if is_field(k) {
         field_value(k, spec)
     } else if is_type(k) {
@@ -616,12 +559,7 @@ fn describe(btf: &Btf, type_id: u32, access: &str, k: u32) -> String {
     format!("{s} ({access})")
 }
 
-const CLASS_LD: u8 = 0;
-const CLASS_LDX: u8 = 1;
-const CLASS_ST: u8 = 2;
-const CLASS_STX: u8 = 3;
-const CLASS_ALU: u8 = 4;
-const CLASS_ALU64: u8 = 7;
+use insn::{CLASS_ALU, CLASS_ALU64, CLASS_LD, CLASS_LDX, CLASS_ST, CLASS_STX};
 
 fn poison(insns: &mut [u8], at: usize) {
     if insn::code(insns, at) == insn::LD_IMM64 && (at + 2) * 8 <= insns.len() {
@@ -630,16 +568,10 @@ fn poison(insns: &mut [u8], at: usize) {
     poison_one(insns, at);
 }
 fn poison_one(insns: &mut [u8], at: usize) {
-    let b = &mut insns[at * 8..at * 8 + 8];
-    b[0] = insn::CALL;
-    b[1] = 0;
-    b[2] = 0;
-    b[3] = 0;
-    b[4..8].copy_from_slice(&POISON_IMM.to_le_bytes());
-}
-
-fn off_of(insns: &[u8], at: usize) -> i16 {
-    i16::from_le_bytes([insns[at * 8 + 2], insns[at * 8 + 3]])
+    // `call POISON_IMM` with no registers and no offset.
+    insns[at * insn::INSN_SIZE..(at + 1) * insn::INSN_SIZE].fill(0);
+    insn::set_code(insns, at, insn::CALL);
+    insn::set_imm(insns, at, POISON_IMM);
 }
 
 fn mem_size_bytes(code: u8) -> u64 {
@@ -653,64 +585,64 @@ fn mem_size_bytes(code: u8) -> u64 {
 
 /// Writes `new` into the instruction, after checking it holds `orig`.
 /// Returns true when the instruction had to be poisoned instead.
-fn patch(insns: &mut [u8], at: usize, orig: &Value, new: &Value) -> std::result::Result<bool, String> {
+fn patch(insns: &mut [u8], at: usize, orig: &Value, new: &Value) -> Result<bool> {
     if new.poison {
         poison(insns, at);
         return Ok(true);
     }
     let code = insn::code(insns, at);
-    match code & 7 {
+    match insn::class(code) {
         CLASS_ALU | CLASS_ALU64 => {
             if code & 0x08 != 0 {
-                return Err(format!("ALU instruction (opcode {code:#04x}) with a register source"));
+                return why(format!("ALU instruction (opcode {code:#04x}) with a register source"));
             }
             let imm = insn::imm(insns, at);
             if orig.validate && imm as i64 as u64 != orig.val {
-                return Err(format!("instruction holds {imm}, expected the local value {}", orig.val));
+                return why(format!("instruction holds {imm}, expected the local value {}", orig.val));
             }
             insn::set_imm(insns, at, new.val as i32);
         }
         CLASS_LDX | CLASS_ST | CLASS_STX => {
-            let off = off_of(insns, at);
+            let off = insn::off(insns, at);
             if orig.validate && off as i64 as u64 != orig.val {
-                return Err(format!("memory access at offset {off}, expected the local value {}", orig.val));
+                return why(format!("memory access at offset {off}, expected the local value {}", orig.val));
             }
             if new.val > i16::MAX as u64 {
-                return Err(format!("offset {} is too large for a memory access", new.val));
+                return why(format!("offset {} is too large for a memory access", new.val));
             }
             if new.fail_memsz {
                 poison(insns, at);
                 return Ok(true);
             }
-            insns[at * 8 + 2..at * 8 + 4].copy_from_slice(&(new.val as i16).to_le_bytes());
+            insn::set_off(insns, at, new.val as i16);
             if orig.size != new.size {
                 let have = mem_size_bytes(code);
                 if have != orig.size {
-                    return Err(format!("memory access of {have} bytes, expected {}", orig.size));
+                    return why(format!("memory access of {have} bytes, expected {}", orig.size));
                 }
                 let bits = match new.size {
                     1 => 0x10,
                     2 => 0x08,
                     4 => 0x00,
                     8 => 0x18,
-                    s => return Err(format!("field of {s} bytes cannot be accessed by one instruction")),
+                    s => return why(format!("field of {s} bytes cannot be accessed by one instruction")),
                 };
-                insns[at * 8] = (code & !0x18) | bits;
+                insn::set_code(insns, at, (code & !0x18) | bits);
             }
         }
         CLASS_LD if code == insn::LD_IMM64 => {
             let b = |i: usize| insns[at * 8 + i];
-            if (at + 2) * 8 > insns.len() || insn::src_reg(insns, at) != 0 || off_of(insns, at) != 0 || b(8) != 0 || b(9) != 0 || off_of(insns, at + 1) != 0 {
-                return Err("ld_imm64 of an unexpected form".into());
+            if (at + 2) * 8 > insns.len() || insn::src_reg(insns, at) != 0 || insn::off(insns, at) != 0 || b(8) != 0 || b(9) != 0 || insn::off(insns, at + 1) != 0 {
+                return why("ld_imm64 of an unexpected form".into());
             }
             let imm = insn::imm(insns, at) as u32 as u64 | (insn::imm(insns, at + 1) as u32 as u64) << 32;
             if orig.validate && imm != orig.val {
-                return Err(format!("ld_imm64 holds {imm}, expected the local value {}", orig.val));
+                return why(format!("ld_imm64 holds {imm}, expected the local value {}", orig.val));
             }
             insn::set_imm(insns, at, new.val as u32 as i32);
             insn::set_imm(insns, at + 1, (new.val >> 32) as u32 as i32);
         }
-        _ => return Err(format!("instruction (opcode {code:#04x}) cannot take a CO-RE relocation")),
+        _ => return why(format!("instruction (opcode {code:#04x}) cannot take a CO-RE relocation")),
     }
     Ok(false)
 }
@@ -726,13 +658,13 @@ fn mem_size_adjustable(local: &Btf, l: u32, target: &Btf, t: u32) -> bool {
 
 /// Resolves one relocation: (local value, target value). Errors are
 /// messages without the relocation's description (the caller adds it).
-fn resolve(local: &Btf, target: &Target, r: &Relo, access: &str) -> std::result::Result<(Value, Value), String> {
+fn resolve(local: &Btf, target: &IndexedBtf, r: &Relo, access: &str) -> Result<(Value, Value)> {
     let k = r.kind;
     if k == kind::TYPE_MATCHES {
-        return Err("bpf_core_type_matches() (TYPE_MATCHES) is not supported by bpfl yet".into());
+        return why("bpf_core_type_matches() (TYPE_MATCHES) is not supported by bpfl yet".into());
     }
     if k > kind::TYPE_MATCHES {
-        return Err(format!("unknown relocation kind {k}"));
+        return why(format!("unknown relocation kind {k}"));
     }
     let lspec = parse_spec(local, r.type_id, access, k)?;
     let orig = value(k, Some(&lspec))?;
@@ -742,7 +674,7 @@ fn resolve(local: &Btf, target: &Target, r: &Relo, access: &str) -> std::result:
     let lt = local.type_by_id(r.type_id).expect("checked by parse_spec");
     let lname = local.str_bytes_at(lt.name_off).unwrap_or(b"");
     if lname.is_empty() {
-        return Err("the root type is anonymous (CO-RE needs a named struct, union, enum or typedef)".into());
+        return why("the root type is anonymous (CO-RE needs a named struct, union, enum or typedef)".into());
     }
     let mut chosen: Option<(Spec, Value)> = None;
     for cand in target.by_essential_name(essential_name(lname)) {
@@ -757,13 +689,13 @@ fn resolve(local: &Btf, target: &Target, r: &Relo, access: &str) -> std::result:
             None => chosen = Some((tspec, v)),
             Some((first, fv)) => {
                 if is_field(k) && first.bit_offset != tspec.bit_offset {
-                    return Err(format!(
+                    return why(format!(
                         "ambiguous: kernel types [{}] and [{}] both match, with the field at bit {} and {}",
                         first.root, tspec.root, first.bit_offset, tspec.bit_offset
                     ));
                 }
                 if fv.poison != v.poison || fv.val != v.val {
-                    return Err(format!("ambiguous: kernel types [{}] and [{}] both match, giving {} and {}", first.root, tspec.root, fv.val, v.val));
+                    return why(format!("ambiguous: kernel types [{}] and [{}] both match, giving {} and {}", first.root, tspec.root, fv.val, v.val));
                 }
             }
         }
@@ -782,18 +714,18 @@ fn resolve(local: &Btf, target: &Target, r: &Relo, access: &str) -> std::result:
     Ok((orig, new))
 }
 
-/// Applies `relos` to `insns` (a linked program). Returns the instructions
+/// Applies `relos` to `insns` (an assembled program). Returns the instructions
 /// poisoned because their relocation found nothing in the target; an error
 /// names the relocation (index, instruction, kind, type and field path).
-pub fn relocate(local: &Btf, target: &Target, insns: &mut [u8], relos: &[Relo]) -> Result<Vec<Poisoned>> {
+pub fn relocate(local: &Btf, target: &IndexedBtf, insns: &mut [u8], relos: &[Relo]) -> Result<Vec<Poisoned>> {
     let mut poisoned = Vec::new();
     let n = insns.len() / 8;
     for (i, r) in relos.iter().enumerate() {
         let access = local.str_at(r.access_str_off).unwrap_or("");
         let what = || format!("{} of {}", kind_name(r.kind), describe(local, r.type_id, access, r.kind));
-        let fail = |msg: String| Error::unsupported(format!("CO-RE relocation #{i} at instruction {}, {}: {msg}", r.insn, what()));
+        let fail = |e: Error| e.context(format!("CO-RE relocation #{i} at instruction {}, {}", r.insn, what()));
         if r.insn >= n {
-            return Err(fail("the instruction is outside the program".into()));
+            return Err(fail(Error::unsupported("the instruction is outside the program")));
         }
         let (orig, new) = resolve(local, target, r, access).map_err(&fail)?;
         if patch(insns, r.insn, &orig, &new).map_err(fail)? {
@@ -809,163 +741,4 @@ pub fn relocate(local: &Btf, target: &Target, insns: &mut [u8], relos: &[Relo]) 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::btf::tests::B;
-
-    #[test]
-    fn essential_names() {
-        assert_eq!(essential_name(b"task_struct___mine"), b"task_struct");
-        assert_eq!(essential_name(b"task_struct"), b"task_struct");
-        assert_eq!(essential_name(b"a___b___c"), b"a___b");
-        assert_eq!(essential_name(b"__x"), b"__x");
-        assert_eq!(essential_name(b"x____y"), b"x____y"); // 4 underscores: Y would start with '_'
-        assert_eq!(essential_name(b"x___"), b"x___");
-        assert_eq!(essential_name(b"___x"), b"___x");
-    }
-
-    #[test]
-    fn access_strings() {
-        assert_eq!(parse_access("0:1:2").unwrap(), vec![0, 1, 2]);
-        assert!(parse_access("").is_err());
-        assert!(parse_access("0:x").is_err());
-        assert!(parse_access("0::1").is_err());
-    }
-
-    /// Local: struct s___mine { int b; int a; } and an enum.
-    /// Target: struct s { long pad; union { int a; }; int b; int arr[4]; }, enum e { X = 5, Y = 7 }.
-    fn btfs() -> (Btf, Target) {
-        let mut l = B::new();
-        l.t("int", 1, 0, 4, &[(1 << 24) | 32]); // [1] signed int
-        let (a, b) = (l.s("a"), l.s("b"));
-        let gone = l.s("gone");
-        l.t("s___mine", 4, 3, 12, &[b, 1, 0, a, 1, 32, gone, 1, 64]); // [2]
-        let y = l.s("Y");
-        l.t("e___mine", 6, 1, 4, &[y, 1]); // [3]
-        l.t("", 3, 0, 0, &[1, 1, 4]); // [4] int[4]
-        let arr = l.s("arr");
-        l.t("s___arr", 4, 1, 16, &[arr, 4, 0]); // [5]
-        l.t("nothere", 4, 1, 4, &[a, 1, 0]); // [6]
-        l.t("", 4, 1, 4, &[a, 1, 0]); // [7] anonymous
-        let local = Btf::parse(&l.bytes()).unwrap();
-
-        let mut t = B::new();
-        t.t("long", 1, 0, 8, &[(1 << 24) | 64]); // [1]
-        t.t("int", 1, 0, 4, &[(1 << 24) | 32]); // [2]
-        let a = t.s("a");
-        t.t("", 5, 1, 4, &[a, 2, 0]); // [3] union { int a; }
-        let (pad, b, arr) = (t.s("pad"), t.s("b"), t.s("arr"));
-        t.t("", 3, 0, 0, &[2, 2, 4]); // [4] int[4]
-        t.t("s", 4, 4, 32, &[pad, 1, 0, 0, 3, 64, b, 2, 96, arr, 4, 128]); // [5]
-        let (x, y) = (t.s("X"), t.s("Y"));
-        t.t("e", 6, 2, 4, &[x, 5, y, 7]); // [6]
-        let target = Target::new(Btf::parse(&t.bytes()).unwrap());
-        (local, target)
-    }
-
-    fn one(local: &Btf, target: &Target, type_id: u32, access: &str, k: u32) -> std::result::Result<(Value, Value), String> {
-        resolve(local, target, &Relo { insn: 0, type_id, access_str_off: 0, kind: k }, access)
-    }
-
-    #[test]
-    fn parses_local_specs() {
-        let (local, _) = btfs();
-        let s = parse_spec(&local, 2, "0:1", kind::FIELD_BYTE_OFFSET).unwrap();
-        assert_eq!(s.bit_offset, 32);
-        assert_eq!(s.acc.len(), 2);
-        assert_eq!(s.acc[1].name, Some(&b"a"[..]));
-        let s = parse_spec(&local, 5, "1:0:3", kind::FIELD_BYTE_OFFSET).unwrap();
-        assert_eq!(s.bit_offset, (16 + 12) * 8);
-        assert!(parse_spec(&local, 2, "0:3", kind::FIELD_BYTE_OFFSET).unwrap_err().contains("out of range"));
-        assert!(parse_spec(&local, 5, "0:0:4", kind::FIELD_BYTE_OFFSET).unwrap_err().contains("out of range"));
-        assert!(parse_spec(&local, 3, "1", kind::ENUMVAL_VALUE).unwrap_err().contains("enum"));
-        assert!(parse_spec(&local, 2, "0:1", kind::TYPE_SIZE).is_err());
-        assert!(parse_spec(&local, 99, "0", kind::TYPE_SIZE).unwrap_err().contains("does not exist"));
-        assert_eq!(describe(&local, 5, "0:0:3", kind::FIELD_BYTE_OFFSET), "[5] struct s___arr.arr[3] (0:0:3)");
-    }
-
-    #[test]
-    fn matches_fields_by_name_through_anonymous_members() {
-        let (local, target) = btfs();
-        // a: local offset 4, target inside the anonymous union at 8.
-        let (o, n) = one(&local, &target, 2, "0:1", kind::FIELD_BYTE_OFFSET).unwrap();
-        assert_eq!((o.val, n.val, n.size), (4, 8, 4));
-        let (o, n) = one(&local, &target, 2, "0:0", kind::FIELD_BYTE_OFFSET).unwrap();
-        assert_eq!((o.val, n.val), (0, 12));
-        assert_eq!(one(&local, &target, 2, "0:0", kind::FIELD_BYTE_SIZE).unwrap().1.val, 4);
-        assert_eq!(one(&local, &target, 2, "0:0", kind::FIELD_SIGNED).unwrap().1.val, 1);
-        assert_eq!(one(&local, &target, 2, "0:0", kind::FIELD_EXISTS).unwrap().1.val, 1);
-        assert_eq!(one(&local, &target, 2, "0:0", kind::FIELD_RSHIFT_U64).unwrap().1.val, 32);
-        // A field the target lacks: exists -> 0, offset -> poison.
-        assert_eq!(one(&local, &target, 2, "0:2", kind::FIELD_EXISTS).unwrap().1.val, 0);
-        assert!(one(&local, &target, 2, "0:2", kind::FIELD_BYTE_OFFSET).unwrap().1.poison);
-        // Array elements, and the root index.
-        let (o, n) = one(&local, &target, 5, "0:0:3", kind::FIELD_BYTE_OFFSET).unwrap();
-        assert_eq!((o.val, n.val), (12, 16 + 12));
-        assert_eq!(one(&local, &target, 5, "2:0:1", kind::FIELD_BYTE_OFFSET).unwrap().1.val, 2 * 32 + 16 + 4);
-        assert!(one(&local, &target, 5, "0:0:1", kind::FIELD_LSHIFT_U64).unwrap_err().contains("array element"));
-        // A type absent from the target.
-        assert!(one(&local, &target, 6, "0:0", kind::FIELD_BYTE_OFFSET).unwrap().1.poison);
-        assert!(one(&local, &target, 7, "0:0", kind::FIELD_BYTE_OFFSET).unwrap_err().contains("anonymous"));
-    }
-
-    #[test]
-    fn type_and_enum_relocations() {
-        let (local, target) = btfs();
-        assert_eq!(one(&local, &target, 2, "0", kind::TYPE_SIZE).unwrap().1.val, 32);
-        assert_eq!(one(&local, &target, 2, "0", kind::TYPE_EXISTS).unwrap().1.val, 1);
-        assert_eq!(one(&local, &target, 2, "0", kind::TYPE_ID_TARGET).unwrap().1.val, 5);
-        assert_eq!(one(&local, &target, 2, "0", kind::TYPE_ID_LOCAL).unwrap().1.val, 2);
-        assert_eq!(one(&local, &target, 6, "0", kind::TYPE_EXISTS).unwrap().1.val, 0);
-        assert!(!one(&local, &target, 6, "0", kind::TYPE_SIZE).unwrap().1.poison);
-        assert_eq!(one(&local, &target, 3, "0", kind::ENUMVAL_VALUE).unwrap(), (Value { val: 1, validate: true, ..Default::default() }, Value { val: 7, validate: true, ..Default::default() }));
-        assert_eq!(one(&local, &target, 3, "0", kind::ENUMVAL_EXISTS).unwrap().1.val, 1);
-        assert!(one(&local, &target, 2, "0", kind::TYPE_MATCHES).unwrap_err().contains("not supported"));
-    }
-
-    #[test]
-    fn candidates_must_agree() {
-        let (local, _) = btfs();
-        let mut t = B::new();
-        t.t("int", 1, 0, 4, &[32]); // [1]
-        let (a, b) = (t.s("a"), t.s("b"));
-        t.t("s", 4, 2, 8, &[a, 1, 0, b, 1, 32]); // [2]
-        t.t("s___v2", 4, 3, 12, &[a, 1, 0, 0, 1, 32, b, 1, 64]); // [3] 'a' alike, 'b' elsewhere
-        t.t("s___v3", 4, 1, 4, &[b, 1, 0]); // [4] no 'a': does not match
-        let target = Target::new(Btf::parse(&t.bytes()).unwrap());
-        assert_eq!(target.by_essential_name(b"s").collect::<Vec<_>>(), vec![2, 3, 4]);
-        assert_eq!(target.find("s___v2", BtfKind::Struct), Some(3));
-        // Local "0:1" is 'a': at 0 in [2] and [3], absent from [4].
-        assert_eq!(one(&local, &target, 2, "0:1", kind::FIELD_BYTE_OFFSET).unwrap().1.val, 0);
-        // Local "0:0" is 'b': at 4 in [2], 8 in [3], 0 in [4].
-        assert!(one(&local, &target, 2, "0:0", kind::FIELD_BYTE_OFFSET).unwrap_err().contains("ambiguous"));
-        // Type sizes differ too.
-        assert!(one(&local, &target, 2, "0", kind::TYPE_SIZE).unwrap_err().contains("ambiguous"));
-    }
-
-    #[test]
-    fn patches_instructions() {
-        let (local, target) = btfs();
-        // r1 += 4 (offset of a); r0 = *(u32 *)(r1 + 4); r0 = 1 (type exists, ld_imm64); r0 = *(u32 *)(r1 + 8) (gone).
-        let mut insns = vec![
-            0x07, 0x01, 0, 0, 4, 0, 0, 0, // alu64 add imm
-            0x61, 0x10, 4, 0, 0, 0, 0, 0, // ldxw r0, [r1+4]
-            0x18, 0x00, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // ld_imm64 r0, 1
-            0x61, 0x10, 8, 0, 0, 0, 0, 0, // ldxw r0, [r1+8]
-        ];
-        let rs = [(0usize, "0:1", kind::FIELD_BYTE_OFFSET), (1, "0:1", kind::FIELD_BYTE_OFFSET), (2, "0", kind::TYPE_EXISTS), (4, "0:2", kind::FIELD_BYTE_OFFSET)];
-        for (at, access, k) in rs {
-            let r = Relo { insn: at, type_id: 2, access_str_off: 0, kind: k };
-            let (o, n) = resolve(&local, &target, &r, access).unwrap();
-            patch(&mut insns, at, &o, &n).unwrap();
-        }
-        assert_eq!(insn::imm(&insns, 0), 8);
-        assert_eq!(off_of(&insns, 1), 8);
-        assert_eq!(insn::imm(&insns, 2), 1);
-        assert_eq!((insn::code(&insns, 4), insn::imm(&insns, 4)), (insn::CALL, POISON_IMM));
-        // The instruction must hold the local value.
-        let r = Relo { insn: 0, type_id: 2, access_str_off: 0, kind: kind::FIELD_BYTE_OFFSET };
-        let (o, n) = resolve(&local, &target, &r, "0:0").unwrap();
-        assert!(patch(&mut insns, 0, &o, &n).unwrap_err().contains("expected the local value 0"));
-    }
-}
+mod tests;
