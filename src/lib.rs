@@ -4,18 +4,20 @@
 //! - [`obj`] and [`btf`]: the pure side. Bytes in, structures out, no syscall:
 //!   ELF parsing, map definitions (legacy `maps` and BTF `.maps`), global data,
 //!   relocations and BPF-to-BPF call linking. Testable and fuzzable anywhere.
-//! - [`object`], [`map`], [`program`], [`link`], [`attach`], [`ringbuf`],
-//!   [`perfbuf`]: the kernel side,
-//!   over [`sys`], the one file that makes system calls.
+//! - [`object`], [`map`], [`program`], [`attach`] (making attachments) and
+//!   [`link`] (the handle that keeps one), [`ringbuf`], [`perfbuf`]: the
+//!   kernel side, over the crate-private `sys` module, the only code that
+//!   makes system calls, and [`host`], the facts about the running host
+//!   (kernel version and config, CPUs, kallsyms, tracefs, bpffs, kernel BTF).
 //!
 //! [`ffi`] is the C ABI: a thin shell of validated handles over this API.
 
 pub mod attach;
 pub mod btf;
 pub mod error;
-pub mod externs;
 pub mod ffi;
-pub mod kver;
+pub mod host;
+mod ksyms;
 pub mod link;
 pub mod log;
 pub mod map;
@@ -23,10 +25,9 @@ pub mod obj;
 pub mod object;
 pub mod program;
 pub mod perfbuf;
-pub mod quiesce;
+mod quiesce;
 pub mod ringbuf;
-pub mod sys;
-pub mod vmlinux;
+mod sys;
 
 pub use attach::{KprobeOptions, ProbeMode, UprobeOptions};
 pub use error::{Error, ErrorKind, Result};
