@@ -1,8 +1,10 @@
-//! Attaching programs, by kind: [`probe`] (kprobes through the perf PMU or
-//! tracefs `kprobe_events`, uprobes) and [`tracepoint`] (tracepoints, raw
-//! tracepoints, BTF-targeted programs). Each returns a [`Link`] that owns
-//! what keeps the program attached. What the host offers (PMUs, tracefs)
-//! is asked of [`crate::host`].
+//! Attaching programs, by kind: `probe` (kprobes through the perf PMU or
+//! tracefs `kprobe_events`, uprobes) and `tracepoint` (tracepoints, raw
+//! tracepoints, BTF-targeted programs). Each returns a [`crate::Link`] that
+//! owns what keeps the program attached. What the host offers (PMUs,
+//! tracefs) is asked of [`crate::host`]. The public way in is
+//! [`crate::Program`]'s attach methods; this module's public items are the
+//! options and the pure target parsers.
 
 pub(crate) mod probe;
 pub(crate) mod tracepoint;

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::log;
 
 /// The inflated contents of a gzip file (one member; the trailer is not checked).
-pub fn gunzip(d: &[u8]) -> std::result::Result<Vec<u8>, String> {
+fn gunzip(d: &[u8]) -> std::result::Result<Vec<u8>, String> {
     const FHCRC: u8 = 2;
     const FEXTRA: u8 = 4;
     const FNAME: u8 = 8;

@@ -1,11 +1,14 @@
 //! Facts about the running host, in one place: kernel version and config,
 //! CPUs, kernel symbols and BTF, tracefs, bpffs, perf PMUs. Each is read
-//! from the kernel's files (or through [`crate::sys`]) when first needed.
+//! from the kernel's files (or through the crate's syscall module) when asked.
 //!
-//! The public surface is small and stable enough for tools and tests:
+//! The public surface is what tools and tests ask: [`bpf_available`],
 //! [`kver::running`], [`cpus::possible_cpus`], [`cpus::online_cpus`],
-//! [`vmlinux::kernel_btf`], [`kprobe_support`], [`bpffs::on_bpffs`],
-//! [`bpf_available`].
+//! [`vmlinux::kernel_btf`], [`kprobe_support`], [`tracefs::tracepoint_id`],
+//! [`kconfig::read_kernel_config`], [`kallsyms::lookup`], [`bpffs::on_bpffs`].
+//! Submodules use the syscall module, errors, logging and the pure object
+//! code (BTF, the kallsyms line parser); not attach or link, and not each
+//! other except `pmu` asking `tracefs` where it is mounted.
 
 pub mod bpffs;
 pub mod cpus;
@@ -20,6 +23,11 @@ pub use pmu::kprobe_support;
 
 use crate::error::Result;
 use crate::sys;
+
+/// A small sysfs/tracefs file, trimmed; None if it cannot be read.
+fn read_trimmed(path: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
+}
 
 /// Whether this process may use `bpf()` at all: creates (and closes) a
 /// one-entry array map.

@@ -1,10 +1,6 @@
 //! The perf PMUs for probes (`/sys/bus/event_source/devices/{kprobe,uprobe}`).
 
-use super::tracefs;
-
-pub(crate) fn read_trimmed(path: &str) -> Option<String> {
-    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
-}
+use super::{read_trimmed, tracefs};
 
 /// The perf PMU type of `kind` (`kprobe` or `uprobe`), and its retprobe bit.
 pub fn probe_pmu(kind: &str) -> Option<(u32, u32)> {

@@ -1,7 +1,7 @@
 //! tracefs: where tracepoints have their ids and where kprobe events are
 //! created on kernels (or in modes) without the kprobe PMU.
 
-use super::pmu::read_trimmed;
+use super::read_trimmed;
 use crate::error::{Error, Result};
 use crate::sys::Errno;
 use std::io::Write;

@@ -1,7 +1,7 @@
 //! The door to the kernel: every `bpf()`, `perf_event_open()`, `ioctl()`,
 //! `mmap()`, `epoll_*()`, `membarrier()`, `statfs()` and `uname()` bpfl makes
-//! goes through this module, and nothing else in the crate is `unsafe` about
-//! the kernel. It is private to the crate.
+//! goes through this module; nothing else in the crate calls libc for the
+//! kernel. It is private to the crate.
 //!
 //! Every function here is sound to call from safe code, except the few whose
 //! buffers the kernel fills to a size only the kernel knows (a map's key and
