@@ -167,7 +167,20 @@ impl Map {
         Ok(())
     }
 
+    /// The kernel fills per-CPU values for every possible CPU: without
+    /// their number, a value buffer cannot be sized safely.
+    fn check_cpus_known(&self) -> Result<()> {
+        if is_percpu(self.map_type) && crate::host::cpus::possible_cpus_known().is_none() {
+            return Err(Error::unsupported(format!(
+                "map '{}': per-CPU values cannot be sized: the number of possible CPUs is unknown (/sys/devices/system/cpu/possible unreadable)",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+
     fn check_value(&self, len: usize) -> Result<()> {
+        self.check_cpus_known()?;
         let want = self.value_buf_size();
         if len != want {
             let pc = if is_percpu(self.map_type) { format!(" ({} bytes x {} possible CPUs)", self.value_size, possible_cpus()) } else { String::new() };
@@ -273,6 +286,7 @@ impl Map {
     /// Uses `BPF_MAP_LOOKUP_BATCH` where the kernel and map type have it, and
     /// next-key plus lookup otherwise.
     pub fn read_all(&self, keys: &mut [u8], values: &mut [u8], capacity: usize) -> Result<usize> {
+        self.check_cpus_known()?;
         let ks = self.key_size as usize;
         let vs = self.value_buf_size();
         if keys.len() < capacity * ks || values.len() < capacity * vs {

@@ -3,10 +3,17 @@
 
 use std::sync::OnceLock;
 
-/// Number of possible CPUs (per-CPU maps hold one value per possible CPU).
+/// Number of possible CPUs (per-CPU maps hold one value per possible CPU);
+/// 1 if sysfs does not say.
 pub fn possible_cpus() -> usize {
-    static N: OnceLock<usize> = OnceLock::new();
-    *N.get_or_init(|| std::fs::read_to_string("/sys/devices/system/cpu/possible").ok().and_then(|s| parse_cpu_list(&s)).unwrap_or(1))
+    possible_cpus_known().unwrap_or(1)
+}
+
+/// Number of possible CPUs, if sysfs says: what sizes a per-CPU value
+/// buffer the kernel fills, so a guess will not do there.
+pub(crate) fn possible_cpus_known() -> Option<usize> {
+    static N: OnceLock<Option<usize>> = OnceLock::new();
+    *N.get_or_init(|| std::fs::read_to_string("/sys/devices/system/cpu/possible").ok().and_then(|s| parse_cpu_list(&s)))
 }
 
 /// The ids of CPUs that are both possible and online now.
