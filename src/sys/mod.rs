@@ -77,3 +77,33 @@ unsafe fn owned(fd: libc::c_long) -> std::os::fd::OwnedFd {
     // SAFETY: the caller's contract.
     unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as std::os::fd::RawFd) }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The door is the only one: no other source file calls libc for the kernel.
+    #[test]
+    fn only_sys_makes_system_calls() {
+        const CALLS: &[&str] = &[
+            "libc::syscall", "libc::SYS_", "libc::ioctl", "libc::mmap", "libc::munmap", "libc::epoll_", "libc::uname", "libc::statfs", "libc::fcntl",
+            "libc::sysconf", "libc::open", "libc::close", "libc::read(", "libc::write(",
+        ];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let sys = root.join("sys");
+        let mut stack = vec![root];
+        let mut offenders = Vec::new();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    if path != sys {
+                        stack.push(path);
+                    }
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    offenders.extend(CALLS.iter().filter(|c| text.contains(*c)).map(|c| format!("{}: {c}", path.display())));
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "system calls outside src/sys: {offenders:?}");
+    }
+}
