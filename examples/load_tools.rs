@@ -9,7 +9,7 @@ use bpfl::{Object, OpenOptions};
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "build/bench/tools".into());
     let t0 = std::time::Instant::now();
-    match bpfl::vmlinux::kernel_btf() {
+    match bpfl::host::vmlinux::kernel_btf() {
         Ok(k) => println!("kernel BTF: {} types, read + parsed + indexed in {:.1} ms", k.btf.len(), t0.elapsed().as_secs_f64() * 1e3),
         Err(e) => println!("kernel BTF: {e}"),
     }

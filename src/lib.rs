@@ -5,27 +5,28 @@
 //!   `src/obj`. Bytes in, structures out, no syscall (it has no dependency):
 //!   ELF parsing, map definitions (legacy `maps` and BTF `.maps`), global
 //!   data, relocations, CO-RE and BPF-to-BPF calls. Testable and fuzzable anywhere.
-//! - [`object`], [`map`], [`program`], [`link`], [`attach`], [`ringbuf`],
-//!   [`perfbuf`]: the kernel side,
-//!   over [`sys`], the one file that makes system calls.
+//! - [`object`], [`map`], [`program`], [`attach`] (making attachments) and
+//!   [`link`] (the handle that keeps one), [`ringbuf`], [`perfbuf`]: the
+//!   kernel side, over the crate-private `sys` module, the only code that
+//!   makes system calls, and [`host`], the facts about the running host
+//!   (kernel version and config, CPUs, kallsyms, tracefs, bpffs, kernel BTF).
 //!
 //! `ffi` (private; its exports are `#[no_mangle]`) is the C ABI: a thin shell of validated handles over this API.
 
 pub mod attach;
 pub mod error;
-pub mod externs;
 mod ffi;
-pub mod kver;
+pub mod host;
+mod ksyms;
 pub mod link;
 pub mod log;
 pub mod map;
 pub mod object;
 pub mod program;
 pub mod perfbuf;
-pub mod quiesce;
+mod quiesce;
 pub mod ringbuf;
-pub mod sys;
-pub mod vmlinux;
+mod sys;
 
 /// The pure side: the `bpfl-obj` crate (ELF, BTF, CO-RE, relocations).
 pub use bpfl_obj as obj;

@@ -1,9 +1,11 @@
 //! Attachments: a [`Link`] holds what keeps a program attached (a BPF link,
-//! a perf event, a tracefs probe event) and undoes it when dropped.
+//! a perf event, a tracefs probe event) and undoes it when dropped. Making
+//! attachments is [`crate::attach`]'s business; this is only the handle.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::host::tracefs::ProbeEvent;
 use crate::sys;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
 /// How a program is attached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,13 +31,13 @@ pub struct Link {
     link_fd: Option<OwnedFd>,
     /// The perf event the program hangs on, when there is one.
     perf_fd: Option<OwnedFd>,
-    /// tracefs probe event to remove: (tracefs root, "group/name").
-    legacy_event: Option<(String, String)>,
+    /// The tracefs probe event the perf event is of, when bpfl created one.
+    probe_event: Option<ProbeEvent>,
 }
 
 impl Link {
-    pub(crate) fn new(kind: LinkKind, target: String, link_fd: Option<OwnedFd>, perf_fd: Option<OwnedFd>, legacy_event: Option<(String, String)>) -> Link {
-        Link { kind, target, link_fd, perf_fd, legacy_event }
+    pub(crate) fn new(kind: LinkKind, target: String, link_fd: Option<OwnedFd>, perf_fd: Option<OwnedFd>, probe_event: Option<ProbeEvent>) -> Link {
+        Link { kind, target, link_fd, perf_fd, probe_event }
     }
     /// How it is attached.
     pub fn kind(&self) -> &LinkKind {
@@ -56,13 +58,14 @@ impl Link {
     fn detach_inner(&mut self) -> Result<()> {
         if let Some(p) = &self.perf_fd {
             if self.link_fd.is_none() {
-                sys::perf_event_disable(p);
+                sys::perf_event_disable(p.as_fd());
             }
         }
+        // The fds go first: the kernel refuses to remove a probe event in use.
         self.link_fd.take();
         self.perf_fd.take();
-        if let Some((root, ev)) = self.legacy_event.take() {
-            crate::attach::remove_probe_event(&root, &ev)?;
+        if let Some(ev) = self.probe_event.take() {
+            ev.remove()?;
         }
         Ok(())
     }
@@ -74,23 +77,4 @@ impl Drop for Link {
             crate::log::warn(&format!("detaching {}: {e}", self.target));
         }
     }
-}
-
-/// Attach `prog_fd` to perf event `pfd`: a BPF link where the kernel has them
-/// for perf events (5.15+), else `PERF_EVENT_IOC_SET_BPF`.
-pub(crate) fn attach_perf_event(prog_fd: RawFd, pfd: &OwnedFd, what: &str) -> Result<Option<OwnedFd>> {
-    const BPF_PERF_EVENT: u32 = crate::obj::section::attach_type::PERF_EVENT;
-    match sys::link_create(prog_fd, pfd.as_raw_fd(), BPF_PERF_EVENT, 0) {
-        Ok(l) => Ok(Some(l)),
-        Err(e) if matches!(e, libc::EINVAL | libc::EOPNOTSUPP | crate::sys::ENOTSUPP | libc::E2BIG) => {
-            sys::perf_event_set_bpf(pfd, prog_fd).map_err(|e| sys::err(e, format!("{what}: attach (PERF_EVENT_IOC_SET_BPF)")))?;
-            Ok(None)
-        }
-        Err(e) => Err(sys::err(e, format!("{what}: attach (BPF_LINK_CREATE)"))),
-    }
-}
-
-/// Errors for probes that cannot exist on this kernel.
-pub(crate) fn no_kprobes() -> Error {
-    Error::unsupported("kprobes are not supported by this kernel (no kprobe PMU, no kprobe_events)")
 }

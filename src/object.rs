@@ -8,7 +8,7 @@ use crate::obj::{insn, MapOrigin, MapRef, MapType, ObjectSpec, ParseOptions};
 use crate::program::Program;
 use crate::{log, sys};
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 
 /// Options for opening an object.
@@ -72,7 +72,7 @@ impl Object {
             .iter()
             .map(|m| {
                 // A perf event array of size 0 gets a slot per possible CPU, as under libbpf.
-                let max = if m.map_type == MapType::PERF_EVENT_ARRAY && m.max_entries == 0 { crate::map::possible_cpus() as u32 } else { m.max_entries };
+                let max = if m.map_type == MapType::PERF_EVENT_ARRAY && m.max_entries == 0 { crate::host::cpus::possible_cpus() as u32 } else { m.max_entries };
                 Arc::new(Map::new(&m.name, m.map_type.as_u32(), m.key_size, m.value_size, max, m.map_flags))
             })
             .collect();
@@ -188,7 +188,7 @@ impl Object {
                 _ => {}
             }
         }
-        let kver = opts.kern_version.unwrap_or_else(crate::kver::running);
+        let kver = opts.kern_version.unwrap_or_else(crate::host::kver::running);
         if let Some(v) = self.file.kern_version {
             if v != kver {
                 log::debug(&format!("object '{}': version section says {v:#x}, giving the kernel {kver:#x}", self.file.name));
@@ -201,22 +201,22 @@ impl Object {
         if let Some(btf) = &self.file.btf {
             match sys::btf_load(&btf.to_bytes()) {
                 Ok(fd) => self.btf_fd = Some(fd),
-                Err((e, log_text)) => log::warn(&format!(
+                Err(sys::BtfLoadError { errno, log: log_text }) => log::warn(&format!(
                     "object '{}': the kernel refused its BTF ({}); loading without it (no source lines in verifier logs){}",
                     self.file.name,
-                    std::io::Error::from_raw_os_error(e),
+                    std::io::Error::from_raw_os_error(errno.0),
                     last_lines(&log_text, 3)
                 )),
             }
         }
-        let btf_raw = self.btf_fd.as_ref().map(|f| f.as_raw_fd());
+        let btf_raw = self.btf_fd.as_ref().map(|f| f.as_fd());
 
         // Externs: the .kconfig values and the __ksym symbols, from the running kernel.
         let kconfig = match self.file.kconfig_map {
-            Some(m) => Some(crate::externs::kconfig_value(&self.file.externs, self.file.maps[m].value_size)?),
+            Some(m) => Some(crate::ksyms::kconfig_value(&self.file.externs, self.file.maps[m].value_size)?),
             None => None,
         };
-        let ksyms = if self.file.externs.iter().any(|e| e.kconfig().is_none()) { crate::externs::resolve_ksyms(&self.file)? } else { Vec::new() };
+        let ksyms = if self.file.externs.iter().any(|e| e.kconfig().is_none()) { crate::ksyms::resolve_ksyms(&self.file)? } else { Vec::new() };
 
         // Maps: inner templates first, then the rest.
         let order: Vec<usize> = {
@@ -248,13 +248,14 @@ impl Object {
                         )));
                     }
                     log::info(&format!("{what}: reusing the map pinned at '{path}'"));
-                    let fd = sys::obj_get(&CString::new(path.clone()).expect("no NUL")).map_err(|e| sys::err(e, &what))?;
+                    let fd = sys::obj_get(&CString::new(path.clone()).expect("no NUL")).map_err(|e| e.error(&what))?;
                     self.maps[i].set_fd(fd);
                     continue;
                 }
             }
+            // Our own fd of the inner template, held across the create.
             let inner_fd = match spec.inner {
-                Some(j) => Some(self.maps[j].fd().map_err(|e| e.context(&what))?),
+                Some(j) => Some(self.maps[j].dup_fd().map_err(|e| e.context(&what))?),
                 None => None,
             };
             let mut p = sys::MapCreate {
@@ -263,7 +264,7 @@ impl Object {
                 value_size: spec.value_size,
                 max_entries: self.maps[i].max_entries(),
                 map_flags: spec.map_flags,
-                inner_map_fd: inner_fd,
+                inner_map_fd: inner_fd.as_ref().map(|f| f.as_fd()),
                 numa_node: spec.numa_node,
                 name: &spec.kernel_name,
                 btf_fd: None,
@@ -313,7 +314,7 @@ impl Object {
             let mut poisoned = Vec::new();
             if !linked.core_relos.is_empty() {
                 let local = self.file.btf.as_ref().ok_or_else(|| Error::parse(format!("{what}: CO-RE relocations without '.BTF'")))?;
-                let target = crate::vmlinux::kernel_btf().map_err(|e| e.context(format!("{what}: its {} CO-RE relocations need the kernel's BTF", linked.core_relos.len())))?;
+                let target = crate::host::vmlinux::kernel_btf().map_err(|e| e.context(format!("{what}: its {} CO-RE relocations need the kernel's BTF", linked.core_relos.len())))?;
                 poisoned = crate::obj::core_relo::relocate(local, &target, &mut linked.insns, &linked.core_relos).map_err(|e| e.context(&what))?;
                 for p in &poisoned {
                     log::debug(&format!("{what}: instruction {} poisoned (the verifier refuses it only if reachable): {}", p.insn, p.what));
@@ -336,27 +337,27 @@ impl Object {
                 let at = r.insn;
                 let name = &self.file.externs[r.ext].name;
                 match (ksyms[r.ext], r.call) {
-                    (crate::externs::Ksym::BtfId(id), false) => {
+                    (crate::ksyms::Ksym::BtfId(id), false) => {
                         insn::set_src_reg(&mut linked.insns, at, insn::PSEUDO_BTF_ID);
                         insn::set_imm(&mut linked.insns, at, id as i32);
                         insn::set_imm(&mut linked.insns, at + 1, 0); // vmlinux
                     }
-                    (crate::externs::Ksym::BtfId(id), true) => {
+                    (crate::ksyms::Ksym::BtfId(id), true) => {
                         insn::set_src_reg(&mut linked.insns, at, insn::PSEUDO_KFUNC_CALL);
                         insn::set_imm(&mut linked.insns, at, id as i32);
                         insn::set_off(&mut linked.insns, at, 0); // vmlinux
                     }
-                    (crate::externs::Ksym::Addr(a), false) => {
+                    (crate::ksyms::Ksym::Addr(a), false) => {
                         insn::set_src_reg(&mut linked.insns, at, 0);
                         insn::set_imm(&mut linked.insns, at, a as u32 as i32);
                         insn::set_imm(&mut linked.insns, at + 1, (a >> 32) as u32 as i32);
                     }
-                    (crate::externs::Ksym::Missing, false) => {
+                    (crate::ksyms::Ksym::Missing, false) => {
                         insn::set_src_reg(&mut linked.insns, at, 0);
                         insn::set_imm(&mut linked.insns, at, 0);
                         insn::set_imm(&mut linked.insns, at + 1, 0);
                     }
-                    (crate::externs::Ksym::Missing, true) => {
+                    (crate::ksyms::Ksym::Missing, true) => {
                         // A __weak kfunc the kernel lacks: the verifier refuses the call only if it is reachable.
                         log::debug(&format!("{what}: instruction {at}: call of missing __weak kfunc '{name}' poisoned"));
                         insn::set_src_reg(&mut linked.insns, at, 0);
@@ -431,10 +432,10 @@ impl Object {
     }
 }
 
-fn map_create_error(e: i32, what: &str) -> Error {
-    match e {
-        libc::EPERM => Error::os(e, format!("{what}: create (bpf() not permitted: run as root or with CAP_BPF, and check the memlock limit)")),
-        _ => sys::err(e, format!("{what}: create")),
+fn map_create_error(e: sys::Errno, what: &str) -> Error {
+    match e.0 {
+        libc::EPERM => Error::os(e.0, format!("{what}: create (bpf() not permitted: run as root or with CAP_BPF, and check the memlock limit)")),
+        _ => e.error(format!("{what}: create")),
     }
 }
 
@@ -452,12 +453,12 @@ fn load_prog(p: &sys::ProgLoad<'_>, log_level: u32) -> Result<(OwnedFd, String)>
         let mut buf = vec![0u8; 16 << 20];
         return match sys::prog_load(p, &mut buf, log_level) {
             Ok(fd) => Ok((fd, sys::cstr_lossy(&buf))),
-            Err((e, _)) => Err(verifier_error(e, &sys::cstr_lossy(&buf))),
+            Err(e) => Err(verifier_error(e.errno.0, &sys::cstr_lossy(&buf))),
         };
     }
     let errno = match sys::prog_load(p, &mut [], 0) {
         Ok(fd) => return Ok((fd, String::new())),
-        Err((e, _)) => e,
+        Err(e) => e.errno,
     };
     // Retry with a log; grow the buffer until the log fits (the kernel says how much it needs on 6.4+).
     let mut size = 1usize << 20;
@@ -465,15 +466,15 @@ fn load_prog(p: &sys::ProgLoad<'_>, log_level: u32) -> Result<(OwnedFd, String)>
         let mut buf = vec![0u8; size];
         match sys::prog_load(p, &mut buf, 1) {
             Ok(fd) => return Ok((fd, String::new())), // passed the second time: not ours to question
-            Err((libc::ENOSPC, need)) if size < (256 << 20) => {
-                size = (need as usize + 1).max(size * 4);
+            Err(sys::ProgLoadError { errno: sys::Errno(libc::ENOSPC), log_true_size }) if size < (256 << 20) => {
+                size = (log_true_size as usize + 1).max(size * 4);
             }
-            Err((e, _)) => {
+            Err(sys::ProgLoadError { errno: e, .. }) => {
                 let text = sys::cstr_lossy(&buf);
                 if text.is_empty() {
-                    return Err(sys::err(if e == libc::ENOSPC { errno } else { e }, "load"));
+                    return Err((if e.0 == libc::ENOSPC { errno } else { e }).error("load"));
                 }
-                return Err(verifier_error(e, &text));
+                return Err(verifier_error(e.0, &text));
             }
         }
     }
@@ -482,7 +483,7 @@ fn load_prog(p: &sys::ProgLoad<'_>, log_level: u32) -> Result<(OwnedFd, String)>
 /// The kernel BTF id of a BTF-targeted program's attach point.
 fn btf_attach_id(name: &str, is_typedef: bool) -> Result<u32> {
     let (kind, what) = if is_typedef { (crate::btf::BtfKind::Typedef, "tracepoint type") } else { (crate::btf::BtfKind::Func, "function") };
-    let k = crate::vmlinux::kernel_btf().map_err(|e| e.context(format!("its attach target '{name}' is looked up in the kernel's BTF")))?;
+    let k = crate::host::vmlinux::kernel_btf().map_err(|e| e.context(format!("its attach target '{name}' is looked up in the kernel's BTF")))?;
     k.find(name, kind).ok_or_else(|| {
         Error::not_found(format!("attach target: no {what} '{name}' in the kernel's BTF (vmlinux; module BTF is not searched)"))
     })

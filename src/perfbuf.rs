@@ -20,7 +20,7 @@ use crate::map::Map;
 use crate::obj::map_type;
 use crate::sys::{self, Mmap};
 use std::ops::ControlFlow;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `PERF_RECORD_LOST`.
@@ -162,26 +162,26 @@ impl PerfBuffer {
             return Err(Error::inval(format!("perf buffer '{name}': keys and values must be 4 bytes (they are {} and {})", map.key_size(), map.value_size())));
         }
         let map_fd = map.dup_fd()?;
-        let epoll = sys::epoll_create().map_err(|e| sys::err(e, "epoll_create1"))?;
+        let epoll = sys::epoll_create().map_err(|e| e.error("epoll_create1"))?;
         let mut pb = PerfBuffer { name, map_fd, rings: Vec::new(), epoll, ready: Vec::new(), scratch: Vec::new() };
         let page = sys::page_size();
-        for cpu in crate::map::online_cpus() {
+        for cpu in crate::host::cpus::online_cpus() {
             if cpu >= map.max_entries() {
                 // A map smaller than the CPU count: those CPUs' samples fail in the program (-E2BIG or -ENOENT).
                 crate::log::warn(&format!("perf buffer '{}': no slot for cpu {cpu} (max_entries {})", pb.name, map.max_entries()));
                 continue;
             }
-            let event = sys::perf_event_open_bpf_output(cpu as i32).map_err(|e| sys::err(e, format!("perf buffer '{}': perf_event_open on cpu {cpu}", pb.name)))?;
-            let mem = Mmap::shared(event.as_raw_fd(), page * (1 + page_cnt), 0, true).map_err(|e| sys::err(e, format!("perf buffer '{}': mmap {} pages on cpu {cpu}", pb.name, 1 + page_cnt)))?;
+            let event = sys::perf_event_open_bpf_output(cpu as i32).map_err(|e| e.error(format!("perf buffer '{}': perf_event_open on cpu {cpu}", pb.name)))?;
+            let mem = Mmap::shared(event.as_fd(), page * (1 + page_cnt), 0, true).map_err(|e| e.error(format!("perf buffer '{}': mmap {} pages on cpu {cpu}", pb.name, 1 + page_cnt)))?;
             let mut ring = CpuRing { cpu, event, mem, data_off: page, data_size: page * page_cnt };
             // Kernels since 4.1 say where the data is; trust them when consistent.
             let (o, s) = (ring.u64_at(DATA_OFFSET).load(Ordering::Relaxed) as usize, ring.u64_at(DATA_SIZE).load(Ordering::Relaxed) as usize);
             if o != 0 && s != 0 && o.checked_add(s).is_some_and(|end| end <= ring.mem.len()) && s % 8 == 0 {
                 (ring.data_off, ring.data_size) = (o, s);
             }
-            sys::epoll_add(pb.epoll.as_raw_fd(), ring.event.as_raw_fd(), pb.rings.len() as u64).map_err(|e| sys::err(e, format!("perf buffer '{}': epoll_ctl", pb.name)))?;
-            sys::map_update(pb.map_fd.as_raw_fd(), &cpu.to_ne_bytes(), &(ring.event.as_raw_fd() as u32).to_ne_bytes(), crate::map::BPF_ANY)
-                .map_err(|e| sys::err(e, format!("perf buffer '{}': store the cpu {cpu} event in the map", pb.name)))?;
+            sys::epoll_add(pb.epoll.as_fd(), ring.event.as_fd(), pb.rings.len() as u64).map_err(|e| e.error(format!("perf buffer '{}': epoll_ctl", pb.name)))?;
+            sys::map_update(pb.map_fd.as_fd(), &cpu.to_ne_bytes(), &(ring.event.as_raw_fd() as u32).to_ne_bytes(), crate::map::BPF_ANY)
+                .map_err(|e| e.error(format!("perf buffer '{}': store the cpu {cpu} event in the map", pb.name)))?;
             pb.rings.push(ring);
             pb.ready.push(0);
         }
@@ -213,7 +213,7 @@ impl PerfBuffer {
         mut on_sample: impl FnMut(u32, &[u8]) -> ControlFlow<i32>,
         mut on_lost: impl FnMut(u32, u64),
     ) -> Result<Consumed> {
-        let n = sys::epoll_wait(self.epoll.as_raw_fd(), &mut self.ready, timeout_ms).map_err(|e| sys::err(e, format!("perf buffer '{}': epoll_wait", self.name)))?;
+        let n = sys::epoll_wait(self.epoll.as_fd(), &mut self.ready, timeout_ms).map_err(|e| e.error(format!("perf buffer '{}': epoll_wait", self.name)))?;
         let mut out = Consumed::default();
         for i in 0..n {
             if let Some(r) = self.rings.get(self.ready[i] as usize) {
@@ -242,10 +242,10 @@ impl PerfBuffer {
 impl Drop for PerfBuffer {
     fn drop(&mut self) {
         for r in &self.rings {
-            sys::perf_event_disable(&r.event);
+            sys::perf_event_disable(r.event.as_fd());
             // The kernel gives user space no lookup of a perf event array, so
             // the slot is emptied whoever stored it last (as libbpf does).
-            let _ = sys::map_delete(self.map_fd.as_raw_fd(), &r.cpu.to_ne_bytes());
+            let _ = sys::map_delete(self.map_fd.as_fd(), &r.cpu.to_ne_bytes());
         }
     }
 }

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::link::Link;
 use crate::obj::section::{prog_type as pt, AutoAttach};
 use crate::obj::ProgramSpec;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 use parking_lot::RwLock;
 
@@ -70,40 +70,44 @@ impl Program {
         self.fd.read().as_ref().map(|f| f.as_raw_fd()).ok_or_else(|| Error::inval(format!("program '{}' is not loaded: load the object first", self.name)))
     }
 
-    fn expect_type(&self, ok: &[u32], what: &str) -> Result<RawFd> {
+    /// Run `f` with the program's fd, held open for the duration.
+    fn with_fd<T>(&self, f: impl FnOnce(BorrowedFd<'_>) -> Result<T>) -> Result<T> {
+        let fd = self.fd.read();
+        let fd = fd.as_ref().ok_or_else(|| Error::inval(format!("program '{}' is not loaded: load the object first", self.name)))?;
+        f(fd.as_fd())
+    }
+
+    /// [`Program::with_fd`] for an attach that only programs of the types `ok` take.
+    fn attach_as<T>(&self, ok: &[u32], what: &str, f: impl FnOnce(BorrowedFd<'_>) -> Result<T>) -> Result<T> {
         if !ok.contains(&self.prog_type) {
             return Err(Error::inval(format!(
                 "program '{}' (section '{}', type {}) cannot be attached as a {what}",
                 self.name, self.section, crate::obj::ProgramType(self.prog_type)
             )));
         }
-        self.fd()
+        self.with_fd(f)
     }
 
     /// Attach to a kprobe (or kretprobe with `opts.retprobe`) on kernel function `func`.
     pub fn attach_kprobe(&self, func: &str, opts: &KprobeOptions) -> Result<Link> {
-        let fd = self.expect_type(&[pt::KPROBE], "kprobe")?;
-        attach::kprobe(fd, &self.name, func, opts)
+        self.attach_as(&[pt::KPROBE], "kprobe", |fd| attach::kprobe(fd, &self.name, func, opts))
     }
 
     /// Attach to a uprobe (or uretprobe with `opts.retprobe`) in the ELF file
     /// `binary` (executable or shared library): at function `func` plus
     /// `opts.offset`, or with `func` None at file offset `opts.offset`.
     pub fn attach_uprobe(&self, binary: &str, func: Option<&str>, opts: &UprobeOptions) -> Result<Link> {
-        let fd = self.expect_type(&[pt::KPROBE], "uprobe")?;
-        attach::uprobe(fd, &self.name, binary, func, opts)
+        self.attach_as(&[pt::KPROBE], "uprobe", |fd| attach::uprobe(fd, &self.name, binary, func, opts))
     }
 
     /// Attach to tracepoint `category/name`.
     pub fn attach_tracepoint(&self, category: &str, name: &str) -> Result<Link> {
-        let fd = self.expect_type(&[pt::TRACEPOINT], "tracepoint")?;
-        attach::tracepoint(fd, &self.name, category, name)
+        self.attach_as(&[pt::TRACEPOINT], "tracepoint", |fd| attach::tracepoint(fd, &self.name, category, name))
     }
 
     /// Attach to raw tracepoint `name`.
     pub fn attach_raw_tracepoint(&self, name: &str) -> Result<Link> {
-        let fd = self.expect_type(&[pt::RAW_TRACEPOINT, pt::RAW_TRACEPOINT_WRITABLE], "raw tracepoint")?;
-        attach::raw_tracepoint(fd, &self.name, name)
+        self.attach_as(&[pt::RAW_TRACEPOINT, pt::RAW_TRACEPOINT_WRITABLE], "raw tracepoint", |fd| attach::raw_tracepoint(fd, &self.name, name))
     }
 
     /// Loaded with a kernel BTF attach point that attaches without more
@@ -134,7 +138,7 @@ impl Program {
         let need = || target.ok_or_else(|| Error::inval(format!("program '{}': section '{}' names no attach target", self.name, self.section)));
         if self.is_btf_traced() {
             need()?;
-            return attach::btf_traced(self.fd()?, &self.name, &self.section);
+            return self.with_fd(|fd| attach::btf_traced(fd, &self.name, &self.section));
         }
         match self.auto {
             AutoAttach::Kprobe | AutoAttach::Kretprobe => {

@@ -20,8 +20,7 @@ use std::cell::Cell;
 use std::sync::atomic::{compiler_fence, fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_int = 1 << 3;
-const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: libc::c_int = 1 << 4;
+use crate::sys::{membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED};
 
 /// One thread's state: `seq` is odd while the thread is inside a section.
 /// Only its thread writes it; cache-line aligned so threads do not share lines.
@@ -40,8 +39,7 @@ static UNSLOTTED: AtomicU64 = AtomicU64::new(0);
 /// Whether membarrier is registered (readers then need only a compiler fence).
 fn membarrier_ok() -> bool {
     static OK: OnceLock<bool> = OnceLock::new();
-    // SAFETY: membarrier takes two integer arguments (and a cpu id, unused here).
-    *OK.get_or_init(|| unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) } == 0)
+    *OK.get_or_init(|| membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED).is_ok())
 }
 
 struct Local {
@@ -127,8 +125,7 @@ impl Drop for ReadGuard {
 pub fn synchronize() {
     // Make the unpublishing store visible to every running thread of this
     // process, and their section stores visible to us.
-    // SAFETY: membarrier takes integer arguments.
-    if !(membarrier_ok() && unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) } == 0) {
+    if !(membarrier_ok() && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED).is_ok()) {
         fence(Ordering::SeqCst);
     }
     let me = LOCAL.try_with(|l| l.slot as *const Slot).ok();

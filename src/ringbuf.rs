@@ -23,7 +23,7 @@ use crate::map::Map;
 use crate::obj::map_type;
 use crate::sys::{self, Mmap};
 use std::ops::ControlFlow;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// `BPF_RINGBUF_BUSY_BIT`.
@@ -69,8 +69,8 @@ impl Ring {
             return Err(Error::inval(format!("ring buffer '{name}': max_entries {size} is not a power of two multiple of the page size")));
         }
         let fd = map.dup_fd()?;
-        let consumer = Mmap::shared(fd.as_raw_fd(), page, 0, true).map_err(|e| sys::err(e, format!("ring buffer '{name}': mmap consumer page")))?;
-        let producer = Mmap::shared(fd.as_raw_fd(), page + 2 * size, page, false).map_err(|e| sys::err(e, format!("ring buffer '{name}': mmap producer page and data")))?;
+        let consumer = Mmap::shared(fd.as_fd(), page, 0, true).map_err(|e| e.error(format!("ring buffer '{name}': mmap consumer page")))?;
+        let producer = Mmap::shared(fd.as_fd(), page + 2 * size, page, false).map_err(|e| e.error(format!("ring buffer '{name}': mmap producer page and data")))?;
         Ok(Ring { name, _fd: fd, consumer, producer, mask: size as u64 - 1 })
     }
 
@@ -157,7 +157,7 @@ impl std::fmt::Debug for RingBuffer {
 impl RingBuffer {
     /// A consumer of ring buffer map `map` (created: its object loaded).
     pub fn new(map: &Map) -> Result<RingBuffer> {
-        let epoll = sys::epoll_create().map_err(|e| sys::err(e, "epoll_create1"))?;
+        let epoll = sys::epoll_create().map_err(|e| e.error("epoll_create1"))?;
         let mut rb = RingBuffer { rings: Vec::new(), epoll, ready: Vec::new() };
         rb.add(map)?;
         Ok(rb)
@@ -168,7 +168,7 @@ impl RingBuffer {
     pub fn add(&mut self, map: &Map) -> Result<usize> {
         let ring = Ring::open(map)?;
         let idx = self.rings.len();
-        sys::epoll_add(self.epoll.as_raw_fd(), ring._fd.as_raw_fd(), idx as u64).map_err(|e| sys::err(e, format!("ring buffer '{}': epoll_ctl", ring.name)))?;
+        sys::epoll_add(self.epoll.as_fd(), ring._fd.as_fd(), idx as u64).map_err(|e| e.error(format!("ring buffer '{}': epoll_ctl", ring.name)))?;
         self.rings.push(ring);
         self.ready.push(0);
         Ok(idx)
@@ -203,7 +203,7 @@ impl RingBuffer {
 
     /// [`RingBuffer::poll`] with the ring's index passed to `f`.
     pub fn poll_each(&mut self, timeout_ms: i32, mut f: impl FnMut(usize, &[u8]) -> ControlFlow<i32>) -> Result<Consumed> {
-        let n = sys::epoll_wait(self.epoll.as_raw_fd(), &mut self.ready, timeout_ms).map_err(|e| sys::err(e, "ring buffer: epoll_wait"))?;
+        let n = sys::epoll_wait(self.epoll.as_fd(), &mut self.ready, timeout_ms).map_err(|e| e.error("ring buffer: epoll_wait"))?;
         let mut out = Consumed::default();
         for i in 0..n {
             let idx = self.ready[i] as usize;

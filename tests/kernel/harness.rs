@@ -13,7 +13,7 @@ pub struct Test {
 
 pub fn run(tests: &[Test]) -> ! {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let kernel = bpfl::sys::bpf_available();
+    let kernel = bpfl::host::bpf_available();
     if let Err(e) = &kernel {
         println!("\n************************************************************");
         println!("SKIPPED: kernel tests need root and bpf(): {e}");

@@ -97,7 +97,7 @@ fn seed_kprobe_loads_and_reports_missing_kprobes() {
         let o = loaded(file);
         assert_eq!(o.file().kern_version, Some(0xFFFF_FFFE), "{file}: version section");
         assert_eq!(o.programs().len(), 2);
-        let (pmu, legacy) = bpfl::attach::kprobe_support();
+        let (pmu, legacy) = bpfl::host::kprobe_support();
         let (links, errors) = o.attach_all();
         if !pmu && !legacy {
             assert!(links.is_empty());
@@ -126,7 +126,7 @@ fn kprobe_on_missing_function() {
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     assert!(e.to_string().contains("a kretprobe takes no offset"), "{e}");
     let e = p.attach_kprobe("bpfl_no_such_function_xyz", &KprobeOptions::default()).unwrap_err();
-    let (pmu, legacy) = bpfl::attach::kprobe_support();
+    let (pmu, legacy) = bpfl::host::kprobe_support();
     if !pmu && !legacy {
         assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
     } else {
@@ -203,7 +203,7 @@ fn uprobe_and_uretprobe_on_own_function() {
     let (links, errors) = o.attach_all();
     assert!(links.is_empty() && errors.is_empty(), "{errors:?}");
     let ev = o.map("events").unwrap();
-    assert_eq!(ev.max_entries() as usize, bpfl::map::possible_cpus(), "perf event array sized to the possible CPUs");
+    assert_eq!(ev.max_entries() as usize, bpfl::host::cpus::possible_cpus(), "perf event array sized to the possible CPUs");
     assert!(ev.fd().is_ok());
     let on_call = o.program("on_call").unwrap();
     let on_return = o.program("on_return").unwrap();
@@ -365,7 +365,7 @@ fn co_re_fields_types_and_enums() {
     assert_eq!(at(8), 0, "enum value exists: an enumerator the kernel lacks");
     assert_eq!(at(9), 16, "field size: task->comm (local: char[4])");
     assert_eq!(at(10), 77, "the guarded read of a missing field is dead code");
-    let k = bpfl::vmlinux::kernel_btf().unwrap();
+    let k = bpfl::host::vmlinux::kernel_btf().unwrap();
     assert_eq!(at(11), k.find("task_struct", bpfl::btf::BtfKind::Struct).unwrap() as u64, "target type id of task_struct");
     assert_eq!(at(12), 1, "field signed: pid_t (local: unsigned)");
     let mut comm = [0u8; 16];
@@ -607,10 +607,10 @@ fn kconfig_and_ksym_externs() {
     let at = |k: u32| u64_at(r, &k.to_le_bytes()).unwrap();
     let cfg = kernel_config();
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let kver = bpfl::kver::parse_release(release.trim()).unwrap();
+    let kver = bpfl::host::kver::parse_release(release.trim()).unwrap();
     // Distribution kernels (Debian's 6.1.0-56 is 6.1.192) may have a truer
     // sublevel in uname -v; major and minor always come from the release.
-    let running = bpfl::kver::running();
+    let running = bpfl::host::kver::running();
     assert_eq!(running >> 8, kver >> 8, "kernel major.minor");
     assert_eq!(at(0), running as u64, "LINUX_KERNEL_VERSION");
     assert_eq!(at(1), 1, "LINUX_HAS_BPF_COOKIE (6.x)");
@@ -844,7 +844,7 @@ fn poll_perf(pb: &mut bpfl::PerfBuffer, want: usize) -> (Vec<(u32, Vec<u8>)>, u6
 fn perfbuf_every_sample_once() {
     let o = ringbuf_obj();
     let mut pb = bpfl::PerfBuffer::new(o.map("perf_events").unwrap(), 8).unwrap();
-    assert_eq!(pb.cpus().len(), bpfl::map::online_cpus().len());
+    assert_eq!(pb.cpus().len(), bpfl::host::cpus::online_cpus().len());
     let link = attach_one(&o, "perf_getpid");
     const N: u32 = 200;
     for i in 0..N {

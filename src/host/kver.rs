@@ -41,16 +41,8 @@ pub fn running() -> u32 {
             return v;
         }
     }
-    // SAFETY: uname fills a caller-provided struct.
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    if unsafe { libc::uname(&mut u) } != 0 {
-        return 0;
-    }
-    let field = |f: &[libc::c_char]| {
-        let b: Vec<u8> = f.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
-        String::from_utf8_lossy(&b).into_owned()
-    };
-    parse_debian_uname_version(&field(&u.version)).or_else(|| parse_release(&field(&u.release))).unwrap_or(0)
+    let Ok(u) = crate::sys::uname() else { return 0 };
+    parse_debian_uname_version(&u.version).or_else(|| parse_release(&u.release)).unwrap_or(0)
 }
 
 #[cfg(test)]
