@@ -8,21 +8,9 @@
 use crate::btf::BtfKind;
 use crate::host;
 use crate::error::{Error, Result};
+use crate::obj::patch::KsymValue;
 use crate::log;
 use crate::obj::externs::{self, Extern, ExternKind, KconfigInput};
-
-/// What a `__ksym` extern resolved to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ksym {
-    /// A variable or function in the kernel's BTF (vmlinux): its type id.
-    BtfId(u32),
-    /// A typeless symbol's address.
-    Addr(u64),
-    /// A `__weak` symbol the kernel does not have: 0 (a kfunc call to it is poisoned).
-    Missing,
-    /// Not a `__ksym` extern.
-    NotKsym,
-}
 
 /// The `.kconfig` map's value for `externs` (`size` bytes).
 pub fn kconfig_value(externs: &[Extern], size: u32) -> Result<Vec<u8>> {
@@ -51,8 +39,8 @@ pub fn kconfig_value(externs: &[Extern], size: u32) -> Result<Vec<u8>> {
 }
 
 /// Resolves every `__ksym` extern against the running kernel (one entry per extern).
-pub fn resolve_ksyms(obj: &crate::obj::ObjectSpec) -> Result<Vec<Ksym>> {
-    let mut out = vec![Ksym::NotKsym; obj.externs.len()];
+pub fn resolve_ksyms(obj: &crate::obj::ObjectSpec) -> Result<Vec<KsymValue>> {
+    let mut out = vec![KsymValue::NotKsym; obj.externs.len()];
     let mut typeless = Vec::new();
     for (i, e) in obj.externs.iter().enumerate() {
         let (kind, what, local) = match e.kind {
@@ -79,9 +67,9 @@ pub fn resolve_ksyms(obj: &crate::obj::ObjectSpec) -> Result<Vec<Ksym>> {
                         e.name
                     )));
                 }
-                Ksym::BtfId(id)
+                KsymValue::BtfId(id)
             }
-            None if e.weak => Ksym::Missing,
+            None if e.weak => KsymValue::Missing,
             None => return Err(Error::not_found(format!("extern '{}' (__ksym): no {what} '{}' in the kernel's BTF (vmlinux; module BTF is not searched)", e.name, e.name))),
         };
     }
@@ -92,8 +80,8 @@ pub fn resolve_ksyms(obj: &crate::obj::ObjectSpec) -> Result<Vec<Ksym>> {
             let e = &obj.externs[i];
             out[i] = match a {
                 Some(0) if !e.weak => return Err(Error::os(libc::EPERM, format!("extern '{}' (__ksym): /proc/kallsyms hides addresses (kernel.kptr_restrict; run as root)", e.name))),
-                Some(a) => Ksym::Addr(a),
-                None if e.weak => Ksym::Missing,
+                Some(a) => KsymValue::Addr(a),
+                None if e.weak => KsymValue::Missing,
                 None => return Err(Error::not_found(format!("extern '{}' (__ksym): no symbol '{}' in /proc/kallsyms", e.name, e.name))),
             };
         }

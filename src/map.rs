@@ -2,7 +2,7 @@
 //! syscall, iteration, batch reads, clearing, pinning.
 
 use crate::error::{Error, Result};
-use crate::obj::map_type as mt;
+use crate::obj::{map_type as mt, MapOrigin, MapSpec, MapType};
 use crate::host::cpus::possible_cpus;
 use crate::sys::{self, Errno};
 use std::ffi::CString;
@@ -88,6 +88,92 @@ impl Map {
 
     fn not_created(&self) -> Error {
         Error::inval(format!("map '{}' is not created yet: load the object first", self.name))
+    }
+
+    /// Bring an object's map into the kernel: reuse the map pinned at `pin`
+    /// when there is one (it must match the definition), else create it (with
+    /// the object's BTF types when the kernel takes them), fill it with
+    /// `initial` (global data), freeze read-only data, and pin it at `pin`.
+    /// Returns the path it pinned, for a failed load to undo.
+    pub(crate) fn create(
+        &self,
+        spec: &MapSpec,
+        inner: Option<OwnedFd>,
+        btf: Option<BorrowedFd<'_>>,
+        initial: Option<&[u8]>,
+        pin: Option<String>,
+    ) -> Result<Option<String>> {
+        let what = format!("map '{}'", spec.name);
+        if let Some(path) = pin.as_deref().filter(|p| std::path::Path::new(p).exists()) {
+            return self.reuse_pinned(spec, path).map(|()| None).map_err(|e| e.context(&what));
+        }
+        let mut p = sys::MapCreate {
+            map_type: spec.map_type.as_u32(),
+            key_size: spec.key_size,
+            value_size: spec.value_size,
+            max_entries: self.max_entries,
+            map_flags: spec.map_flags,
+            inner_map_fd: inner.as_ref().map(|f| f.as_fd()),
+            numa_node: spec.numa_node,
+            name: &spec.kernel_name,
+            btf_fd: None,
+            btf_key_type_id: 0,
+            btf_value_type_id: 0,
+            map_extra: spec.map_extra,
+        };
+        if btf.is_some() && (spec.btf_key_type_id != 0 || spec.btf_value_type_id != 0) {
+            p.btf_fd = btf;
+            p.btf_key_type_id = spec.btf_key_type_id;
+            p.btf_value_type_id = spec.btf_value_type_id;
+        }
+        let fd = match sys::map_create(&p) {
+            Ok(fd) => fd,
+            Err(e) if p.btf_fd.is_some() => {
+                crate::log::debug(&format!("{what}: creation with BTF types failed ({e}); retrying without"));
+                p.btf_fd = None;
+                p.btf_key_type_id = 0;
+                p.btf_value_type_id = 0;
+                sys::map_create(&p).map_err(|e| create_error(e, &what))?
+            }
+            Err(e) => return Err(create_error(e, &what)),
+        };
+        self.set_fd(fd);
+        if let MapOrigin::Data(sec) = &spec.origin {
+            if let Some(d) = initial {
+                self.update(&0u32.to_le_bytes(), d, 0).map_err(|e| e.context(format!("initialising '{sec}'")))?;
+            }
+            if sec.starts_with(".rodata") || sec == ".kconfig" {
+                self.freeze()?;
+            }
+        }
+        if let Some(path) = &pin {
+            self.pin(path)?;
+        }
+        Ok(pin)
+    }
+
+    /// Take the map pinned at `path` as this one, if it matches the definition.
+    fn reuse_pinned(&self, spec: &MapSpec, path: &str) -> Result<()> {
+        let existing = Map::open_pinned(path)?;
+        if (existing.map_type, existing.key_size, existing.value_size, existing.max_entries)
+            != (spec.map_type.as_u32(), spec.key_size, spec.value_size, self.max_entries)
+        {
+            return Err(Error::inval(format!(
+                "the map pinned at '{path}' does not match the definition (type/key/value/max_entries {}/{}/{}/{} vs {}/{}/{}/{})",
+                MapType(existing.map_type),
+                existing.key_size,
+                existing.value_size,
+                existing.max_entries,
+                spec.map_type,
+                spec.key_size,
+                spec.value_size,
+                spec.max_entries
+            )));
+        }
+        crate::log::info(&format!("map '{}': reusing the map pinned at '{path}'", spec.name));
+        let fd = existing.dup_fd()?;
+        self.set_fd(fd);
+        Ok(())
     }
 
     /// Open a map pinned on a bpffs (`/sys/fs/bpf/...`).
@@ -371,6 +457,13 @@ impl Map {
     /// Freeze the map: no more writes from user space.
     pub fn freeze(&self) -> Result<()> {
         self.with_fd(|fd| sys::map_freeze(fd).map_err(|e| e.error(format!("map '{}': freeze", self.name))))
+    }
+}
+
+fn create_error(e: Errno, what: &str) -> Error {
+    match e.0 {
+        libc::EPERM => Error::os(e.0, format!("{what}: create (bpf() not permitted: run as root or with CAP_BPF, and check the memlock limit)")),
+        _ => e.error(format!("{what}: create")),
     }
 }
 

@@ -1,10 +1,13 @@
 //! Programs in the kernel and their attach calls.
 
 use crate::attach::{self, KprobeOptions, UprobeOptions};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
+use crate::obj::core_relo::Poisoned;
+use crate::obj::{AssembledProgram, ProgramSpec};
+use crate::sys;
+use std::ffi::CStr;
 use crate::link::Link;
 use crate::obj::section::{prog_type as pt, AutoAttach};
-use crate::obj::ProgramSpec;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 use parking_lot::RwLock;
@@ -19,6 +22,35 @@ pub struct Program {
     auto: AutoAttach,
     insn_cnt: AtomicU32,
     fd: RwLock<Option<OwnedFd>>,
+}
+
+/// What loading a program needs besides the program itself.
+pub(crate) struct LoadArgs<'a> {
+    pub license: &'a CStr,
+    pub kern_version: u32,
+    /// The object's BTF in the kernel, for func and line info.
+    pub btf: Option<BorrowedFd<'a>>,
+    /// Verifier log level (0: a log only when the verifier refuses the program).
+    pub log_level: u32,
+}
+
+const BPF_F_SLEEPABLE: u32 = 1 << 4;
+const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
+
+/// Refuse, before anything is created, a program bpfl cannot load.
+pub(crate) fn check_loadable(p: &ProgramSpec) -> Result<()> {
+    match p.def {
+        None => Err(Error::unsupported(format!("program '{}': section '{}' is not a program type bpfl knows", p.name, p.section))),
+        Some(d) if d.needs_btf_target && crate::obj::section::btf_attach_target(d, &p.section).is_none() => {
+            let why = if d.prog_type == crate::obj::ProgramType::EXT {
+                "freplace needs a BPF program to replace, which bpfl does not support yet"
+            } else {
+                "it names no kernel function or tracepoint to attach to (setting one before load is not supported yet)"
+            };
+            Err(Error::unsupported(format!("program '{}': section '{}': {why}", p.name, p.section)))
+        }
+        _ => Ok(()),
+    }
 }
 
 impl Program {
@@ -37,6 +69,51 @@ impl Program {
         self.insn_cnt.store(insn_cnt as u32, Ordering::Relaxed);
         *self.fd.write() = Some(fd);
     }
+    /// Load `prog` (this program, assembled and patched) into the kernel.
+    /// Returns the verifier log when a log level was asked for. A kernel that
+    /// refuses the func/line info gets the program without it.
+    pub(crate) fn load(&self, spec: &ProgramSpec, prog: &AssembledProgram, poisoned: &[Poisoned], args: &LoadArgs<'_>) -> Result<String> {
+        let def = spec.def.ok_or_else(|| Error::unsupported(format!("section '{}' is not a program type bpfl knows", spec.section)))?;
+        let mut flags = if def.sleepable { BPF_F_SLEEPABLE } else { 0 };
+        if spec.section.starts_with("xdp.frags") {
+            flags |= BPF_F_XDP_HAS_FRAGS;
+        }
+        let attach_btf_id = match crate::obj::section::btf_attach_target(def, &spec.section).filter(|_| def.needs_btf_target) {
+            Some((name, is_typedef)) => btf_attach_id(&name, is_typedef)?,
+            None => 0,
+        };
+        let func_info: Vec<u8> = prog.func_info.iter().flat_map(|(o, t)| o.to_le_bytes().into_iter().chain(t.to_le_bytes())).collect();
+        let line_info: Vec<u8> = prog.line_info.iter().flat_map(|r| r.iter().flat_map(|v| v.to_le_bytes())).collect();
+        let mut p = sys::ProgLoad {
+            prog_type: def.prog_type.as_u32(),
+            expected_attach_type: def.expected_attach_type.as_u32(),
+            name: &spec.name,
+            insns: &prog.insns,
+            license: args.license,
+            kern_version: args.kern_version,
+            prog_flags: flags,
+            btf_fd: args.btf,
+            func_info: &func_info,
+            func_info_rec_size: 8,
+            line_info: &line_info,
+            line_info_rec_size: 16,
+            attach_btf_id,
+        };
+        let (fd, log_text) = match load_prog(&p, args.log_level).map_err(|e| explain_poison(e, poisoned)) {
+            Ok(r) => r,
+            Err(first) if p.btf_fd.is_some() && first.kind() != ErrorKind::Verifier => {
+                // BTF func/line info the kernel did not take: try without it.
+                p.btf_fd = None;
+                let r = load_prog(&p, args.log_level)?;
+                crate::log::warn(&format!("program '{}' (section '{}'): loaded without BTF line info ({first})", spec.name, spec.section));
+                r
+            }
+            Err(e) => return Err(e),
+        };
+        self.set_loaded(fd, prog.insns.len() / 8);
+        Ok(log_text)
+    }
+
     /// Close the program's fd (a failed load undoes itself).
     pub(crate) fn reset(&self) {
         self.fd.write().take();
@@ -167,4 +244,65 @@ impl Program {
             ))),
         }
     }
+}
+
+/// Load a program; on failure, load again with a verifier log and return it in the error.
+fn load_prog(p: &sys::ProgLoad<'_>, log_level: u32) -> Result<(OwnedFd, String)> {
+    if log_level > 0 {
+        let mut buf = vec![0u8; 16 << 20];
+        return match sys::prog_load(p, &mut buf, log_level) {
+            Ok(fd) => Ok((fd, sys::cstr_lossy(&buf))),
+            Err(e) => Err(verifier_error(e.errno.0, &sys::cstr_lossy(&buf))),
+        };
+    }
+    let errno = match sys::prog_load(p, &mut [], 0) {
+        Ok(fd) => return Ok((fd, String::new())),
+        Err(e) => e.errno,
+    };
+    // Retry with a log; grow the buffer until the log fits (the kernel says how much it needs on 6.4+).
+    let mut size = 1usize << 20;
+    loop {
+        let mut buf = vec![0u8; size];
+        match sys::prog_load(p, &mut buf, 1) {
+            Ok(fd) => return Ok((fd, String::new())), // passed the second time: not ours to question
+            Err(sys::ProgLoadError { errno: sys::Errno(libc::ENOSPC), log_true_size }) if size < (256 << 20) => {
+                size = (log_true_size as usize + 1).max(size * 4);
+            }
+            Err(sys::ProgLoadError { errno: e, .. }) => {
+                let text = sys::cstr_lossy(&buf);
+                if text.is_empty() {
+                    return Err((if e.0 == libc::ENOSPC { errno } else { e }).error("load"));
+                }
+                return Err(verifier_error(e.0, &text));
+            }
+        }
+    }
+}
+
+/// The kernel BTF id of a BTF-targeted program's attach point.
+fn btf_attach_id(name: &str, is_typedef: bool) -> Result<u32> {
+    let (kind, what) = if is_typedef { (crate::btf::BtfKind::Typedef, "tracepoint type") } else { (crate::btf::BtfKind::Func, "function") };
+    let k = crate::host::vmlinux::kernel_btf().map_err(|e| e.context(format!("its attach target '{name}' is looked up in the kernel's BTF")))?;
+    k.find(name, kind).ok_or_else(|| {
+        Error::not_found(format!("attach target: no {what} '{name}' in the kernel's BTF (vmlinux; module BTF is not searched)"))
+    })
+}
+
+/// A verifier rejection that reached an instruction poisoned by an unresolved
+/// CO-RE relocation (`call unknown#195896080`) says which relocation it was.
+fn explain_poison(e: Error, poisoned: &[crate::obj::core_relo::Poisoned]) -> Error {
+    let marker = format!("unknown#{}", crate::obj::core_relo::POISON_IMM);
+    let reached = e.verifier_log().is_some_and(|log| log.contains(&marker));
+    if !reached || poisoned.is_empty() {
+        return e;
+    }
+    let list: Vec<String> = poisoned.iter().map(|p| format!("instruction {}: {}", p.insn, p.what)).collect();
+    e.note(format!("it reached an instruction poisoned by an unresolved CO-RE relocation (call {marker}); poisoned: {}", list.join("; ")))
+}
+
+fn verifier_error(errno: i32, log_text: &str) -> Error {
+    // The source line the verifier last printed, when BTF line info was given.
+    let src = log_text.lines().rev().find(|l| l.starts_with("; ")).map(|l| l.trim_start_matches("; "));
+    let reason = log_text.lines().rev().find(|l| !l.trim().is_empty() && !l.starts_with("processed ") && !l.starts_with("verification time")).unwrap_or("");
+    Error::verifier(errno, reason, src, log_text)
 }

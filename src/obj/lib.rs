@@ -21,6 +21,7 @@ pub mod externs;
 pub mod insn;
 pub mod maps;
 mod parse;
+pub mod patch;
 mod relocs;
 pub mod section;
 mod sections;
