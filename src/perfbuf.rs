@@ -149,9 +149,8 @@ impl PerfBuffer {
         let name = map.name().to_string();
         if map.map_type() != map_type::PERF_EVENT_ARRAY {
             return Err(Error::inval(format!(
-                "map '{name}' is not a perf event array (BPF_MAP_TYPE_PERF_EVENT_ARRAY, {}); its type is {}",
-                map_type::PERF_EVENT_ARRAY,
-                map.map_type()
+                "map '{name}' is a {}, not a perf event array (BPF_MAP_TYPE_PERF_EVENT_ARRAY)",
+                crate::obj::MapType(map.map_type())
             )));
         }
         let page_cnt = if page_cnt == 0 { DEFAULT_PAGE_CNT } else { page_cnt };

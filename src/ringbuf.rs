@@ -58,9 +58,8 @@ impl Ring {
         let name = map.name().to_string();
         if map.map_type() != map_type::RINGBUF {
             return Err(Error::inval(format!(
-                "map '{name}' is not a ring buffer (BPF_MAP_TYPE_RINGBUF, {}); its type is {}",
-                map_type::RINGBUF,
-                map.map_type()
+                "map '{name}' is a {}, not a ring buffer (BPF_MAP_TYPE_RINGBUF)",
+                crate::obj::MapType(map.map_type())
             )));
         }
         let size = map.max_entries() as usize;

@@ -410,9 +410,9 @@ static void test_ringbuf_perfbuf(void)
 	OK(bpfl_object_load(o, NULL));
 	/* Wrong map types, NULL callback, bad options. */
 	CHECK(bpfl_ringbuf_new(perf_events, on_record, &rs, NULL, &rb) == -EINVAL, "perf array as ring buffer");
-	CHECK(strcmp(bpfl_last_error(), "map 'perf_events' is not a ring buffer (BPF_MAP_TYPE_RINGBUF, 27); its type is 4") == 0, "%s", bpfl_last_error());
+	CHECK(strcmp(bpfl_last_error(), "map 'perf_events' is a BPF_MAP_TYPE_PERF_EVENT_ARRAY, not a ring buffer (BPF_MAP_TYPE_RINGBUF)") == 0, "%s", bpfl_last_error());
 	CHECK(bpfl_perfbuf_new(events, on_sample, on_lost, NULL, NULL, &pb) == -EINVAL, "ring buffer as perf array");
-	CHECK(strstr(bpfl_last_error(), "map 'events' is not a perf event array") != NULL, "%s", bpfl_last_error());
+	CHECK(strstr(bpfl_last_error(), "map 'events' is a BPF_MAP_TYPE_RINGBUF, not a perf event array") != NULL, "%s", bpfl_last_error());
 	CHECK(bpfl_ringbuf_new(events, NULL, &rs, NULL, &rb) == -EINVAL, "NULL callback");
 	BPFL_OPTS(bpfl_perfbuf_opts, po, .page_cnt = 3);
 	CHECK(bpfl_perfbuf_new(perf_events, on_sample, on_lost, NULL, &po, &pb) == -EINVAL, "page_cnt 3");

@@ -816,9 +816,9 @@ fn ringbuf_and_perfbuf_refuse_wrong_maps() {
     o.load(&Default::default()).unwrap();
     let e = bpfl::RingBuffer::new(o.map("perf_events").unwrap()).unwrap_err();
     assert_eq!(e.errno(), libc::EINVAL);
-    assert_eq!(e.to_string(), "map 'perf_events' is not a ring buffer (BPF_MAP_TYPE_RINGBUF, 27); its type is 4");
+    assert_eq!(e.to_string(), "map 'perf_events' is a BPF_MAP_TYPE_PERF_EVENT_ARRAY, not a ring buffer (BPF_MAP_TYPE_RINGBUF)");
     let e = bpfl::PerfBuffer::new(o.map("events").unwrap(), 8).unwrap_err();
-    assert_eq!(e.to_string(), "map 'events' is not a perf event array (BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4); its type is 27");
+    assert_eq!(e.to_string(), "map 'events' is a BPF_MAP_TYPE_RINGBUF, not a perf event array (BPF_MAP_TYPE_PERF_EVENT_ARRAY)");
     let e = bpfl::PerfBuffer::new(o.map("perf_events").unwrap(), 3).unwrap_err();
     assert!(e.to_string().contains("page_cnt 3 is not a power of two"), "{e}");
 }
