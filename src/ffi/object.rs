@@ -12,23 +12,43 @@ use parking_lot::Mutex;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::Arc;
 
-/// Give an opened object, its programs and its maps their handles.
-fn register_object(obj: Object) -> u64 {
+/// Give an opened object, its programs and its maps their handles (all or,
+/// when the table is full, none).
+fn register_object(obj: Object) -> Result<u64> {
     let progs = obj.programs().to_vec();
     let maps = obj.maps().to_vec();
     let cell = Arc::new(ObjCell { obj: Mutex::new(obj), children: Mutex::new(Children::default()) });
-    let oh = handles::insert(Entry::Object(cell.clone()));
-    let mut ch = cell.children.lock();
-    for p in progs {
-        let name = CString::new(p.name()).unwrap_or_default();
-        let section = CString::new(p.section()).unwrap_or_default();
-        ch.programs.push(handles::insert(Entry::Program { owner: oh, prog: p, name, section }));
+    let oh = handles::insert(Entry::Object(cell.clone()))?;
+    let r = (|| {
+        let mut ch = cell.children.lock();
+        for p in progs {
+            let name = CString::new(p.name()).unwrap_or_default();
+            let section = CString::new(p.section()).unwrap_or_default();
+            ch.programs.push(handles::insert(Entry::Program { owner: oh, prog: p, name, section })?);
+        }
+        for (idx, m) in maps.into_iter().enumerate() {
+            let name = CString::new(m.name()).unwrap_or_default();
+            ch.maps.push(handles::insert(Entry::Map { owner: Some(oh), idx, map: m, name })?);
+        }
+        Ok(oh)
+    })();
+    if r.is_err() {
+        close_object(oh)?;
     }
-    for (idx, m) in maps.into_iter().enumerate() {
-        let name = CString::new(m.name()).unwrap_or_default();
-        ch.maps.push(handles::insert(Entry::Map { owner: Some(oh), idx, map: m, name }));
-    }
-    oh
+    r
+}
+
+/// Remove an object's handle and its children's: links first (detached),
+/// then programs and maps, all dropped outside the table lock.
+fn close_object(oh: u64) -> Result<()> {
+    let entry = handles::remove(oh, Kind::Object)?;
+    let Entry::Object(cell) = entry else { return Err(handles::stale(oh, Kind::Object)) };
+    let ch = std::mem::take(&mut *cell.children.lock());
+    handles::release(handles::remove_many(&ch.links));
+    handles::release(handles::remove_many(&ch.programs));
+    handles::release(handles::remove_many(&ch.maps));
+    drop(cell);
+    Ok(())
 }
 
 /// # Safety
@@ -51,7 +71,7 @@ pub unsafe extern "C" fn bpfl_object_open_file(path: *const c_char, opts: *const
         let out_obj = out(out_obj, "out_obj")?;
         let o = open_opts(opts)?;
         let obj = Object::open_file(path, &o)?;
-        out_obj.id = register_object(obj);
+        out_obj.id = register_object(obj)?;
         Ok(0)
     })
 }
@@ -68,7 +88,7 @@ pub unsafe extern "C" fn bpfl_object_open_mem(buf: *const c_void, len: usize, op
         let out_obj = out(out_obj, "out_obj")?;
         let o = open_opts(opts)?;
         let obj = Object::open_mem(data, &o)?;
-        out_obj.id = register_object(obj);
+        out_obj.id = register_object(obj)?;
         Ok(0)
     })
 }
@@ -144,14 +164,7 @@ pub extern "C" fn bpfl_object_attach_all(obj: bpfl_object) -> c_int {
 #[no_mangle]
 pub extern "C" fn bpfl_object_close(obj: bpfl_object) -> c_int {
     guard(|| {
-        let entry = handles::remove(obj.id, Kind::Object)?;
-        let Entry::Object(cell) = entry else { unreachable!("kind checked") };
-        let ch = std::mem::take(&mut *cell.children.lock());
-        // Links first (detach), then maps and programs; dropped outside the table lock.
-        handles::release(handles::remove_many(&ch.links));
-        handles::release(handles::remove_many(&ch.programs));
-        handles::release(handles::remove_many(&ch.maps));
-        drop(cell);
+        close_object(obj.id)?;
         Ok(0)
     })
 }
