@@ -84,6 +84,24 @@ pub(super) struct ObjCell {
     pub(super) children: Mutex<Children>,
 }
 
+impl ObjCell {
+    /// Lock the object. From inside the log callback (which may run while
+    /// this very thread holds the lock, loading or attaching) a busy object
+    /// is -EDEADLK instead of a wait that might never end.
+    pub(super) fn lock(&self) -> Result<parking_lot::MutexGuard<'_, Object>> {
+        if !crate::log::in_sink() {
+            return Ok(self.obj.lock());
+        }
+        self.obj.try_lock().ok_or_else(|| {
+            Error::new(
+                crate::error::ErrorKind::InvalidArgument,
+                libc::EDEADLK,
+                "this object is busy (being loaded or attached, maybe by the call this log callback reports on): not waiting for it from inside the log callback",
+            )
+        })
+    }
+}
+
 /// Handles of an object's programs and maps (in the object's order) and of links made from it.
 #[derive(Default)]
 pub(super) struct Children {

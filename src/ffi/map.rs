@@ -178,7 +178,7 @@ pub unsafe extern "C" fn bpfl_map_set_initial_value(map: bpfl_map, data: *const 
         })?;
         let oh = owner.ok_or_else(|| Error::inval("a map opened from a pin has no initial value"))?;
         let cell = handles::object(oh)?;
-        let mut ob = cell.obj.lock();
+        let mut ob = cell.lock()?;
         ob.set_map_initial_value(idx, d)?;
         Ok(0)
     })

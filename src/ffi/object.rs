@@ -105,7 +105,7 @@ pub unsafe extern "C" fn bpfl_object_set_rodata(obj: bpfl_object, var: *const c_
         let var = str_arg(var, "var")?;
         let val = bytes_arg(val, len, "val")?;
         let cell = handles::object(obj.id)?;
-        let mut o = cell.obj.lock();
+        let mut o = cell.lock()?;
         o.set_global(var, val)?;
         Ok(0)
     })
@@ -122,7 +122,7 @@ pub unsafe extern "C" fn bpfl_object_load(obj: bpfl_object, opts: *const bpfl_lo
     guard(|| {
         let o = read_opts(opts, bpfl_load_opts { sz: 0, log_level: 0, kern_version: 0 }, "bpfl_load_opts")?;
         let cell = handles::object(obj.id)?;
-        let mut ob = cell.obj.lock();
+        let mut ob = cell.lock()?;
         ob.load(&LoadOptions { log_level: o.log_level, kern_version: (o.kern_version != 0).then_some(o.kern_version) })?;
         Ok(0)
     })
@@ -138,7 +138,7 @@ pub extern "C" fn bpfl_object_attach_all(obj: bpfl_object) -> c_int {
     guard(|| {
         let cell = handles::object(obj.id)?;
         let (links, errors) = {
-            let o = cell.obj.lock();
+            let o = cell.lock()?;
             if !o.is_loaded() {
                 return Err(Error::inval(format!("object '{}' is not loaded", o.name())));
             }
@@ -177,7 +177,7 @@ pub extern "C" fn bpfl_object_close(obj: bpfl_object) -> c_int {
 pub unsafe extern "C" fn bpfl_object_name(obj: bpfl_object, buf: *mut c_char, len: usize) -> c_int {
     guard(|| {
         let cell = handles::object(obj.id)?;
-        let name = cell.obj.lock().name().to_string();
+        let name = cell.lock()?.name().to_string();
         let b = bytes_mut(buf as *mut c_void, len, "buf")?;
         if b.len() <= name.len() {
             return Err(Error::new(crate::error::ErrorKind::InvalidArgument, libc::ENOSPC, format!("buffer of {len} bytes is too small for '{name}'")));
@@ -261,7 +261,7 @@ pub unsafe extern "C" fn bpfl_object_find_program(obj: bpfl_object, name: *const
         let name = str_arg(name, "name")?;
         let o = out(out_prog, "out_prog")?;
         let cell = handles::object(obj.id)?;
-        let ob = cell.obj.lock();
+        let ob = cell.lock()?;
         let i = ob.programs().iter().position(|p| p.name() == name).ok_or_else(|| Error::not_found(format!("object '{}' has no program '{name}'", ob.name())))?;
         o.id = cell.children.lock().programs[i];
         Ok(0)
@@ -278,7 +278,7 @@ pub unsafe extern "C" fn bpfl_object_find_map(obj: bpfl_object, name: *const c_c
         let name = str_arg(name, "name")?;
         let o = out(out_map, "out_map")?;
         let cell = handles::object(obj.id)?;
-        let ob = cell.obj.lock();
+        let ob = cell.lock()?;
         let i = ob.maps().iter().position(|m| m.name() == name).ok_or_else(|| Error::not_found(format!("object '{}' has no map '{name}'", ob.name())))?;
         o.id = cell.children.lock().maps[i];
         Ok(0)
