@@ -160,10 +160,15 @@ impl PerfBuffer {
         if map.key_size() != 4 || map.value_size() != 4 {
             return Err(Error::inval(format!("perf buffer '{name}': keys and values must be 4 bytes (they are {} and {})", map.key_size(), map.value_size())));
         }
+        let page = sys::page_size();
+        // The caller's count: a size that does not fit is refused, never wrapped.
+        let map_len = page_cnt.checked_add(1).and_then(|n| n.checked_mul(page)).filter(|&n| n <= isize::MAX as usize);
+        let Some(map_len) = map_len else {
+            return Err(Error::inval(format!("perf buffer '{name}': page_cnt {page_cnt} is too large (({page_cnt} + 1) pages overflow the address space)")));
+        };
         let map_fd = map.dup_fd()?;
         let epoll = sys::epoll_create().map_err(|e| e.error("epoll_create1"))?;
         let mut pb = PerfBuffer { name, map_fd, rings: Vec::new(), epoll, ready: Vec::new(), scratch: Vec::new() };
-        let page = sys::page_size();
         for cpu in crate::host::cpus::online_cpus() {
             if cpu >= map.max_entries() {
                 // A map smaller than the CPU count: those CPUs' samples fail in the program (-E2BIG or -ENOENT).
@@ -171,8 +176,8 @@ impl PerfBuffer {
                 continue;
             }
             let event = sys::perf_event_open_bpf_output(cpu as i32).map_err(|e| e.error(format!("perf buffer '{}': perf_event_open on cpu {cpu}", pb.name)))?;
-            let mem = Mmap::shared(event.as_fd(), page * (1 + page_cnt), 0, true).map_err(|e| e.error(format!("perf buffer '{}': mmap {} pages on cpu {cpu}", pb.name, 1 + page_cnt)))?;
-            let mut ring = CpuRing { cpu, event, mem, data_off: page, data_size: page * page_cnt };
+            let mem = Mmap::shared(event.as_fd(), map_len, 0, true).map_err(|e| e.error(format!("perf buffer '{}': mmap {} pages on cpu {cpu}", pb.name, 1 + page_cnt)))?;
+            let mut ring = CpuRing { cpu, event, mem, data_off: page, data_size: map_len - page };
             // Kernels since 4.1 say where the data is; trust them when consistent.
             let (o, s) = (ring.u64_at(DATA_OFFSET).load(Ordering::Relaxed) as usize, ring.u64_at(DATA_SIZE).load(Ordering::Relaxed) as usize);
             if o != 0 && s != 0 && o.checked_add(s).is_some_and(|end| end <= ring.mem.len()) && s % 8 == 0 {

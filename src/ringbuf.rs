@@ -67,9 +67,14 @@ impl Ring {
         if !size.is_power_of_two() || size % page != 0 {
             return Err(Error::inval(format!("ring buffer '{name}': max_entries {size} is not a power of two multiple of the page size")));
         }
+        // Producer page and the data area twice: from the map, so checked.
+        let producer_len = size.checked_mul(2).and_then(|n| n.checked_add(page)).filter(|&n| n <= isize::MAX as usize);
+        let Some(producer_len) = producer_len else {
+            return Err(Error::inval(format!("ring buffer '{name}': max_entries {size} is too large to map")));
+        };
         let fd = map.dup_fd()?;
         let consumer = Mmap::shared(fd.as_fd(), page, 0, true).map_err(|e| e.error(format!("ring buffer '{name}': mmap consumer page")))?;
-        let producer = Mmap::shared(fd.as_fd(), page + 2 * size, page, false).map_err(|e| e.error(format!("ring buffer '{name}': mmap producer page and data")))?;
+        let producer = Mmap::shared(fd.as_fd(), producer_len, page, false).map_err(|e| e.error(format!("ring buffer '{name}': mmap producer page and data")))?;
         Ok(Ring { name, _fd: fd, consumer, producer, mask: size as u64 - 1 })
     }
 

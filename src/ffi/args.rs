@@ -41,7 +41,16 @@ pub(super) unsafe fn out<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
     p.as_mut().ok_or_else(|| Error::inval(format!("{what} is NULL")))
 }
 
-/// `len` bytes at `p`; -EINVAL if `p` is NULL.
+/// A buffer length no object can have (over `isize::MAX`) is refused before
+/// a slice is made of it: such a slice is undefined behaviour even unread.
+fn check_len(len: usize, what: &str) -> Result<()> {
+    if len > isize::MAX as usize {
+        return Err(Error::inval(format!("{what}: size {len} is larger than any buffer can be")));
+    }
+    Ok(())
+}
+
+/// `len` bytes at `p`; -EINVAL if `p` is NULL or `len` impossible.
 ///
 /// # Safety
 /// `p` is NULL or points to `len` readable bytes that nothing writes for `'a`.
@@ -49,10 +58,11 @@ pub(super) unsafe fn bytes_arg<'a>(p: *const c_void, len: usize, what: &str) -> 
     if p.is_null() {
         return Err(Error::inval(format!("{what} is NULL")));
     }
+    check_len(len, what)?;
     Ok(std::slice::from_raw_parts(p as *const u8, len))
 }
 
-/// `len` writable bytes at `p`; -EINVAL if `p` is NULL.
+/// `len` writable bytes at `p`; -EINVAL if `p` is NULL or `len` impossible.
 ///
 /// # Safety
 /// `p` is NULL or points to `len` writable bytes that nothing else uses for `'a`.
@@ -60,6 +70,7 @@ pub(super) unsafe fn bytes_mut<'a>(p: *mut c_void, len: usize, what: &str) -> Re
     if p.is_null() {
         return Err(Error::inval(format!("{what} is NULL")));
     }
+    check_len(len, what)?;
     Ok(std::slice::from_raw_parts_mut(p as *mut u8, len))
 }
 
@@ -80,6 +91,7 @@ pub(super) unsafe fn read_opts<T: Copy>(p: *const T, default: T, what: &str) -> 
         return Err(Error::inval(format!("{what}.sz is {sz}: set it to sizeof(struct {what})")));
     }
     if sz > ours {
+        check_len(sz, &format!("{what}.sz"))?;
         let extra = std::slice::from_raw_parts((p as *const u8).add(ours), sz - ours);
         if extra.iter().any(|&b| b != 0) {
             return Err(Error::new(ErrorKind::InvalidArgument, libc::E2BIG, format!("{what} sets fields this bpfl does not know ({sz} > {ours} bytes)")));

@@ -24,14 +24,14 @@ fn busy(what: &str) -> Error {
 fn ringbuf_of(h: u64) -> Result<Arc<Mutex<CRingBuf>>> {
     handles::with(h, Kind::RingBuf, |e| match e {
         Entry::RingBuf { buf, .. } => Ok(buf.clone()),
-        _ => unreachable!("kind checked"),
+        _ => Err(handles::stale(h, Kind::RingBuf)),
     })
 }
 
 fn perfbuf_of(h: u64) -> Result<Arc<Mutex<CPerfBuf>>> {
     handles::with(h, Kind::PerfBuf, |e| match e {
         Entry::PerfBuf { buf, .. } => Ok(buf.clone()),
-        _ => unreachable!("kind checked"),
+        _ => Err(handles::stale(h, Kind::PerfBuf)),
     })
 }
 
@@ -53,7 +53,7 @@ pub unsafe extern "C" fn bpfl_ringbuf_new(map: bpfl_map, cb: bpfl_ringbuf_sample
         let cb = cb.ok_or_else(|| Error::inval("cb is NULL"))?;
         let rb = handles::with_map(map.id, RingBuffer::new)?;
         let epoll_fd = rb.epoll_fd();
-        o.id = handles::insert(Entry::RingBuf { buf: Arc::new(Mutex::new(CRingBuf { rb, cbs: vec![(cb, ctx)] })), epoll_fd });
+        o.id = handles::insert(Entry::RingBuf { buf: Arc::new(Mutex::new(CRingBuf { rb, cbs: vec![(cb, ctx)] })), epoll_fd })?;
         Ok(0)
     })
 }
@@ -107,7 +107,7 @@ pub extern "C" fn bpfl_ringbuf_epoll_fd(rb: bpfl_ringbuf) -> c_int {
     guard(|| {
         handles::with(rb.id, Kind::RingBuf, |e| match e {
             Entry::RingBuf { epoll_fd, .. } => Ok(*epoll_fd),
-            _ => unreachable!("kind checked"),
+            _ => Err(handles::stale(rb.id, Kind::RingBuf)),
         })
     })
 }
@@ -149,7 +149,7 @@ pub unsafe extern "C" fn bpfl_perfbuf_new(
         let sample = sample_cb.ok_or_else(|| Error::inval("sample_cb is NULL"))?;
         let pb = handles::with_map(map.id, |m| PerfBuffer::new(m, op.page_cnt))?;
         let epoll_fd = pb.epoll_fd();
-        o.id = handles::insert(Entry::PerfBuf { buf: Arc::new(Mutex::new(CPerfBuf { pb, sample, lost: lost_cb, ctx })), epoll_fd });
+        o.id = handles::insert(Entry::PerfBuf { buf: Arc::new(Mutex::new(CPerfBuf { pb, sample, lost: lost_cb, ctx })), epoll_fd })?;
         Ok(0)
     })
 }
@@ -183,7 +183,7 @@ pub extern "C" fn bpfl_perfbuf_epoll_fd(pb: bpfl_perfbuf) -> c_int {
     guard(|| {
         handles::with(pb.id, Kind::PerfBuf, |e| match e {
             Entry::PerfBuf { epoll_fd, .. } => Ok(*epoll_fd),
-            _ => unreachable!("kind checked"),
+            _ => Err(handles::stale(pb.id, Kind::PerfBuf)),
         })
     })
 }

@@ -67,7 +67,8 @@ pub extern "C" fn bpfl_last_error() -> *const c_char {
         }
         match &*l {
             LastError::Msg(c) => c.as_ptr(),
-            LastError::Missing(..) => unreachable!("materialised above"),
+            // Materialised above; an empty string rather than a panic path.
+            LastError::Missing(..) => b"\0".as_ptr() as *const c_char,
         }
     })
 }

@@ -1,7 +1,12 @@
 //! The handle table behind the C ABI. A handle is a `u64`:
-//! `kind (8 bits) | generation (24 bits) | slot + 1 (32 bits)`, so 0 is never
+//! `kind (8 bits) | generation (32 bits) | slot + 1 (24 bits)`, so 0 is never
 //! valid, a closed slot's old handles fail the generation check, and a map
-//! handle passed where a program is expected fails the kind check. Lookups
+//! handle passed where a program is expected fails the kind check. The kind
+//! is checked against what the slot holds, not only the handle's tag: a
+//! forged handle (a live slot and generation under another kind's tag) is
+//! -EBADF like a stale one. A slot whose generation reaches `u32::MAX` is
+//! retired when closed (never reused), so generations never wrap: an old
+//! handle can never reach a newer entry. Lookups
 //! take a shared lock only: operations on different (or the same) maps from
 //! many threads do not serialise; only open and close take it exclusively.
 //!
@@ -79,6 +84,24 @@ pub(super) struct ObjCell {
     pub(super) children: Mutex<Children>,
 }
 
+impl ObjCell {
+    /// Lock the object. From inside the log callback (which may run while
+    /// this very thread holds the lock, loading or attaching) a busy object
+    /// is -EDEADLK instead of a wait that might never end.
+    pub(super) fn lock(&self) -> Result<parking_lot::MutexGuard<'_, Object>> {
+        if !crate::log::in_sink() {
+            return Ok(self.obj.lock());
+        }
+        self.obj.try_lock().ok_or_else(|| {
+            Error::new(
+                crate::error::ErrorKind::InvalidArgument,
+                libc::EDEADLK,
+                "this object is busy (being loaded or attached, maybe by the call this log callback reports on): not waiting for it from inside the log callback",
+            )
+        })
+    }
+}
+
 /// Handles of an object's programs and maps (in the object's order) and of links made from it.
 #[derive(Default)]
 pub(super) struct Children {
@@ -101,7 +124,7 @@ pub(super) enum Entry {
 }
 
 impl Entry {
-    fn kind(&self) -> Kind {
+    pub(super) fn kind(&self) -> Kind {
         match self {
             Entry::Object(_) => Kind::Object,
             Entry::Program { .. } => Kind::Program,
@@ -125,35 +148,52 @@ struct Table {
 
 static TABLE: RwLock<Table> = RwLock::new(Table { slots: Vec::new(), free: Vec::new() });
 
-const GEN_MASK: u32 = 0x00ff_ffff;
+/// Bits of the slot number (+1) in a handle; the table never grows past this.
+const SLOT_BITS: u32 = 24;
+const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
+/// Slots the table may hold (slot + 1 must fit in `SLOT_BITS`).
+const MAX_SLOTS: usize = SLOT_MASK as usize;
 
 fn encode(kind: Kind, gen: u32, idx: u32) -> u64 {
-    ((kind as u64) << 56) | (((gen & GEN_MASK) as u64) << 32) | (idx as u64 + 1)
+    ((kind as u64) << 56) | ((gen as u64) << SLOT_BITS) | (idx as u64 + 1)
 }
 
 fn decode(h: u64) -> (u8, u32, Option<u32>) {
-    let low = (h & 0xffff_ffff) as u32;
-    ((h >> 56) as u8, ((h >> 32) as u32) & GEN_MASK, low.checked_sub(1))
+    let low = (h & SLOT_MASK) as u32;
+    ((h >> 56) as u8, (h >> SLOT_BITS) as u32, low.checked_sub(1))
 }
 
-/// Insert an entry; returns its handle.
-pub(super) fn insert(entry: Entry) -> u64 {
+/// The slot number a handle names (0 for the null handle): for per-slot caches.
+pub(super) fn slot_of(h: u64) -> usize {
+    (h & SLOT_MASK) as usize
+}
+
+/// Insert an entry; returns its handle. -EMFILE once every slot is live or retired
+/// (2^24 of them: far more than any process keeps open).
+pub(super) fn insert(entry: Entry) -> Result<u64> {
     let kind = entry.kind();
     let mut t = TABLE.write();
     let idx = match t.free.pop() {
         Some(i) => i,
-        None => {
+        None if t.slots.len() < MAX_SLOTS => {
             t.slots.push(Slot { gen: 0, entry: None });
             (t.slots.len() - 1) as u32
         }
+        None => return Err(Error::new(crate::error::ErrorKind::InvalidArgument, libc::EMFILE, format!("too many bpfl handles ({MAX_SLOTS} slots in use or retired)"))),
     };
     let slot = &mut t.slots[idx as usize];
-    slot.gen = (slot.gen + 1) & GEN_MASK;
-    if slot.gen == 0 {
-        slot.gen = 1;
-    }
+    // A free slot's generation is below u32::MAX (see `free_slot`): no wrap.
+    slot.gen += 1;
     slot.entry = Some(entry);
-    encode(kind, slot.gen, idx)
+    Ok(encode(kind, slot.gen, idx))
+}
+
+/// Put slot `i` (just emptied) back on the free list, unless its generation
+/// is used up: then it is retired, so that no handle ever names it again.
+fn free_slot(t: &mut Table, i: u32) {
+    if t.slots[i as usize].gen < u32::MAX {
+        t.free.push(i);
+    }
 }
 
 fn check(h: u64, kind: Kind) -> Result<()> {
@@ -163,7 +203,9 @@ fn check(h: u64, kind: Kind) -> Result<()> {
     Ok(())
 }
 
-fn stale(h: u64, kind: Kind) -> Error {
+/// The error for a handle that is not an open handle of `kind`: closed,
+/// stale, forged, or of another kind (all -EBADF).
+pub(super) fn stale(h: u64, kind: Kind) -> Error {
     let (k, _, _) = decode(h);
     if k != kind as u8 && (1..=KINDS.len() as u8).contains(&k) {
         let other = KINDS[k as usize - 1];
@@ -172,30 +214,35 @@ fn stale(h: u64, kind: Kind) -> Error {
     Error::bad_handle(format!("{} handle {h:#x} is not open (closed, stale, or never valid)", kind.name()))
 }
 
+/// The index of the slot holding `h`'s entry, if `h` is an open handle of
+/// `kind`: its tag, its generation and what the slot holds all agree.
+fn live_slot(t: &Table, h: u64, kind: Kind) -> Option<usize> {
+    let (k, gen, idx) = decode(h);
+    let i = idx? as usize;
+    let s = t.slots.get(i)?;
+    (k == kind as u8 && s.gen == gen && s.entry.as_ref()?.kind() == kind).then_some(i)
+}
+
 /// Run `f` on the entry behind handle `h` of `kind`, under the shared lock.
+/// The entry is of `kind` (checked), so `f` may treat any other variant as
+/// [`stale`].
 pub(super) fn with<T>(h: u64, kind: Kind, f: impl FnOnce(&Entry) -> Result<T>) -> Result<T> {
     check(h, kind)?;
-    let (k, gen, idx) = decode(h);
     let t = TABLE.read();
-    let e = idx
-        .and_then(|i| t.slots.get(i as usize))
-        .filter(|s| k == kind as u8 && s.gen == gen)
-        .and_then(|s| s.entry.as_ref())
-        .ok_or_else(|| stale(h, kind))?;
-    f(e)
+    let i = live_slot(&t, h, kind).ok_or_else(|| stale(h, kind))?;
+    match &t.slots[i].entry {
+        Some(e) => f(e),
+        None => Err(stale(h, kind)),
+    }
 }
 
 /// Remove the entry behind `h` and return it (dropped by the caller, outside the lock).
 pub(super) fn remove(h: u64, kind: Kind) -> Result<Entry> {
     check(h, kind)?;
-    let (k, gen, idx) = decode(h);
     let mut t = TABLE.write();
-    let i = idx.filter(|&i| (i as usize) < t.slots.len() && k == kind as u8).ok_or_else(|| stale(h, kind))? as usize;
-    if t.slots[i].gen != gen || t.slots[i].entry.is_none() {
-        return Err(stale(h, kind));
-    }
-    let e = t.slots[i].entry.take().expect("checked");
-    t.free.push(i as u32);
+    let i = live_slot(&t, h, kind).ok_or_else(|| stale(h, kind))?;
+    let e = t.slots[i].entry.take().ok_or_else(|| stale(h, kind))?;
+    free_slot(&mut t, i as u32);
     CLOSE_EPOCH.fetch_add(1, Ordering::Release);
     Ok(e)
 }
@@ -216,13 +263,11 @@ pub(super) fn remove_many(hs: &[u64]) -> Vec<Entry> {
     let mut t = TABLE.write();
     let mut out = Vec::new();
     for &h in hs {
-        let (_, gen, idx) = decode(h);
-        if let Some(i) = idx {
-            if let Some(s) = t.slots.get_mut(i as usize) {
-                if s.gen == gen && s.entry.is_some() {
-                    out.push(s.entry.take().expect("checked"));
-                    t.free.push(i);
-                }
+        let kind = KINDS.iter().copied().find(|&k| k as u8 == decode(h).0);
+        if let Some(i) = kind.and_then(|k| live_slot(&t, h, k)) {
+            if let Some(e) = t.slots[i].entry.take() {
+                out.push(e);
+                free_slot(&mut t, i as u32);
             }
         }
     }
@@ -234,7 +279,7 @@ pub(super) fn remove_many(hs: &[u64]) -> Vec<Entry> {
 pub(super) fn object(h: u64) -> Result<Arc<ObjCell>> {
     with(h, Kind::Object, |e| match e {
         Entry::Object(c) => Ok(c.clone()),
-        _ => unreachable!("kind checked"),
+        _ => Err(stale(h, Kind::Object)),
     })
 }
 
@@ -242,14 +287,14 @@ pub(super) fn object(h: u64) -> Result<Arc<ObjCell>> {
 pub(super) fn program(h: u64) -> Result<(u64, Arc<Program>)> {
     with(h, Kind::Program, |e| match e {
         Entry::Program { owner, prog, .. } => Ok((*owner, prog.clone())),
-        _ => unreachable!("kind checked"),
+        _ => Err(stale(h, Kind::Program)),
     })
 }
 
 /// Run `f` on the map behind a map handle.
 pub(super) fn with_map<T>(h: u64, f: impl FnOnce(&Map) -> Result<T>) -> Result<T> {
     let epoch = CLOSE_EPOCH.load(Ordering::Acquire);
-    let slot = (h & 0xffff_ffff) as usize % CACHE_SLOTS;
+    let slot = slot_of(h) % CACHE_SLOTS;
     // Fast path: this thread resolved `h` since the last close anywhere.
     // (try_borrow: a log callback that calls back into bpfl takes the slow path.)
     let mut f = Some(f);
@@ -270,7 +315,7 @@ pub(super) fn with_map<T>(h: u64, f: impl FnOnce(&Map) -> Result<T>) -> Result<T
     let f = f.take().expect("unused");
     let m = with(h, Kind::Map, |e| match e {
         Entry::Map { map, .. } => Ok(map.clone()),
-        _ => unreachable!("kind checked"),
+        _ => Err(stale(h, Kind::Map)),
     })?;
     let _ = MAP_CACHE.try_with(|c| {
         if let Ok(mut c) = c.try_borrow_mut() {
@@ -289,4 +334,60 @@ fn closed_meanwhile(h: u64, m: &Map, e: Error) -> Error {
         return stale(h, Kind::Map);
     }
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link_entry() -> Entry {
+        Entry::Link { owner: None, link: Mutex::new(None) }
+    }
+
+    /// Test-only: give live handle `h`'s slot generation `gen`; returns the handle it now answers to.
+    fn set_generation(h: u64, gen: u32) -> u64 {
+        let (k, _, idx) = decode(h);
+        let i = idx.expect("a live handle");
+        TABLE.write().slots[i as usize].gen = gen;
+        encode(KINDS[k as usize - 1], gen, i)
+    }
+
+    #[test]
+    fn a_slot_is_retired_when_its_generation_is_used_up() {
+        let h = insert(link_entry()).unwrap();
+        let i = decode(h).2.unwrap();
+        let last = set_generation(h, u32::MAX);
+        assert!(with(h, Kind::Link, |_| Ok(())).is_err(), "the handle of the old generation is stale");
+        remove(last, Kind::Link).unwrap();
+        assert!(!TABLE.read().free.contains(&i), "the slot is retired, not freed");
+        // Nothing handed out afterwards lands on the slot, so none of its old handles ever comes back.
+        let later: Vec<u64> = (0..64).map(|_| insert(link_entry()).unwrap()).collect();
+        assert!(later.iter().all(|&n| decode(n).2 != Some(i)));
+        for gen in [1, 2, u32::MAX - 1, u32::MAX, 0] {
+            let old = encode(Kind::Link, gen, i);
+            assert_eq!(with(old, Kind::Link, |_| Ok(())).unwrap_err().errno(), libc::EBADF);
+            assert!(remove(old, Kind::Link).is_err());
+        }
+        for n in later {
+            remove(n, Kind::Link).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_handle_is_checked_against_what_its_slot_holds() {
+        let h = insert(link_entry()).unwrap();
+        let (_, gen, idx) = decode(h);
+        let i = idx.unwrap();
+        for kind in [Kind::Object, Kind::Program, Kind::Map, Kind::RingBuf, Kind::PerfBuf] {
+            // The live slot and generation under another kind's tag: a forgery.
+            let forged = encode(kind, gen, i);
+            assert_eq!(with(forged, kind, |_| Ok(())).unwrap_err().errno(), libc::EBADF);
+            assert_eq!(remove(forged, kind).err().map(|e| e.errno()), Some(libc::EBADF));
+            assert!(remove_many(&[forged]).is_empty());
+        }
+        assert!(with(encode(Kind::Link, gen.wrapping_add(1), i), Kind::Link, |_| Ok(())).is_err(), "generation + 1");
+        assert!(with(h, Kind::Link, |_| Ok(())).is_ok(), "the link survived every forgery");
+        remove(h, Kind::Link).unwrap();
+        assert!(remove(h, Kind::Link).is_err(), "closed twice");
+    }
 }

@@ -11,7 +11,7 @@ use std::ffi::c_int;
 /// Give `link` a handle, listed among its owner object's links (so closing
 /// the object detaches it); fails if the owner was closed meanwhile.
 pub(super) fn add_link(owner: Option<u64>, link: crate::Link) -> Result<u64> {
-    let h = handles::insert(Entry::Link { owner, link: Mutex::new(Some(link)) });
+    let h = handles::insert(Entry::Link { owner, link: Mutex::new(Some(link)) })?;
     if let Some(oh) = owner {
         match handles::object(oh) {
             Ok(cell) => cell.children.lock().links.push(h),
@@ -54,7 +54,7 @@ pub unsafe extern "C" fn bpfl_link_fd(link: bpfl_link, out_fd: *mut c_int) -> c_
         let o = out(out_fd, "out_fd")?;
         *o = handles::with(link.id, Kind::Link, |e| match e {
             Entry::Link { link, .. } => Ok(link.lock().as_ref().map_or(-1, |l| l.fd())),
-            _ => unreachable!("kind checked"),
+            _ => Err(handles::stale(link.id, Kind::Link)),
         })?;
         Ok(0)
     })

@@ -24,7 +24,8 @@ const _: () = assert!(
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_map_get_info(map: bpfl_map, info: *mut bpfl_map_info) -> c_int {
     guard(|| {
-        let v = handles::with(map.id, Kind::Map, |e| match e {
+        let h = map.id;
+        let v = handles::with(h, Kind::Map, |e| match e {
             Entry::Map { map, name, .. } => Ok(bpfl_map_info {
                 sz: 0,
                 name: name.as_ptr(),
@@ -35,7 +36,7 @@ pub unsafe extern "C" fn bpfl_map_get_info(map: bpfl_map, info: *mut bpfl_map_in
                 map_flags: map.map_flags(),
                 fd: map.fd().unwrap_or(-1),
             }),
-            _ => unreachable!("kind checked"),
+            _ => Err(handles::stale(h, Kind::Map)),
         })?;
         write_info(info, v, "bpfl_map_info")?;
         Ok(0)
@@ -145,7 +146,7 @@ pub unsafe extern "C" fn bpfl_map_open_pinned(path: *const c_char, out_map: *mut
         let o = out(out_map, "out_map")?;
         let m = Map::open_pinned(path)?;
         let name = CString::new(m.name()).unwrap_or_default();
-        o.id = handles::insert(Entry::Map { owner: None, idx: 0, map: Arc::new(m), name });
+        o.id = handles::insert(Entry::Map { owner: None, idx: 0, map: Arc::new(m), name })?;
         Ok(0)
     })
 }
@@ -173,11 +174,11 @@ pub unsafe extern "C" fn bpfl_map_set_initial_value(map: bpfl_map, data: *const 
         let d = bytes_arg(data, len, "data")?;
         let (owner, idx) = handles::with(map.id, Kind::Map, |e| match e {
             Entry::Map { owner, idx, .. } => Ok((*owner, *idx)),
-            _ => unreachable!("kind checked"),
+            _ => Err(handles::stale(map.id, Kind::Map)),
         })?;
         let oh = owner.ok_or_else(|| Error::inval("a map opened from a pin has no initial value"))?;
         let cell = handles::object(oh)?;
-        let mut ob = cell.obj.lock();
+        let mut ob = cell.lock()?;
         ob.set_map_initial_value(idx, d)?;
         Ok(0)
     })
@@ -190,7 +191,7 @@ pub extern "C" fn bpfl_map_close(map: bpfl_map) -> c_int {
     guard(|| {
         let owned = handles::with(map.id, Kind::Map, |e| match e {
             Entry::Map { owner, .. } => Ok(owner.is_some()),
-            _ => unreachable!("kind checked"),
+            _ => Err(handles::stale(map.id, Kind::Map)),
         })?;
         if owned {
             return Err(Error::inval("this map belongs to an object: close the object instead"));

@@ -12,23 +12,43 @@ use parking_lot::Mutex;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::Arc;
 
-/// Give an opened object, its programs and its maps their handles.
-fn register_object(obj: Object) -> u64 {
+/// Give an opened object, its programs and its maps their handles (all or,
+/// when the table is full, none).
+fn register_object(obj: Object) -> Result<u64> {
     let progs = obj.programs().to_vec();
     let maps = obj.maps().to_vec();
     let cell = Arc::new(ObjCell { obj: Mutex::new(obj), children: Mutex::new(Children::default()) });
-    let oh = handles::insert(Entry::Object(cell.clone()));
-    let mut ch = cell.children.lock();
-    for p in progs {
-        let name = CString::new(p.name()).unwrap_or_default();
-        let section = CString::new(p.section()).unwrap_or_default();
-        ch.programs.push(handles::insert(Entry::Program { owner: oh, prog: p, name, section }));
+    let oh = handles::insert(Entry::Object(cell.clone()))?;
+    let r = (|| {
+        let mut ch = cell.children.lock();
+        for p in progs {
+            let name = CString::new(p.name()).unwrap_or_default();
+            let section = CString::new(p.section()).unwrap_or_default();
+            ch.programs.push(handles::insert(Entry::Program { owner: oh, prog: p, name, section })?);
+        }
+        for (idx, m) in maps.into_iter().enumerate() {
+            let name = CString::new(m.name()).unwrap_or_default();
+            ch.maps.push(handles::insert(Entry::Map { owner: Some(oh), idx, map: m, name })?);
+        }
+        Ok(oh)
+    })();
+    if r.is_err() {
+        close_object(oh)?;
     }
-    for (idx, m) in maps.into_iter().enumerate() {
-        let name = CString::new(m.name()).unwrap_or_default();
-        ch.maps.push(handles::insert(Entry::Map { owner: Some(oh), idx, map: m, name }));
-    }
-    oh
+    r
+}
+
+/// Remove an object's handle and its children's: links first (detached),
+/// then programs and maps, all dropped outside the table lock.
+fn close_object(oh: u64) -> Result<()> {
+    let entry = handles::remove(oh, Kind::Object)?;
+    let Entry::Object(cell) = entry else { return Err(handles::stale(oh, Kind::Object)) };
+    let ch = std::mem::take(&mut *cell.children.lock());
+    handles::release(handles::remove_many(&ch.links));
+    handles::release(handles::remove_many(&ch.programs));
+    handles::release(handles::remove_many(&ch.maps));
+    drop(cell);
+    Ok(())
 }
 
 /// # Safety
@@ -51,7 +71,7 @@ pub unsafe extern "C" fn bpfl_object_open_file(path: *const c_char, opts: *const
         let out_obj = out(out_obj, "out_obj")?;
         let o = open_opts(opts)?;
         let obj = Object::open_file(path, &o)?;
-        out_obj.id = register_object(obj);
+        out_obj.id = register_object(obj)?;
         Ok(0)
     })
 }
@@ -68,7 +88,7 @@ pub unsafe extern "C" fn bpfl_object_open_mem(buf: *const c_void, len: usize, op
         let out_obj = out(out_obj, "out_obj")?;
         let o = open_opts(opts)?;
         let obj = Object::open_mem(data, &o)?;
-        out_obj.id = register_object(obj);
+        out_obj.id = register_object(obj)?;
         Ok(0)
     })
 }
@@ -85,7 +105,7 @@ pub unsafe extern "C" fn bpfl_object_set_rodata(obj: bpfl_object, var: *const c_
         let var = str_arg(var, "var")?;
         let val = bytes_arg(val, len, "val")?;
         let cell = handles::object(obj.id)?;
-        let mut o = cell.obj.lock();
+        let mut o = cell.lock()?;
         o.set_global(var, val)?;
         Ok(0)
     })
@@ -102,7 +122,7 @@ pub unsafe extern "C" fn bpfl_object_load(obj: bpfl_object, opts: *const bpfl_lo
     guard(|| {
         let o = read_opts(opts, bpfl_load_opts { sz: 0, log_level: 0, kern_version: 0 }, "bpfl_load_opts")?;
         let cell = handles::object(obj.id)?;
-        let mut ob = cell.obj.lock();
+        let mut ob = cell.lock()?;
         ob.load(&LoadOptions { log_level: o.log_level, kern_version: (o.kern_version != 0).then_some(o.kern_version) })?;
         Ok(0)
     })
@@ -118,7 +138,7 @@ pub extern "C" fn bpfl_object_attach_all(obj: bpfl_object) -> c_int {
     guard(|| {
         let cell = handles::object(obj.id)?;
         let (links, errors) = {
-            let o = cell.obj.lock();
+            let o = cell.lock()?;
             if !o.is_loaded() {
                 return Err(Error::inval(format!("object '{}' is not loaded", o.name())));
             }
@@ -144,14 +164,7 @@ pub extern "C" fn bpfl_object_attach_all(obj: bpfl_object) -> c_int {
 #[no_mangle]
 pub extern "C" fn bpfl_object_close(obj: bpfl_object) -> c_int {
     guard(|| {
-        let entry = handles::remove(obj.id, Kind::Object)?;
-        let Entry::Object(cell) = entry else { unreachable!("kind checked") };
-        let ch = std::mem::take(&mut *cell.children.lock());
-        // Links first (detach), then maps and programs; dropped outside the table lock.
-        handles::release(handles::remove_many(&ch.links));
-        handles::release(handles::remove_many(&ch.programs));
-        handles::release(handles::remove_many(&ch.maps));
-        drop(cell);
+        close_object(obj.id)?;
         Ok(0)
     })
 }
@@ -164,7 +177,7 @@ pub extern "C" fn bpfl_object_close(obj: bpfl_object) -> c_int {
 pub unsafe extern "C" fn bpfl_object_name(obj: bpfl_object, buf: *mut c_char, len: usize) -> c_int {
     guard(|| {
         let cell = handles::object(obj.id)?;
-        let name = cell.obj.lock().name().to_string();
+        let name = cell.lock()?.name().to_string();
         let b = bytes_mut(buf as *mut c_void, len, "buf")?;
         if b.len() <= name.len() {
             return Err(Error::new(crate::error::ErrorKind::InvalidArgument, libc::ENOSPC, format!("buffer of {len} bytes is too small for '{name}'")));
@@ -248,7 +261,7 @@ pub unsafe extern "C" fn bpfl_object_find_program(obj: bpfl_object, name: *const
         let name = str_arg(name, "name")?;
         let o = out(out_prog, "out_prog")?;
         let cell = handles::object(obj.id)?;
-        let ob = cell.obj.lock();
+        let ob = cell.lock()?;
         let i = ob.programs().iter().position(|p| p.name() == name).ok_or_else(|| Error::not_found(format!("object '{}' has no program '{name}'", ob.name())))?;
         o.id = cell.children.lock().programs[i];
         Ok(0)
@@ -265,7 +278,7 @@ pub unsafe extern "C" fn bpfl_object_find_map(obj: bpfl_object, name: *const c_c
         let name = str_arg(name, "name")?;
         let o = out(out_map, "out_map")?;
         let cell = handles::object(obj.id)?;
-        let ob = cell.obj.lock();
+        let ob = cell.lock()?;
         let i = ob.maps().iter().position(|m| m.name() == name).ok_or_else(|| Error::not_found(format!("object '{}' has no map '{name}'", ob.name())))?;
         o.id = cell.children.lock().maps[i];
         Ok(0)

@@ -18,7 +18,8 @@ use std::ffi::{c_char, c_int};
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_program_get_info(prog: bpfl_program, info: *mut bpfl_program_info) -> c_int {
     guard(|| {
-        let v = handles::with(prog.id, Kind::Program, |e| match e {
+        let h = prog.id;
+        let v = handles::with(h, Kind::Program, |e| match e {
             Entry::Program { prog, name, section, .. } => Ok(bpfl_program_info {
                 sz: 0,
                 name: name.as_ptr(),
@@ -28,7 +29,7 @@ pub unsafe extern "C" fn bpfl_program_get_info(prog: bpfl_program, info: *mut bp
                 fd: prog.fd().unwrap_or(-1),
                 insn_cnt: prog.insn_count(),
             }),
-            _ => unreachable!("kind checked"),
+            _ => Err(handles::stale(h, Kind::Program)),
         })?;
         write_info(info, v, "bpfl_program_info")?;
         Ok(0)

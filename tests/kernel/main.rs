@@ -821,6 +821,12 @@ fn ringbuf_and_perfbuf_refuse_wrong_maps() {
     assert_eq!(e.to_string(), "map 'events' is a BPF_MAP_TYPE_RINGBUF, not a perf event array (BPF_MAP_TYPE_PERF_EVENT_ARRAY)");
     let e = bpfl::PerfBuffer::new(o.map("perf_events").unwrap(), 3).unwrap_err();
     assert!(e.to_string().contains("page_cnt 3 is not a power of two"), "{e}");
+    // A power of two whose size wraps: it mapped one page and lost every sample.
+    for huge in [1usize << (usize::BITS - 1), 1 << (usize::BITS - 12)] {
+        let e = bpfl::PerfBuffer::new(o.map("perf_events").unwrap(), huge).unwrap_err();
+        assert_eq!(e.errno(), libc::EINVAL, "{e}");
+        assert!(e.to_string().contains("too large"), "{e}");
+    }
 }
 
 /// Poll a perf buffer until `want` samples came (or 5 s passed): (cpu, data) and lost count.
