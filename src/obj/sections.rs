@@ -26,8 +26,8 @@ pub(crate) struct Sections<'a> {
 /// The symbols that are not functions, sorted by what they name.
 #[derive(Default)]
 pub(crate) struct Symbols<'a> {
-    /// Legacy map definitions: (offset in `maps`, name).
-    pub legacy_maps: Vec<(u64, String)>,
+    /// Legacy map definitions: (offset in `maps`, name, `st_size`).
+    pub legacy_maps: Vec<(u64, String, u64)>,
     /// BTF-defined maps: name to offset in `.maps`.
     pub btf_maps: FastMap<&'a str, u64>,
     /// Symbols outside code sections by (section, name), for the DATASEC
@@ -177,7 +177,7 @@ pub(crate) fn scan_symbols<'a>(obj: &mut ObjectSpec, elf: &Elf<'a>, secs: &Secti
         if Some(shndx) == secs.legacy_maps {
             let name = name();
             if (ty == elf::STT_OBJECT || ty == elf::STT_NOTYPE) && !name.is_empty() {
-                syms.legacy_maps.push((s.st_value, name.to_string()));
+                syms.legacy_maps.push((s.st_value, name.to_string(), s.st_size));
             }
         } else if Some(shndx) == secs.btf_maps {
             let name = name();
