@@ -187,6 +187,7 @@ impl Object {
         };
         let ksyms = if self.file.externs.iter().any(|e| e.kconfig().is_none()) { crate::ksyms::resolve_ksyms(&self.file)? } else { Vec::new() };
 
+        let mut reused = vec![false; self.maps.len()];
         for i in map_creation_order(&self.file) {
             let spec = &self.file.maps[i];
             let inner = match spec.inner {
@@ -195,10 +196,12 @@ impl Object {
             };
             let initial = if Some(i) == self.file.kconfig_map { kconfig.as_deref() } else { spec.data.as_deref() };
             let pin = (spec.pinning == 1).then(|| format!("{}/{}", self.pin_root.trim_end_matches('/'), spec.name));
+            reused[i] = pin.as_deref().is_some_and(|p| std::path::Path::new(p).exists());
             if let Some(path) = self.maps[i].create(spec, inner, btf, initial, pin)? {
                 pinned.push(path);
             }
         }
+        self.fill_slots(&reused, false)?;
         let map_fds = self.maps.iter().map(|m| m.fd()).collect::<Result<Vec<_>>>()?;
 
         self.logs = vec![String::new(); self.programs.len()];
@@ -209,6 +212,25 @@ impl Object {
             let (prog, poisoned) = self.prepare_program(i, &what, &map_fds, &ksyms).map_err(|e| e.context(&what))?;
             self.logs[i] = self.programs[i].load(spec, &prog, &poisoned, &args).map_err(|e| e.context(&what))?;
             log::debug(&format!("{what}: loaded, {} instructions", prog.insns.len() / 8));
+        }
+        self.fill_slots(&reused, true)
+    }
+
+    /// The statically initialised slots of `.maps` (`.values = { [i] = &x }`):
+    /// map-in-map slots once every map exists, prog-array slots once every
+    /// program is loaded. A map reused from its pin keeps what it holds.
+    fn fill_slots(&self, reused: &[bool], programs: bool) -> Result<()> {
+        use crate::obj::maps::SlotTarget;
+        for (i, spec) in self.file.maps.iter().enumerate().filter(|(i, _)| !reused[*i]) {
+            for &(slot, target) in &spec.init_slots {
+                let (fd, what) = match target {
+                    SlotTarget::Program(p) if programs => (self.programs[p].fd()?, format!("program '{}'", self.programs[p].name())),
+                    SlotTarget::Map(m) if !programs => (self.maps[m].fd()?, format!("map '{}'", self.maps[m].name())),
+                    _ => continue,
+                };
+                let key = slot.to_le_bytes();
+                self.maps[i].update(&key[..spec.key_size.min(4) as usize], &(fd as u32).to_le_bytes(), 0).map_err(|e| e.context(format!("initial value of slot {slot}: {what}")))?;
+            }
         }
         Ok(())
     }

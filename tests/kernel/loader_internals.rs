@@ -8,7 +8,64 @@ use crate::harness::Test;
 
 pub const TESTS: &[Test] = &[
     Test { name: "legacy_maps_linked_from_two_files", needs_kernel: true, f: legacy_maps_linked_from_two_files },
+    Test { name: "static_prog_array_and_map_in_map_slots", needs_kernel: true, f: static_prog_array_and_map_in_map_slots },
 ];
+
+/// `BPF_OBJ_GET_INFO_BY_FD` into a zeroed buffer of `N` bytes (`struct
+/// bpf_map_info` / `bpf_prog_info` prefixes), read straight from the kernel.
+pub fn obj_info<const N: usize>(fd: i32) -> [u8; N] {
+    let mut info = [0u8; N];
+    #[repr(C)]
+    struct Attr {
+        fd: u32,
+        len: u32,
+        info: u64,
+    }
+    let mut a = Attr { fd: fd as u32, len: N as u32, info: info.as_mut_ptr() as u64 };
+    // SAFETY: the kernel writes at most `len` bytes into `info`.
+    let r = unsafe { libc::syscall(libc::SYS_bpf, 15 /* BPF_OBJ_GET_INFO_BY_FD */, &mut a as *mut Attr, std::mem::size_of::<Attr>()) };
+    assert_eq!(r, 0, "BPF_OBJ_GET_INFO_BY_FD: {}", std::io::Error::last_os_error());
+    info
+}
+
+/// A map's kernel id (`bpf_map_info.id`, at offset 4).
+fn map_id(m: &bpfl::Map) -> u32 {
+    let i = obj_info::<8>(m.fd().unwrap());
+    u32::from_le_bytes(i[4..8].try_into().unwrap())
+}
+
+/// The loader filled `.values = { [0] = &callee_a, [2] = &callee_b }` of a
+/// prog array and the inner-map slots of an array and a hash of maps: the
+/// tail calls land, the empty slot falls through, the programs read through
+/// the outers, and user space sees the inner maps' ids in the outers.
+fn static_prog_array_and_map_in_map_slots() {
+    let mut o = open("static_slots.o");
+    o.set_global("target_tgid", &tgid().to_le_bytes()).unwrap();
+    o.load(&Default::default()).unwrap_or_else(|e| panic!("load static_slots.o: {e}"));
+    let k = |i: u32| i.to_le_bytes();
+    let id = |m: &str| map_id(o.map(m).unwrap());
+    let mut v = [0u8; 4];
+    assert!(o.map("outer").unwrap().lookup(&k(1), &mut v).unwrap(), "outer[1] empty");
+    assert_eq!(u32::from_le_bytes(v), id("inner_b"), "outer[1] holds inner_b's id");
+    assert!(!o.map("outer").unwrap().lookup(&k(0), &mut v).unwrap(), "outer[0] filled");
+    assert!(o.map("hash_outer").unwrap().lookup(&k(7), &mut v).unwrap(), "hash_outer[7] empty");
+    assert_eq!(u32::from_le_bytes(v), id("inner_a"), "hash_outer[7] holds inner_a's id");
+    assert_eq!(o.map("hash_outer").unwrap().keys().count(), 1, "hash_outer has one key");
+    let enter = o.program("caller_enter").unwrap().attach_tracepoint("syscalls", "sys_enter_getppid").unwrap();
+    let exit = o.program("caller_exit").unwrap().attach_tracepoint("syscalls", "sys_exit_getppid").unwrap();
+    for _ in 0..6 {
+        getppid();
+    }
+    drop((enter, exit));
+    let hits = o.map("hits").unwrap();
+    assert_eq!(u64_at(hits, &k(0)), Some(6), "callee_a via jmp[0]");
+    assert_eq!(u64_at(hits, &k(1)), Some(6), "callee_b via jmp[2]");
+    assert_eq!(u64_at(hits, &k(2)), Some(6), "the tail call to empty jmp[1] fell through");
+    assert_eq!(u64_at(hits, &k(3)), Some(6), "read through outer[1]");
+    assert_eq!(u64_at(hits, &k(4)), Some(6), "read through hash_outer[7]");
+    assert_eq!(u64_at(o.map("inner_b").unwrap(), &k(0)), Some(6), "inner_b[0]");
+    assert_eq!(u64_at(o.map("inner_a").unwrap(), &k(0)), Some(6), "inner_a[0]");
+}
 
 /// `bpftool gen object` joined a 28-byte and a 20-byte definition into one
 /// `maps` section: each symbol's st_size says where its definition ends.

@@ -3,6 +3,7 @@
 //! `.bss`, `.kconfig`), each turned into a [`MapSpec`].
 
 pub mod btf_defs;
+mod slots;
 
 use crate::elf::{self, Elf};
 use crate::error::{Error, Result};
@@ -10,6 +11,7 @@ use crate::sections::{read_u32, section_bytes, Sections, Symbols};
 use crate::types::MapType;
 use crate::ObjectSpec;
 pub use btf_defs::{map_defs, BtfMapDef};
+pub use slots::SlotTarget;
 
 /// Map flags bpfl sets itself.
 #[allow(missing_docs)]
@@ -65,6 +67,12 @@ pub struct MapSpec {
     pub btf_value_type_id: u32,
     /// Initial contents (global data), written after creation.
     pub data: Option<Vec<u8>>,
+    /// Statically initialised slots of a prog array or map-in-map
+    /// (`.values = { [i] = &x }`): (index, what goes there), filled by the
+    /// loader once the programs are loaded or the maps created.
+    pub init_slots: Vec<(u32, SlotTarget)>,
+    /// Byte offset of `values` in the `.maps` definition, where it has one.
+    pub(crate) values_offset: Option<u32>,
     /// Section index and offset the relocations refer to.
     pub(crate) shndx: usize,
     pub(crate) sym_offset: u64,
@@ -96,6 +104,8 @@ pub(crate) fn new_map(name: String, kernel_name: String, origin: MapOrigin, map_
         btf_key_type_id: 0,
         btf_value_type_id: 0,
         data: None,
+        init_slots: Vec::new(),
+        values_offset: None,
         shndx: 0,
         sym_offset: 0,
     }
@@ -204,10 +214,7 @@ pub(crate) fn add_btf_defined(obj: &mut ObjectSpec, elf: &Elf, secs: &Sections, 
         spec.sym_offset = off;
         obj.maps.push(spec);
     }
-    if elf.shdrs.iter().any(|s| matches!(s.sh_type, elf::SHT_REL | elf::SHT_RELA) && s.sh_info as usize == mi) {
-        obj.warnings.push("initial values of map-in-map slots ('.rel.maps') are not applied yet".into());
-    }
-    Ok(())
+    slots::add_init_slots(obj, elf, mi)
 }
 
 /// Global data: one single-entry array per `.data*`, `.rodata*`, `.bss*`
