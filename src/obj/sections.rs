@@ -35,6 +35,9 @@ pub(crate) struct Symbols<'a> {
     pub vars: FastMap<(usize, &'a [u8]), u32>,
     /// Undefined global or weak symbols: externs, (name, weak).
     pub undefined: Vec<(String, bool)>,
+    /// Functions that are hidden or weak: their BTF becomes static (see
+    /// [`crate::btf::Btf::make_funcs_static`]).
+    pub static_funcs: Vec<&'a [u8]>,
 }
 
 pub(crate) fn is_data_section(name: &str) -> bool {
@@ -163,6 +166,10 @@ pub(crate) fn scan_symbols<'a>(obj: &mut ObjectSpec, elf: &Elf<'a>, secs: &Secti
         if let Some(code) = obj.code.get_mut(&shndx) {
             if ty != elf::STT_FUNC {
                 continue;
+            }
+            let bind = s.st_info >> 4;
+            if bind == elf::STB_WEAK || (bind == elf::STB_GLOBAL && s.st_other & 3 == elf::STV_HIDDEN) {
+                syms.static_funcs.push(name_bytes);
             }
             let name = name();
             if !name.is_empty() {

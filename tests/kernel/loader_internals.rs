@@ -9,7 +9,16 @@ use crate::harness::Test;
 pub const TESTS: &[Test] = &[
     Test { name: "legacy_maps_linked_from_two_files", needs_kernel: true, f: legacy_maps_linked_from_two_files },
     Test { name: "static_prog_array_and_map_in_map_slots", needs_kernel: true, f: static_prog_array_and_map_in_map_slots },
+    Test { name: "hidden_and_weak_functions_become_static", needs_kernel: true, f: hidden_and_weak_functions_become_static },
 ];
+
+/// A program's `bpf_prog_info` (btf_id, nr_func_info): whether the kernel
+/// took the object's BTF and the func info with it.
+pub fn prog_btf(p: &bpfl::Program) -> (u32, u32) {
+    let i = obj_info::<148>(p.fd().unwrap());
+    let at = |o: usize| u32::from_le_bytes(i[o..o + 4].try_into().unwrap());
+    (at(128), at(144))
+}
 
 /// `BPF_OBJ_GET_INFO_BY_FD` into a zeroed buffer of `N` bytes (`struct
 /// bpf_map_info` / `bpf_prog_info` prefixes), read straight from the kernel.
@@ -86,4 +95,29 @@ fn legacy_maps_linked_from_two_files() {
     drop(links);
     assert_eq!(u64_at(o.map("counts_a").unwrap(), &2u32.to_le_bytes()), Some(7), "counts_a[2]: enter getppid from this process");
     assert_eq!(u64_at(o.map("counts_b").unwrap(), &tgid().to_le_bytes()), Some(7), "counts_b[tgid]: exit getppid");
+}
+
+/// usdt.bpf.h's pattern: hidden and weak global functions dereferencing
+/// pointer arguments load (as static in the BTF) and compute the right values.
+fn hidden_and_weak_functions_become_static() {
+    let mut o = open("hidden_funcs.o");
+    let btf = o.file().btf.as_ref().unwrap();
+    for f in ["hidden_arg", "weak_add"] {
+        let id = btf.find_by_name_kind(f, bpfl::obj::btf::BtfKind::Func).unwrap();
+        assert_eq!(btf.type_by_id(id).unwrap().vlen(), 0, "{f}: static linkage in the BTF given to the kernel");
+    }
+    let id = btf.find_by_name_kind("use_hidden", bpfl::obj::btf::BtfKind::Func).unwrap();
+    assert_eq!(btf.type_by_id(id).unwrap().vlen(), 1, "use_hidden stays global");
+    o.set_global("target_tgid", &tgid().to_le_bytes()).unwrap();
+    o.load(&Default::default()).unwrap_or_else(|e| panic!("load hidden_funcs.o: {e}"));
+    let p = o.program("use_hidden").unwrap();
+    let (btf_id, nr_func_info) = prog_btf(p);
+    assert!(btf_id > 0, "the kernel took the object's BTF");
+    assert_eq!(nr_func_info, 3, "func info for the program and its two functions");
+    let l = p.attach_tracepoint("syscalls", "sys_enter_getppid").unwrap();
+    getppid();
+    drop(l);
+    let out = o.map("out").unwrap();
+    assert_eq!(u64_at(out, &0u32.to_le_bytes()), Some(121), "hidden_arg: 100 + 7 * 3");
+    assert_eq!(u64_at(out, &1u32.to_le_bytes()), Some(42), "weak_add: 5 + 37");
 }
