@@ -10,6 +10,7 @@ pub const TESTS: &[Test] = &[
     Test { name: "legacy_maps_linked_from_two_files", needs_kernel: true, f: legacy_maps_linked_from_two_files },
     Test { name: "static_prog_array_and_map_in_map_slots", needs_kernel: true, f: static_prog_array_and_map_in_map_slots },
     Test { name: "hidden_and_weak_functions_become_static", needs_kernel: true, f: hidden_and_weak_functions_become_static },
+    Test { name: "co_re_type_matches_against_the_kernel", needs_kernel: true, f: co_re_type_matches_against_the_kernel },
 ];
 
 /// A program's `bpf_prog_info` (btf_id, nr_func_info): whether the kernel
@@ -120,4 +121,29 @@ fn hidden_and_weak_functions_become_static() {
     let out = o.map("out").unwrap();
     assert_eq!(u64_at(out, &0u32.to_le_bytes()), Some(121), "hidden_arg: 100 + 7 * 3");
     assert_eq!(u64_at(out, &1u32.to_le_bytes()), Some(42), "weak_add: 5 + 37");
+}
+
+/// `bpf_core_type_matches()` resolved against /sys/kernel/btf/vmlinux: the
+/// program writes each answer to `out`.
+fn co_re_type_matches_against_the_kernel() {
+    let mut o = open("core_matches.o");
+    o.set_global("target_tgid", &tgid().to_le_bytes()).unwrap();
+    o.load(&Default::default()).unwrap_or_else(|e| panic!("load core_matches.o: {e}"));
+    let l = o.program("core_matches").unwrap().attach_tracepoint("syscalls", "sys_enter_getppid").unwrap();
+    getppid();
+    drop(l);
+    let m = o.map("out").unwrap();
+    let at = |k: u32| u64_at(m, &k.to_le_bytes()).unwrap();
+    assert_eq!(at(11), 77, "the program ran");
+    assert_eq!(at(0), 1, "struct list_head, same members");
+    assert_eq!(at(1), 1, "struct list_head, a subset of its members");
+    assert_eq!(at(2), 0, "struct list_head with prev an int");
+    assert_eq!(at(3), 1, "struct callback_head with its function pointer");
+    assert_eq!(at(4), 0, "struct callback_head, function pointer with two arguments");
+    assert_eq!(at(5), 1, "task_struct exists");
+    assert_eq!(at(6), 0, "task_struct does not match: a member it lacks");
+    assert_eq!(at(7), 1, "enum bpf_map_type: names it has");
+    assert_eq!(at(8), 0, "enum bpf_map_type: a name it lacks");
+    assert_eq!(at(9), 1, "pid_t is a signed int");
+    assert_eq!(at(10), 0, "pid_t is not unsigned");
 }
