@@ -177,7 +177,9 @@ impl Object {
             log::debug(&format!("object '{}': version section says {v:#x}, giving the kernel {kver:#x}", self.file.name));
         }
         let license = CString::new(self.file.license.clone()).map_err(|_| Error::parse("license contains a NUL byte"))?;
-        self.btf_fd = self.load_btf();
+        // BTF the kernel takes: kinds it lacks rewritten (the object keeps its own for CO-RE).
+        let features = crate::host::features::btf_features();
+        self.btf_fd = self.load_btf(&features);
         let btf = self.btf_fd.as_ref().map(|f| f.as_fd());
 
         // Externs: the .kconfig values and the __ksym symbols, from the running kernel.
@@ -197,7 +199,9 @@ impl Object {
             let initial = if Some(i) == self.file.kconfig_map { kconfig.as_deref() } else { spec.data.as_deref() };
             let pin = (spec.pinning == 1).then(|| format!("{}/{}", self.pin_root.trim_end_matches('/'), spec.name));
             reused[i] = pin.as_deref().is_some_and(|p| std::path::Path::new(p).exists());
-            if let Some(path) = self.maps[i].create(spec, inner, btf, initial, pin)? {
+            // The kernel types a global-data map by its DATASEC only (keyless BTF came with it).
+            let map_btf = btf.filter(|_| features.datasec || !matches!(spec.origin, MapOrigin::Data(_)));
+            if let Some(path) = self.maps[i].create(spec, inner, map_btf, initial, pin)? {
                 pinned.push(path);
             }
         }
@@ -205,7 +209,7 @@ impl Object {
         let map_fds = self.maps.iter().map(|m| m.fd()).collect::<Result<Vec<_>>>()?;
 
         self.logs = vec![String::new(); self.programs.len()];
-        let args = crate::program::LoadArgs { license: &license, kern_version: kver, btf, log_level: opts.log_level };
+        let args = crate::program::LoadArgs { license: &license, kern_version: kver, btf, func_info: features.func, log_level: opts.log_level };
         for i in 0..self.file.programs.len() {
             let spec = &self.file.programs[i];
             let what = format!("program '{}' (section '{}')", spec.name, spec.section);
@@ -237,9 +241,9 @@ impl Object {
 
     /// The object's BTF in the kernel. Optional for everything bpfl loads
     /// today: a kernel that refuses it costs line info only.
-    fn load_btf(&self) -> Option<OwnedFd> {
+    fn load_btf(&self, features: &crate::obj::btf::BtfFeatures) -> Option<OwnedFd> {
         let btf = self.file.btf.as_ref()?;
-        match sys::btf_load(&btf.to_bytes()) {
+        match sys::btf_load(&btf.sanitized(features).to_bytes()) {
             Ok(fd) => Some(fd),
             Err(sys::BtfLoadError { errno, log: log_text }) => {
                 log::warn(&format!(

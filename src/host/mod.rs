@@ -12,6 +12,7 @@
 
 pub mod bpffs;
 pub mod cpus;
+pub mod features;
 pub mod kallsyms;
 pub mod kconfig;
 pub mod kver;

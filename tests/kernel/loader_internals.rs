@@ -11,6 +11,7 @@ pub const TESTS: &[Test] = &[
     Test { name: "static_prog_array_and_map_in_map_slots", needs_kernel: true, f: static_prog_array_and_map_in_map_slots },
     Test { name: "hidden_and_weak_functions_become_static", needs_kernel: true, f: hidden_and_weak_functions_become_static },
     Test { name: "co_re_type_matches_against_the_kernel", needs_kernel: true, f: co_re_type_matches_against_the_kernel },
+    Test { name: "btf_rewritten_for_kernels_lacking_kinds", needs_kernel: true, f: btf_rewritten_for_kernels_lacking_kinds },
 ];
 
 /// A program's `bpf_prog_info` (btf_id, nr_func_info): whether the kernel
@@ -146,4 +147,73 @@ fn co_re_type_matches_against_the_kernel() {
     assert_eq!(at(8), 0, "enum bpf_map_type: a name it lacks");
     assert_eq!(at(9), 1, "pid_t is a signed int");
     assert_eq!(at(10), 0, "pid_t is not unsigned");
+}
+
+/// (`bpf_map_info.btf_id`, `btf_value_type_id`): the map was created with
+/// the object's BTF.
+fn map_btf(m: &bpfl::Map) -> (u32, u32) {
+    let i = obj_info::<88>(m.fd().unwrap());
+    let at = |o: usize| u32::from_le_bytes(i[o..o + 4].try_into().unwrap());
+    (at(64), at(72))
+}
+
+/// btf_kinds.o uses FLOAT, DECL_TAG, TYPE_TAG, ENUM64, VAR/DATASEC and a
+/// global FUNC. With each kind forced "missing", bpfl rewrites the BTF as an
+/// old kernel needs it; this kernel must still take it (the maps carry its
+/// BTF id, the program its func info where FUNC is kept) and the program runs.
+fn btf_rewritten_for_kernels_lacking_kinds() {
+    use bpfl::host::features::FORCE_NO_BTF_FEATURE;
+    let mut cases: Vec<&str> = bpfl::obj::btf::BtfFeatures::NAMES.to_vec();
+    cases.insert(0, "");
+    cases.push("all");
+    for case in cases {
+        std::env::set_var(FORCE_NO_BTF_FEATURE, case);
+        let f = bpfl::host::features::btf_features();
+        let mut o = open("btf_kinds.o");
+        // What the kernel is given has none of the kinds it "lacks".
+        let given = o.file().btf.as_ref().unwrap().sanitized(&f);
+        for (id, t) in given.types() {
+            use bpfl::obj::btf::BtfKind as K;
+            let lacking = match t.kind() {
+                K::Float => !f.float,
+                K::DeclTag => !f.decl_tag,
+                K::TypeTag => !f.type_tag,
+                K::Enum64 => !f.enum64,
+                K::Var | K::Datasec => !f.datasec,
+                K::Func | K::FuncProto => !f.func,
+                _ => false,
+            };
+            assert!(!lacking, "without '{case}': type [{id}] {:?} left in the BTF", t.kind());
+            assert!(f.func_global || t.kind() != K::Func || t.vlen() == 0, "without '{case}': global FUNC [{id}] left");
+        }
+        o.set_global("target_tgid", &tgid().to_le_bytes()).unwrap();
+        let r = o.load(&Default::default());
+        std::env::remove_var(FORCE_NO_BTF_FEATURE);
+        r.unwrap_or_else(|e| panic!("without '{case}': load btf_kinds.o: {e}"));
+        for m in ["samples", "out", ".bss", ".data"] {
+            let (btf_id, vt) = map_btf(o.map(m).unwrap());
+            if f.datasec || !m.starts_with('.') {
+                assert!(btf_id > 0 && vt > 0, "without '{case}': map {m} was created without the object's BTF ({btf_id}, {vt})");
+            } else {
+                // Keyless BTF (a DATASEC value) came with DATASEC: such a kernel gets none.
+                assert_eq!((btf_id, vt), (0, 0), "without '{case}': map {m}");
+            }
+        }
+        let p = o.program("btf_kinds").unwrap();
+        let (btf_id, nr_func_info) = prog_btf(p);
+        if f.func {
+            assert!(btf_id > 0 && nr_func_info == 2, "without '{case}': func info ({btf_id}, {nr_func_info})");
+        } else {
+            assert_eq!(nr_func_info, 0, "without '{case}': no func info for a kernel without BTF FUNC");
+        }
+        let l = p.attach_tracepoint("syscalls", "sys_enter_getppid").unwrap();
+        getppid();
+        drop(l);
+        let out = o.map("out").unwrap();
+        let at = |k: u32| u64_at(out, &k.to_le_bytes()).unwrap_or(0);
+        assert_eq!((at(0), at(1), at(2)), (42, 3, 11), "without '{case}': the program's results");
+        let mut s = [0u8; 24];
+        assert!(o.map("samples").unwrap().lookup(&0u32.to_le_bytes(), &mut s).unwrap());
+        assert_eq!(i32::from_le_bytes(s[16..20].try_into().unwrap()), 7, "without '{case}': samples[0].tagged");
+    }
 }

@@ -14,10 +14,12 @@ mod ext;
 mod index;
 #[cfg(test)]
 pub(crate) mod tests;
+mod sanitize;
 mod write;
 
 pub use ext::{BtfExt, CoreRelo, FuncInfo, LineInfo};
 pub use index::{essential_name, IndexedBtf};
+pub use sanitize::{probe_blob, BtfFeatures};
 
 use crate::error::{Error, Result};
 

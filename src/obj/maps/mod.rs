@@ -182,7 +182,7 @@ fn legacy_def_extents(sec_len: usize, syms: &[(u64, String, u64)]) -> Result<Vec
             return Err(Error::malformed(format!("map '{name}': a definition of {size} bytes is too small or misaligned (need 16+ and a multiple of 4)")));
         }
         let off = usize::try_from(*off).unwrap_or(usize::MAX);
-        if off < end || off.checked_add(size).is_none_or(|e| e > sec_len) || (!sized && off % size != 0) {
+        if off < end || off.checked_add(size).map_or(true, |e| e > sec_len) || (!sized && off % size != 0) {
             return Err(Error::malformed(format!("map '{name}': a {size}-byte definition at offset {off} does not fit section 'maps' ({sec_len} bytes) or overlaps the one before")));
         }
         end = off + size;
