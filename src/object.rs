@@ -267,7 +267,12 @@ impl Object {
             let local = self.file.btf.as_ref().ok_or_else(|| Error::parse("CO-RE relocations without '.BTF'"))?;
             let target = crate::host::vmlinux::kernel_btf()
                 .map_err(|e| e.context(format!("its {} CO-RE relocations need the kernel's BTF", prog.core_relos.len())))?;
-            poisoned = crate::obj::core_relo::relocate(local, &target, &mut prog.insns, &prog.core_relos)?;
+            for (module, btf, relos) in core_targets(local, target, &prog.core_relos) {
+                if let Some(m) = module {
+                    log::debug(&format!("{what}: {} CO-RE relocations against module '{m}'", relos.len()));
+                }
+                poisoned.extend(crate::obj::core_relo::relocate(local, &btf, &mut prog.insns, &relos)?);
+            }
             for p in &poisoned {
                 log::debug(&format!("{what}: instruction {} poisoned (the verifier refuses it only if reachable): {}", p.insn, p.what));
             }
@@ -299,6 +304,28 @@ impl Object {
         }
         (links, errors)
     }
+}
+
+/// The CO-RE relocations grouped by the BTF they resolve against: the
+/// kernel's, or, for a type the kernel's BTF does not name at all, the first
+/// loaded module's that does (as libbpf searches).
+fn core_targets(local: &crate::obj::btf::Btf, kernel: Arc<crate::obj::btf::IndexedBtf>, relos: &[crate::obj::core_relo::Relo]) -> Vec<(Option<String>, Arc<crate::obj::btf::IndexedBtf>, Vec<crate::obj::core_relo::Relo>)> {
+    use crate::obj::btf::essential_name;
+    let mut groups = vec![(None, kernel.clone(), Vec::new())];
+    for r in relos {
+        let name = local.type_by_id(r.type_id).and_then(|t| local.str_bytes_at(t.name_off)).unwrap_or(b"");
+        let in_kernel = name.is_empty() || kernel.by_essential_name(essential_name(name)).next().is_some();
+        let found = if in_kernel { None } else { crate::host::module_btf::find_type(name) };
+        match found {
+            Some((m, btf)) => match groups.iter_mut().find(|g| g.0.as_deref() == Some(m.as_str())) {
+                Some(g) => g.2.push(*r),
+                None => groups.push((Some(m), btf, vec![*r])),
+            },
+            None => groups[0].2.push(*r),
+        }
+    }
+    groups.retain(|g| !g.2.is_empty());
+    groups
 }
 
 fn last_lines(s: &str, n: usize) -> String {

@@ -732,7 +732,7 @@ pub fn relocate(local: &Btf, target: &IndexedBtf, insns: &mut [u8], relos: &[Rel
             let why = if new.fail_memsz {
                 "the field's size differs in the kernel and the load cannot be resized"
             } else {
-                "not found in the kernel's BTF (vmlinux; module BTF is not searched)"
+                "not found in the kernel's BTF (vmlinux, nor a loaded module's)"
             };
             poisoned.push(Poisoned { insn: r.insn, what: format!("{}: {why}", what()) });
         }

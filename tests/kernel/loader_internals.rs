@@ -12,6 +12,7 @@ pub const TESTS: &[Test] = &[
     Test { name: "hidden_and_weak_functions_become_static", needs_kernel: true, f: hidden_and_weak_functions_become_static },
     Test { name: "co_re_type_matches_against_the_kernel", needs_kernel: true, f: co_re_type_matches_against_the_kernel },
     Test { name: "btf_rewritten_for_kernels_lacking_kinds", needs_kernel: true, f: btf_rewritten_for_kernels_lacking_kinds },
+    Test { name: "co_re_against_module_btf", needs_kernel: true, f: co_re_against_module_btf },
 ];
 
 /// A program's `bpf_prog_info` (btf_id, nr_func_info): whether the kernel
@@ -216,4 +217,68 @@ fn btf_rewritten_for_kernels_lacking_kinds() {
         assert!(o.map("samples").unwrap().lookup(&0u32.to_le_bytes(), &mut s).unwrap());
         assert_eq!(i32::from_le_bytes(s[16..20].try_into().unwrap()), 7, "without '{case}': samples[0].tagged");
     }
+}
+
+/// A module BTF file, split on the running kernel's: `struct bpfl_mod_thing
+/// { int a; int pad[2]; int b; }` (b at byte 12, 16 bytes), its ids after
+/// the kernel's last and its strings after the kernel's.
+fn split_module_btf() -> Vec<u8> {
+    let vmlinux = std::fs::read(bpfl::host::vmlinux::VMLINUX_BTF).unwrap();
+    let base_strs = u32::from_le_bytes(vmlinux[20..24].try_into().unwrap());
+    let k = bpfl::host::vmlinux::kernel_btf().unwrap();
+    let int = k.find("int", bpfl::obj::btf::BtfKind::Int).unwrap();
+    let first = k.btf.len() as u32;
+    let mut strs = vec![0u8];
+    let mut s = |n: &str| {
+        let off = base_strs + strs.len() as u32;
+        strs.extend_from_slice(n.as_bytes());
+        strs.push(0);
+        off
+    };
+    let (name, a, b, pad) = (s("bpfl_mod_thing"), s("a"), s("b"), s("pad"));
+    let words: Vec<u32> = vec![
+        0, 3 << 24, 0, int, int, 2, // [first] int[2] (array: elem, index type, nelems)
+        name, 4 << 24 | 3, 16, a, int, 0, pad, first, 32, b, int, 96, // [first + 1] the struct
+    ];
+    let tlen = words.len() as u32 * 4;
+    let mut out = vec![0x9f, 0xeb, 1, 0];
+    for v in [24u32, 0, tlen, tlen, strs.len() as u32] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend(words.iter().flat_map(|w| w.to_le_bytes()));
+    out.extend_from_slice(&strs);
+    out
+}
+
+/// A relocation whose type no vmlinux has resolves against a module's BTF
+/// (split on the kernel's). This host has no module BTF (no module loaded
+/// with CONFIG_DEBUG_INFO_BTF_MODULES), so the module is a split BTF file
+/// the test writes, given through BPFL_MODULE_BTF_DIR; the kernel then runs
+/// the program with the offsets and sizes of the module's type.
+fn co_re_against_module_btf() {
+    use bpfl::host::module_btf::{module_names, MODULE_BTF_DIR_ENV};
+    let real = module_names();
+    if real.is_empty() {
+        println!("        note: no module BTF in /sys/kernel/btf on this kernel; using a module BTF file written by the test");
+    }
+    let dir = format!("/tmp/bpfl-test-modbtf-{}", tgid());
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(format!("{dir}/bpfl_test_mod"), split_module_btf()).unwrap();
+    std::env::set_var(MODULE_BTF_DIR_ENV, &dir);
+    assert_eq!(module_names(), ["bpfl_test_mod"]);
+    let mut o = open("core_module.o");
+    o.set_global("target_tgid", &tgid().to_le_bytes()).unwrap();
+    let r = o.load(&Default::default());
+    std::env::remove_var(MODULE_BTF_DIR_ENV);
+    let _ = std::fs::remove_dir_all(&dir);
+    r.unwrap_or_else(|e| panic!("load core_module.o: {e}"));
+    let l = o.program("core_module").unwrap().attach_tracepoint("syscalls", "sys_enter_getppid").unwrap();
+    getppid();
+    drop(l);
+    let m = o.map("out").unwrap();
+    let at = |k: u32| u64_at(m, &k.to_le_bytes()).unwrap();
+    assert_eq!(at(3), 77, "the program ran");
+    assert_eq!(at(0), 12, "byte offset of b in the module's struct (local: 4)");
+    assert_eq!(at(1), 1, "the type exists (in the module)");
+    assert_eq!(at(2), 16, "its size in the module (local: 8)");
 }
