@@ -1,6 +1,6 @@
 //! What the running kernel takes, probed once per process: today the BTF
 //! kinds and features (see [`crate::obj::btf::BtfFeatures`]), each by loading
-//! a tiny BTF blob that uses it.
+//! a tiny BTF blob that uses it (on kernels before 6.0: later ones have them all).
 //!
 //! `BPFL_FORCE_NO_BTF_FEATURE=enum64,float,...` (or `all`) makes bpfl act as
 //! if the kernel lacked those features: the way to exercise, on a current
@@ -36,6 +36,19 @@ pub fn btf_features() -> BtfFeatures {
 }
 
 fn probe() -> BtfFeatures {
+    let mut f = BtfFeatures::ALL;
+    // Every one of these is in Linux 6.0 (ENUM64, the last): no probe needed
+    // there, which keeps a load's bpf() calls down. Older (and backporting
+    // distribution) kernels are asked.
+    if super::kver::running() >= super::kver::kernel_version(6, 0, 0) {
+        return f;
+    }
+    probe_btf_features()
+}
+
+/// Asks the kernel, whatever its version, which BTF features it takes: one
+/// `BPF_BTF_LOAD` of a tiny blob per feature.
+pub fn probe_btf_features() -> BtfFeatures {
     let mut f = BtfFeatures::ALL;
     for name in BtfFeatures::NAMES {
         let blob = probe_blob(name).expect("a blob for every feature");

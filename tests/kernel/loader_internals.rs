@@ -11,6 +11,7 @@ pub const TESTS: &[Test] = &[
     Test { name: "static_prog_array_and_map_in_map_slots", needs_kernel: true, f: static_prog_array_and_map_in_map_slots },
     Test { name: "hidden_and_weak_functions_become_static", needs_kernel: true, f: hidden_and_weak_functions_become_static },
     Test { name: "co_re_type_matches_against_the_kernel", needs_kernel: true, f: co_re_type_matches_against_the_kernel },
+    Test { name: "btf_feature_probes_on_this_kernel", needs_kernel: true, f: btf_feature_probes_on_this_kernel },
     Test { name: "btf_rewritten_for_kernels_lacking_kinds", needs_kernel: true, f: btf_rewritten_for_kernels_lacking_kinds },
     Test { name: "co_re_against_module_btf", needs_kernel: true, f: co_re_against_module_btf },
 ];
@@ -281,4 +282,18 @@ fn co_re_against_module_btf() {
     assert_eq!(at(0), 12, "byte offset of b in the module's struct (local: 4)");
     assert_eq!(at(1), 1, "the type exists (in the module)");
     assert_eq!(at(2), 16, "its size in the module (local: 8)");
+}
+
+/// Each probe blob is one this kernel (6.1 or later: every feature) takes,
+/// and what it probes is gone from it once sanitised for its absence.
+fn btf_feature_probes_on_this_kernel() {
+    let f = bpfl::host::features::probe_btf_features();
+    assert_eq!(f, bpfl::obj::btf::BtfFeatures::ALL, "this kernel takes every probed BTF kind");
+    std::env::set_var(bpfl::host::features::FORCE_NO_BTF_FEATURE, "all");
+    let none = bpfl::host::features::btf_features();
+    std::env::set_var(bpfl::host::features::FORCE_NO_BTF_FEATURE, "decl_tag, float");
+    let some = bpfl::host::features::btf_features();
+    std::env::remove_var(bpfl::host::features::FORCE_NO_BTF_FEATURE);
+    assert!(!none.func && !none.datasec && !none.enum64 && !none.type_tag);
+    assert!(!some.decl_tag && !some.float && some.func && some.enum64);
 }
