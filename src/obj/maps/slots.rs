@@ -81,3 +81,27 @@ fn slot_target(obj: &ObjectSpec, mi: usize, m: usize, shndx: usize, st_type: u8,
         t => Err(Error::malformed(format!("map '{}': initial values in '.maps' are for prog arrays and map-in-map, not {t}", map.name))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::maps::new_map;
+
+    fn map(name: &str, off: u64, values: Option<u32>) -> MapSpec {
+        let mut m = new_map(name.into(), name.into(), MapOrigin::Btf, MapType::PROG_ARRAY, 4, 4, 4, 0);
+        (m.shndx, m.sym_offset, m.values_offset) = (7, off, values);
+        m
+    }
+
+    #[test]
+    fn relocation_offsets_name_their_slot() {
+        let maps = [map("a", 0, Some(24)), map("b", 48, Some(16)), map("plain", 96, None)];
+        assert_eq!(slot_at(&maps, 7, 24).unwrap(), (0, 0));
+        assert_eq!(slot_at(&maps, 7, 24 + 16).unwrap(), (0, 2));
+        assert_eq!(slot_at(&maps, 7, 48 + 16 + 8).unwrap(), (1, 1));
+        assert!(slot_at(&maps, 7, 48 + 8).unwrap_err().message().contains("not a slot of 'values'"));
+        assert!(slot_at(&maps, 7, 48 + 20).unwrap_err().message().contains("not a slot"));
+        assert!(slot_at(&maps, 7, 100).unwrap_err().message().contains("no __array(values"));
+        assert!(slot_at(&maps, 8, 24).unwrap_err().message().contains("in no map definition"));
+    }
+}
