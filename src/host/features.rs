@@ -36,12 +36,11 @@ pub fn btf_features() -> BtfFeatures {
 }
 
 fn probe() -> BtfFeatures {
-    let mut f = BtfFeatures::ALL;
     // Every one of these is in Linux 6.0 (ENUM64, the last): no probe needed
     // there, which keeps a load's bpf() calls down. Older (and backporting
     // distribution) kernels are asked.
     if super::kver::running() >= super::kver::kernel_version(6, 0, 0) {
-        return f;
+        return BtfFeatures::ALL;
     }
     probe_btf_features()
 }
