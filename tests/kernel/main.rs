@@ -3,6 +3,7 @@
 //! (root); without root/bpf() each kernel test prints SKIPPED.
 
 mod harness;
+mod loader_internals;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
@@ -938,7 +939,8 @@ fn perfbuf_lost_samples_are_counted() {
 }
 
 fn main() {
-    harness::run(&[
+    let tests = [
+        &[
         Test { name: "parse_every_object_and_link_every_program", needs_kernel: false, f: parse_every_object_and_link_every_program },
         Test { name: "parse_seed_legacy_maps", needs_kernel: false, f: parse_seed_legacy_maps },
         Test { name: "parse_modern_btf_maps_and_subprograms", needs_kernel: false, f: parse_modern_btf_maps_and_subprograms },
@@ -967,5 +969,9 @@ fn main() {
         Test { name: "ringbuf_and_perfbuf_refuse_wrong_maps", needs_kernel: true, f: ringbuf_and_perfbuf_refuse_wrong_maps },
         Test { name: "perfbuf_every_sample_once", needs_kernel: true, f: perfbuf_every_sample_once },
         Test { name: "perfbuf_lost_samples_are_counted", needs_kernel: true, f: perfbuf_lost_samples_are_counted },
-    ])
+        ][..],
+        loader_internals::TESTS,
+    ]
+    .concat();
+    harness::run(&tests)
 }
