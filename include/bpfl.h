@@ -75,7 +75,8 @@ typedef enum bpfl_update_flags {
 // Log callback: `level` is a `bpfl_log_level`, `msg` a NUL-terminated line.
 typedef void (*bpfl_log_fn)(int level, const char *msg, void *ctx);
 
-// Options of `bpfl_object_open_file` / `bpfl_object_open_mem`. Set `sz` to `sizeof(struct bpfl_open_opts)`.
+// Options of `bpfl_object_open_file` / `bpfl_object_open_mem`. Set `sz` to `sizeof(struct bpfl_open_opts)`;
+// callers built when it ended at `pin_root_path` (sz 24) keep working.
 typedef struct bpfl_open_opts {
   size_t sz;
   // Object name (prefix of global data map names in the kernel); NULL: from the file name.

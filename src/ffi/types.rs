@@ -78,7 +78,8 @@ pub enum bpfl_probe_mode {
     BPFL_PROBE_LEGACY = 2,
 }
 
-/// Options of `bpfl_object_open_file` / `bpfl_object_open_mem`. Set `sz` to `sizeof(struct bpfl_open_opts)`.
+/// Options of `bpfl_object_open_file` / `bpfl_object_open_mem`. Set `sz` to `sizeof(struct bpfl_open_opts)`;
+/// callers built when it ended at `pin_root_path` (sz 24) keep working.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct bpfl_open_opts {
@@ -99,10 +100,6 @@ pub struct bpfl_open_opts {
     pub kernel_log_level: u32,
 }
 
-/// The size of `struct bpfl_open_opts` before `btf_custom_path` was added:
-/// callers built with it keep working (they get the defaults).
-#[allow(dead_code)] // for C callers: the header defines it
-pub const BPFL_OPEN_OPTS_SZ_V1: usize = 24;
 
 /// Options of `bpfl_object_load`. Set `sz` to `sizeof(struct bpfl_load_opts)`.
 #[repr(C)]
