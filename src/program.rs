@@ -108,14 +108,15 @@ impl Program {
         };
         let (fd, log_text) = match load_prog(&p, log_level).map_err(|e| explain_poison(e, poisoned)) {
             Ok(r) => r,
-            Err(first) if p.btf_fd.is_some() && first.kind() != ErrorKind::Verifier => {
+            // (EPERM is the kernel's policy, not the BTF: no retry.)
+            Err(first) if p.btf_fd.is_some() && first.kind() != ErrorKind::Verifier && first.errno() != libc::EPERM => {
                 // BTF func/line info the kernel did not take: try without it.
                 p.btf_fd = None;
                 let r = load_prog(&p, log_level)?;
                 crate::log::warn(&format!("program '{}' (section '{}'): loaded without BTF line info ({first})", spec.name, spec.section));
                 r
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(crate::program_setup::explain_refusal(e, self.prog_type())),
         };
         self.set_loaded(fd, prog.insns.len() / 8);
         Ok(log_text)
@@ -227,6 +228,9 @@ impl Program {
     /// Attach where the section name says (`kprobe/FUNC[+OFF]`,
     /// `kretprobe/FUNC`, `tracepoint/CAT/NAME`, `raw_tracepoint/NAME`).
     pub fn attach(&self) -> Result<Link> {
+        if !self.is_loaded() {
+            return Err(self.not_loaded());
+        }
         let target = crate::obj::section::attach_target(&self.section);
         let need = || target.ok_or_else(|| Error::inval(format!("program '{}': section '{}' names no attach target", self.name, self.section)));
         if self.is_btf_traced() {

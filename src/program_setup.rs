@@ -188,7 +188,8 @@ impl Program {
         let t = self.prog_type();
         let s = self.setup.lock();
         match &s.attach {
-            Some(a) => {
+            // A target only means something to the kernel for BTF-attached types.
+            Some(a) if needs_target(t) => {
                 let name = match &a.func {
                     Some(f) => f.clone(),
                     None => crate::obj::section::attach_target(&spec.section)
@@ -207,11 +208,11 @@ impl Program {
                     }
                 }
             }
-            None if needs_target(t) => match section_target(spec) {
+            _ if needs_target(t) => match section_target(spec) {
                 Some((name, is_typedef)) => Ok(Some(OwnedTarget { btf_id: kernel_btf_id(&name, is_typedef)?, prog: None })),
                 None => Ok(None),
             },
-            None => Ok(None),
+            _ => Ok(None),
         }
     }
 }
@@ -263,4 +264,18 @@ fn func_in_prog(prog: BorrowedFd<'_>, name: &str) -> Result<u32> {
     let idx = crate::btf::IndexedBtf::new(btf);
     idx.find(name, crate::btf::BtfKind::Func)
         .ok_or_else(|| Error::not_found(format!("attach target: program '{}' (id {}) has no function '{name}' in its BTF", info.name(), info.id())))
+}
+
+/// A BTF-attached program (fentry/fexit/fmod_ret, tp_btf, lsm, freplace)
+/// refused with EPERM and no verifier log: the kernel would not even verify
+/// it, which is the kernel's policy (lockdown, or BPF trampolines it
+/// cannot make), not the program. Say so rather than a bare errno.
+pub(crate) fn explain_refusal(e: Error, prog_type: u32) -> Error {
+    if e.errno() == libc::EPERM && e.verifier_log().is_none() && needs_target(prog_type) {
+        return e.note(
+            "this kernel refuses BTF-attached programs (fentry/fexit/fmod_ret, lsm, freplace) before verifying them: \
+             kernel lockdown or BPF trampolines it cannot make (libbpf gets the same EPERM)",
+        );
+    }
+    e
 }
