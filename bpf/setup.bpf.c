@@ -35,6 +35,21 @@ struct {
 	__type(value, __u64);
 } optional SEC(".maps");
 
+struct inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+
+/* Inner maps shaped like `struct inner`, unless set_inner_map_fd says otherwise. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct inner);
+} outer SEC(".maps");
+
 SEC("tracepoint/syscalls/sys_enter_getpgid")
 int good(void *ctx)
 {

@@ -980,5 +980,6 @@ fn main() {
         Test { name: "custom_btf_drives_core", needs_kernel: true, f: setup::custom_btf_drives_core },
         Test { name: "retargeted_fentry_runs_on_the_new_target", needs_kernel: true, f: setup::retargeted_fentry_runs_on_the_new_target },
         Test { name: "freplace_replaces_a_function_of_a_loaded_program", needs_kernel: true, f: setup::freplace_replaces_a_function_of_a_loaded_program },
+        Test { name: "map_shape_flags_and_inner_map", needs_kernel: true, f: setup::map_shape_flags_and_inner_map },
     ])
 }

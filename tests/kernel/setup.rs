@@ -343,3 +343,40 @@ pub fn freplace_replaces_a_function_of_a_loaded_program() {
     assert_eq!(result(&target), 42, "detached: the original compute again");
     drop(links);
 }
+
+pub fn map_shape_flags_and_inner_map() {
+    const BPF_F_NO_PREALLOC: u32 = 1;
+    const BPF_F_NUMA_NODE: u32 = 4;
+    let a = {
+        let mut a = setup_obj(&OpenOptions::default());
+        a.load(&Default::default()).unwrap();
+        a
+    };
+    // Key size, flags and NUMA node as the kernel reports them (through a pin).
+    let path = format!("{}/setup_sized", pin_root());
+    let _ = std::fs::remove_file(&path);
+    let mut b = setup_obj(&OpenOptions::default());
+    let sized = b.map("sized").unwrap().clone();
+    sized.set_key_size(8).unwrap();
+    sized.set_map_flags(BPF_F_NO_PREALLOC).unwrap();
+    sized.set_numa_node(0).unwrap();
+    sized.set_pin_path(&path).unwrap();
+    b.program("uses_sized").unwrap().set_autoload(false).unwrap(); // it looks up 4-byte keys
+    // Inner maps shaped like a hash map (a's `sized`) instead of the array template.
+    b.map("outer").unwrap().set_inner_map_fd(fd_of(a.map("sized").unwrap())).unwrap();
+    b.load(&Default::default()).unwrap();
+    let k = bpfl::Map::open_pinned(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!((k.key_size(), k.map_flags()), (8, BPF_F_NO_PREALLOC | BPF_F_NUMA_NODE), "as the kernel created it");
+    sized.update(&7u64.to_le_bytes(), &1u64.to_le_bytes(), 0).unwrap();
+    let inner_fd = (a.map("sized").unwrap().fd().unwrap() as u32).to_le_bytes();
+    b.map("outer").unwrap().update(&0u32.to_le_bytes(), &inner_fd, 0).unwrap_or_else(|e| panic!("a hash map into outer: {e}"));
+    // Without set_inner_map_fd, the same hash map does not fit the array template.
+    let mut c = setup_obj(&OpenOptions::default());
+    c.load(&Default::default()).unwrap();
+    let e = c.map("outer").unwrap().update(&0u32.to_le_bytes(), &inner_fd, 0).unwrap_err();
+    assert_eq!(e.errno(), libc::EINVAL, "{e}");
+    // A map that is not a map-in-map refuses an inner map.
+    let d = setup_obj(&OpenOptions::default());
+    assert!(d.map("shared").unwrap().set_inner_map_fd(fd_of(a.map("sized").unwrap())).is_err());
+}
