@@ -75,13 +75,24 @@ typedef enum bpfl_update_flags {
 // Log callback: `level` is a `bpfl_log_level`, `msg` a NUL-terminated line.
 typedef void (*bpfl_log_fn)(int level, const char *msg, void *ctx);
 
-// Options of `bpfl_object_open_file` / `bpfl_object_open_mem`. Set `sz` to `sizeof(struct bpfl_open_opts)`.
+// Options of `bpfl_object_open_file` / `bpfl_object_open_mem`. Set `sz` to `sizeof(struct bpfl_open_opts)`;
+// callers built when it ended at `pin_root_path` (sz 24) keep working.
 typedef struct bpfl_open_opts {
   size_t sz;
   // Object name (prefix of global data map names in the kernel); NULL: from the file name.
   const char *object_name;
   // Directory for `LIBBPF_PIN_BY_NAME` maps; NULL: `/sys/fs/bpf`.
   const char *pin_root_path;
+  // A BTF file as the target of CO-RE relocations instead of
+  // `/sys/kernel/btf/vmlinux` (read at open); NULL: the kernel's. BTF
+  // attach targets (fentry, tp_btf, lsm) always use the kernel's.
+  const char *btf_custom_path;
+  // Kernel config text (`"CONFIG_X=y\nCONFIG_Y=100\n"`) whose values
+  // override the host's for `__kconfig` externs; NULL: the host's only.
+  const char *kconfig;
+  // Verifier log level for every program of the object (a program's own
+  // `bpfl_program_set_log_level` overrides it); 0: a log only on refusal.
+  uint32_t kernel_log_level;
 } bpfl_open_opts;
 
 // An open BPF object (ELF file). 0 is the null handle.
@@ -377,6 +388,58 @@ int bpfl_program_attach_raw_tracepoint(struct bpfl_program prog,
                                        const char *name,
                                        struct bpfl_link *out_link);
 
+// Load the program with its object (`true`, the default) or not: a program
+// with autoload off is skipped by `bpfl_object_load` and
+// `bpfl_object_attach_all`; its handle stays valid, its fd is -1 and
+// attaching it gives -EINVAL saying it is not loaded.
+int bpfl_program_set_autoload(struct bpfl_program prog, bool autoload);
+
+// Whether the program loads with its object.
+//
+// # Safety
+// `out_autoload` is NULL or writable.
+int bpfl_program_autoload(struct bpfl_program prog, bool *out_autoload);
+
+// Load the program as `prog_type` (`enum bpf_prog_type`) instead of what its section says.
+int bpfl_program_set_type(struct bpfl_program prog, uint32_t prog_type);
+
+// Give the kernel `attach_type` (`enum bpf_attach_type`) as the expected attach type at load.
+int bpfl_program_set_expected_attach_type(struct bpfl_program prog, uint32_t attach_type);
+
+// Set the BTF attach target. With `attach_prog_fd` <= 0: the kernel
+// function (fentry/fexit/fmod_ret), tracepoint (tp_btf: "sched_switch"),
+// LSM hook ("file_open") or iterator ("task") named `func`, as a section
+// would name it. With `attach_prog_fd` > 0: function `func` of that loaded
+// BPF program (freplace, or fentry/fexit on a BPF program; the fd is
+// duplicated); `func` NULL then keeps the section's name.
+//
+// # Safety
+// `func` is NULL or a NUL-terminated string; `attach_prog_fd` is <= 0 or an open fd.
+int bpfl_program_set_attach_target(struct bpfl_program prog, int attach_prog_fd, const char *func);
+
+// Set `prog_flags` at load (e.g. BPF_F_SLEEPABLE = 1 << 4), replacing those the section implies.
+int bpfl_program_set_flags(struct bpfl_program prog, uint32_t flags);
+
+// The `prog_flags` given at load.
+//
+// # Safety
+// `out_flags` is NULL or writable.
+int bpfl_program_flags(struct bpfl_program prog, uint32_t *out_flags);
+
+// The verifier log level for this program (overrides the object's
+// `kernel_log_level` and `bpfl_load_opts.log_level`): 1 or 2 keep the log
+// of a successful load, for `bpfl_program_log`.
+int bpfl_program_set_log_level(struct bpfl_program prog, uint32_t level);
+
+// Copy the verifier log of the program's last load (with a log level, or
+// of a refusal) into `buf`, NUL-terminated; `*out_len` receives its length
+// without the NUL. A `buf` too small (or NULL with `len` 0, to ask the
+// size) gives -ENOSPC with `*out_len` set.
+//
+// # Safety
+// `buf` is NULL or `len` writable bytes; `out_len` is NULL or writable.
+int bpfl_program_log(struct bpfl_program prog, char *buf, size_t len, size_t *out_len);
+
 // Detach and free a link. A second call gives -EBADF.
 int bpfl_link_destroy(struct bpfl_link link);
 
@@ -472,6 +535,55 @@ int bpfl_map_set_initial_value(struct bpfl_map map, const void *data, size_t len
 // Close a map opened with `bpfl_map_open_pinned`. Maps of an object are
 // closed with their object: for those this returns -EINVAL and does nothing.
 int bpfl_map_close(struct bpfl_map map);
+
+// Create the map with `max_entries` entries.
+int bpfl_map_set_max_entries(struct bpfl_map map, uint32_t max_entries);
+
+// Create the map with values of `size` bytes. A global data map
+// (`.data`, `.bss`, `.rodata`, `.data.NAME`...) may grow or shrink as long
+// as every variable still fits: its data is kept and zero-extended, so an
+// array ending the section grows with it.
+int bpfl_map_set_value_size(struct bpfl_map map, uint32_t size);
+
+// Create the map with keys of `size` bytes.
+int bpfl_map_set_key_size(struct bpfl_map map, uint32_t size);
+
+// Create the map with `flags` (`map_flags`), replacing the definition's.
+int bpfl_map_set_map_flags(struct bpfl_map map, uint32_t flags);
+
+// Allocate the map on NUMA node `node` (adds BPF_F_NUMA_NODE to its flags).
+int bpfl_map_set_numa_node(struct bpfl_map map, uint32_t node);
+
+// For a map-in-map: inner maps are shaped like the map `fd` (duplicated).
+//
+// # Safety
+// `fd` is negative or an open file descriptor.
+int bpfl_map_set_inner_map_fd(struct bpfl_map map, int fd);
+
+// Use the existing map `fd` (duplicated; e.g. another object's map's fd)
+// instead of creating one: both then share it. At load it must match the
+// map's type, key and value size and max_entries (-EINVAL naming both).
+//
+// # Safety
+// `fd` is negative or an open file descriptor.
+int bpfl_map_reuse_fd(struct bpfl_map map, int fd);
+
+// Pin the map at `path` (on a bpffs) when the object loads; a map already
+// pinned there is used instead, if it matches.
+//
+// # Safety
+// `path` is NULL or a NUL-terminated string.
+int bpfl_map_set_pin_path(struct bpfl_map map, const char *path);
+
+// Create the map at load (`true`, the default) or not: a program using a
+// map that is not created fails to load, naming the map.
+int bpfl_map_set_autocreate(struct bpfl_map map, bool autocreate);
+
+// Whether the map is created at load.
+//
+// # Safety
+// `out_autocreate` is NULL or writable.
+int bpfl_map_autocreate(struct bpfl_map map, bool *out_autocreate);
 
 // Consume ring buffer map `map` (`BPF_MAP_TYPE_RINGBUF`, created: its object
 // loaded): `cb(ctx, data, size)` is called for each record by

@@ -12,12 +12,13 @@ use crate::obj::patch::KsymValue;
 use crate::log;
 use crate::obj::externs::{self, Extern, ExternKind, KconfigInput};
 
-/// The `.kconfig` map's value for `externs` (`size` bytes).
-pub fn kconfig_value(externs: &[Extern], size: u32) -> Result<Vec<u8>> {
+/// The `.kconfig` map's value for `externs` (`size` bytes); `extra` is
+/// config text whose values override the host's.
+pub fn kconfig_value(externs: &[Extern], size: u32, extra: Option<&str>) -> Result<Vec<u8>> {
     let kver = host::kver::running();
     let has = |n: &str| externs.iter().any(|e| e.kconfig().is_some() && e.name == n);
     let has_syscall_wrapper = has("LINUX_HAS_SYSCALL_WRAPPER") && host::kallsyms::has_syscall_wrapper()?;
-    let config = if externs::needs_config(externs) {
+    let mut config = if externs::needs_config(externs) {
         match host::kconfig::read_kernel_config() {
             Ok(c) => Some(c),
             Err(e) => {
@@ -28,6 +29,12 @@ pub fn kconfig_value(externs: &[Extern], size: u32) -> Result<Vec<u8>> {
     } else {
         None
     };
+    // Later lines win: the caller's values after the host's.
+    if let Some(x) = extra {
+        let c = config.get_or_insert_with(String::new);
+        c.push('\n');
+        c.push_str(x);
+    }
     let input = KconfigInput {
         kernel_version: kver,
         // bpf_get_attach_cookie() came with Linux 5.15.

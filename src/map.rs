@@ -9,7 +9,8 @@ use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use crate::quiesce;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+use crate::map_setup::MapSetup;
 
 /// `BPF_ANY`: create or update.
 pub const BPF_ANY: u64 = 0;
@@ -23,10 +24,14 @@ pub const BPF_EXIST: u64 = 2;
 pub struct Map {
     name: String,
     map_type: u32,
-    key_size: u32,
-    value_size: u32,
-    max_entries: u32,
-    map_flags: u32,
+    pub(crate) key_size: AtomicU32,
+    pub(crate) value_size: AtomicU32,
+    pub(crate) max_entries: AtomicU32,
+    pub(crate) map_flags: AtomicU32,
+    /// What the user set between open and load (see `map_setup.rs`).
+    pub(crate) setup: Mutex<MapSetup>,
+    /// Set while the object loads, once it is loaded, and for maps opened from a pin.
+    pub(crate) sealed: AtomicBool,
     /// The fd readers use (-1: none), valid inside a [`quiesce::read`] section.
     fd: AtomicI32,
     /// Owner of that fd: replaced only by [`Map::set_fd`] and [`Map::reset_all`].
@@ -43,7 +48,18 @@ fn is_array_like(t: u32) -> bool {
 
 impl Map {
     pub(crate) fn new(name: &str, map_type: u32, key_size: u32, value_size: u32, max_entries: u32, map_flags: u32) -> Map {
-        Map { name: name.to_string(), map_type, key_size, value_size, max_entries, map_flags, fd: AtomicI32::new(-1), owned: Mutex::new(None) }
+        Map {
+            name: name.to_string(),
+            map_type,
+            key_size: AtomicU32::new(key_size),
+            value_size: AtomicU32::new(value_size),
+            max_entries: AtomicU32::new(max_entries),
+            map_flags: AtomicU32::new(map_flags),
+            setup: Mutex::new(MapSetup::default()),
+            sealed: AtomicBool::new(false),
+            fd: AtomicI32::new(-1),
+            owned: Mutex::new(None),
+        }
     }
 
     pub(crate) fn set_fd(&self, fd: OwnedFd) {
@@ -107,21 +123,24 @@ impl Map {
         if let Some(path) = pin.as_deref().filter(|p| std::path::Path::new(p).exists()) {
             return self.reuse_pinned(spec, path).map(|()| None).map_err(|e| e.context(&what));
         }
+        let numa_node = self.setup.lock().numa_node.unwrap_or(spec.numa_node);
         let mut p = sys::MapCreate {
             map_type: spec.map_type.as_u32(),
-            key_size: spec.key_size,
-            value_size: spec.value_size,
-            max_entries: self.max_entries,
-            map_flags: spec.map_flags,
+            key_size: self.key_size(),
+            value_size: self.value_size(),
+            max_entries: self.max_entries(),
+            map_flags: self.map_flags(),
             inner_map_fd: inner.as_ref().map(|f| f.as_fd()),
-            numa_node: spec.numa_node,
+            numa_node,
             name: &spec.kernel_name,
             btf_fd: None,
             btf_key_type_id: 0,
             btf_value_type_id: 0,
             map_extra: spec.map_extra,
         };
-        if btf.is_some() && (spec.btf_key_type_id != 0 || spec.btf_value_type_id != 0) {
+        // Sizes changed from the definition no longer match its BTF types: create without them.
+        let resized = (self.key_size(), self.value_size()) != (spec.key_size, spec.value_size);
+        if btf.is_some() && !resized && (spec.btf_key_type_id != 0 || spec.btf_value_type_id != 0) {
             p.btf_fd = btf;
             p.btf_key_type_id = spec.btf_key_type_id;
             p.btf_value_type_id = spec.btf_value_type_id;
@@ -133,9 +152,9 @@ impl Map {
                 p.btf_fd = None;
                 p.btf_key_type_id = 0;
                 p.btf_value_type_id = 0;
-                sys::map_create(&p).map_err(|e| create_error(e, &what))?
+                sys::map_create(&p).map_err(|e| create_error(e, &what, &p))?
             }
-            Err(e) => return Err(create_error(e, &what)),
+            Err(e) => return Err(create_error(e, &what, &p)),
         };
         self.set_fd(fd);
         if let MapOrigin::Data(sec) = &spec.origin {
@@ -155,24 +174,30 @@ impl Map {
     /// Take the map pinned at `path` as this one, if it matches the definition.
     fn reuse_pinned(&self, spec: &MapSpec, path: &str) -> Result<()> {
         let existing = Map::open_pinned(path)?;
-        if (existing.map_type, existing.key_size, existing.value_size, existing.max_entries)
-            != (spec.map_type.as_u32(), spec.key_size, spec.value_size, self.max_entries)
-        {
-            return Err(Error::inval(format!(
-                "the map pinned at '{path}' does not match the definition (type/key/value/max_entries {}/{}/{}/{} vs {}/{}/{}/{})",
-                MapType(existing.map_type),
-                existing.key_size,
-                existing.value_size,
-                existing.max_entries,
-                spec.map_type,
-                spec.key_size,
-                spec.value_size,
-                spec.max_entries
-            )));
-        }
+        self.check_compatible(&existing, &format!("the map pinned at '{path}'"))?;
         crate::log::info(&format!("map '{}': reusing the map pinned at '{path}'", spec.name));
         let fd = existing.dup_fd()?;
         self.set_fd(fd);
+        Ok(())
+    }
+
+    /// Refuse an existing map (pinned, or given with reuse_fd) that is not what this one is set up as.
+    pub(crate) fn check_compatible(&self, existing: &Map, what: &str) -> Result<()> {
+        let have = (existing.map_type, existing.key_size(), existing.value_size(), existing.max_entries());
+        let want = (self.map_type, self.key_size(), self.value_size(), self.max_entries());
+        if have != want {
+            return Err(Error::inval(format!(
+                "{what} does not match the definition (type/key/value/max_entries {}/{}/{}/{} vs {}/{}/{}/{})",
+                MapType(have.0),
+                have.1,
+                have.2,
+                have.3,
+                MapType(want.0),
+                want.1,
+                want.2,
+                want.3
+            )));
+        }
         Ok(())
     }
 
@@ -194,6 +219,7 @@ impl Map {
         })?;
         let name = path.rsplit('/').next().unwrap_or(path);
         let m = Map::new(name, info.map_type, info.key_size, info.value_size, info.max_entries, info.map_flags);
+        m.sealed.store(true, Ordering::Release); // it exists: nothing to set up
         m.set_fd(fd);
         Ok(m)
     }
@@ -208,27 +234,27 @@ impl Map {
     }
     /// Key size.
     pub fn key_size(&self) -> u32 {
-        self.key_size
+        self.key_size.load(Ordering::Relaxed)
     }
     /// Declared value size.
     pub fn value_size(&self) -> u32 {
-        self.value_size
+        self.value_size.load(Ordering::Relaxed)
     }
     /// Maximum number of entries.
     pub fn max_entries(&self) -> u32 {
-        self.max_entries
+        self.max_entries.load(Ordering::Relaxed)
     }
     /// Flags.
     pub fn map_flags(&self) -> u32 {
-        self.map_flags
+        self.map_flags.load(Ordering::Relaxed)
     }
     /// The size of the value buffer that lookup and update take: the value
     /// size, or for per-CPU maps `round_up(value_size, 8) * possible CPUs`.
     pub fn value_buf_size(&self) -> usize {
         if is_percpu(self.map_type) {
-            (self.value_size as usize).div_ceil(8) * 8 * possible_cpus()
+            (self.value_size() as usize).div_ceil(8) * 8 * possible_cpus()
         } else {
-            self.value_size as usize
+            self.value_size() as usize
         }
     }
     /// The file descriptor, once the map exists in the kernel. It stays
@@ -247,8 +273,8 @@ impl Map {
     }
 
     fn check_key(&self, key: &[u8]) -> Result<()> {
-        if key.len() != self.key_size as usize {
-            return Err(Error::inval(format!("map '{}': key is {} bytes, the map's keys are {} bytes", self.name, key.len(), self.key_size)));
+        if key.len() != self.key_size() as usize {
+            return Err(Error::inval(format!("map '{}': key is {} bytes, the map's keys are {} bytes", self.name, key.len(), self.key_size())));
         }
         Ok(())
     }
@@ -269,7 +295,7 @@ impl Map {
         self.check_cpus_known()?;
         let want = self.value_buf_size();
         if len != want {
-            let pc = if is_percpu(self.map_type) { format!(" ({} bytes x {} possible CPUs)", self.value_size, possible_cpus()) } else { String::new() };
+            let pc = if is_percpu(self.map_type) { format!(" ({} bytes x {} possible CPUs)", self.value_size(), possible_cpus()) } else { String::new() };
             return Err(Error::inval(format!("map '{}': value buffer is {len} bytes, the map's values are {want} bytes{pc}", self.name)));
         }
         Ok(())
@@ -295,7 +321,7 @@ impl Map {
         self.with_fd(|fd| sys::map_update(fd, key, value, flags).map_err(|e| match e.0 {
             libc::EEXIST => Error::new(crate::error::ErrorKind::Os, e.0, format!("map '{}': update: key exists (BPF_NOEXIST)", self.name)),
             libc::ENOENT => Error::not_found(format!("map '{}': update: key does not exist (BPF_EXIST)", self.name)),
-            libc::E2BIG => Error::new(crate::error::ErrorKind::Os, e.0, format!("map '{}': update: the map is full ({} entries)", self.name, self.max_entries)),
+            libc::E2BIG => Error::new(crate::error::ErrorKind::Os, e.0, format!("map '{}': update: the map is full ({} entries)", self.name, self.max_entries())),
             _ => e.error(format!("map '{}': update", self.name)),
         }))
     }
@@ -315,8 +341,8 @@ impl Map {
         if let Some(k) = key {
             self.check_key(k)?;
         }
-        if next.len() != self.key_size as usize {
-            return Err(Error::inval(format!("map '{}': next-key buffer is {} bytes, the map's keys are {} bytes", self.name, next.len(), self.key_size)));
+        if next.len() != self.key_size() as usize {
+            return Err(Error::inval(format!("map '{}': next-key buffer is {} bytes, the map's keys are {} bytes", self.name, next.len(), self.key_size())));
         }
         // SAFETY: `next` was checked to be exactly the map's key size.
         self.with_fd(|fd| match unsafe { sys::map_next_key(fd, key, next) } {
@@ -339,7 +365,7 @@ impl Map {
     fn clear_fd(&self, fd: BorrowedFd<'_>) -> Result<()> {
         if is_array_like(self.map_type) {
             let zero = vec![0u8; self.value_buf_size()];
-            for i in 0..self.max_entries {
+            for i in 0..self.max_entries() {
                 sys::map_update(fd, &i.to_le_bytes(), &zero, BPF_ANY).map_err(|e| e.error(format!("map '{}': clear slot {i}", self.name)))?;
             }
             return Ok(());
@@ -348,7 +374,7 @@ impl Map {
         let mut keys: Vec<Vec<u8>> = Vec::new();
         let mut cur: Option<Vec<u8>> = None;
         loop {
-            let mut next = vec![0u8; self.key_size as usize];
+            let mut next = vec![0u8; self.key_size() as usize];
             // SAFETY: `next` is a key long.
             match unsafe { sys::map_next_key(fd, cur.as_deref(), &mut next) } {
                 Ok(()) => {}
@@ -373,7 +399,7 @@ impl Map {
     /// next-key plus lookup otherwise.
     pub fn read_all(&self, keys: &mut [u8], values: &mut [u8], capacity: usize) -> Result<usize> {
         self.check_cpus_known()?;
-        let ks = self.key_size as usize;
+        let ks = self.key_size() as usize;
         let vs = self.value_buf_size();
         if keys.len() < capacity * ks || values.len() < capacity * vs {
             return Err(Error::inval(format!("map '{}': buffers too small for {capacity} entries ({ks}-byte keys, {vs}-byte values)", self.name)));
@@ -382,7 +408,7 @@ impl Map {
     }
 
     fn read_all_fd(&self, fd: BorrowedFd<'_>, keys: &mut [u8], values: &mut [u8], capacity: usize) -> Result<usize> {
-        let (ks, vs) = (self.key_size as usize, self.value_buf_size());
+        let (ks, vs) = (self.key_size() as usize, self.value_buf_size());
         match self.read_batch(fd, keys, values, capacity) {
             Ok(n) => return Ok(n),
             Err(e) if matches!(e.0, libc::EINVAL | sys::ENOTSUPP | libc::EOPNOTSUPP | libc::ENOSYS) => {}
@@ -411,7 +437,7 @@ impl Map {
     }
 
     fn read_batch(&self, fd: BorrowedFd<'_>, keys: &mut [u8], values: &mut [u8], capacity: usize) -> std::result::Result<usize, Errno> {
-        let ks = self.key_size as usize;
+        let ks = self.key_size() as usize;
         let vs = self.value_buf_size();
         // The resume token is a key for hash maps, a u32 index for arrays.
         let tok = ks.max(4);
@@ -460,8 +486,12 @@ impl Map {
     }
 }
 
-fn create_error(e: Errno, what: &str) -> Error {
+fn create_error(e: Errno, what: &str, p: &sys::MapCreate<'_>) -> Error {
     match e.0 {
+        libc::EINVAL if p.max_entries == 0 || (p.value_size == 0 && p.map_type == mt::STACK_TRACE) => Error::os(
+            e.0,
+            format!("{what}: create: max_entries {} / value_size {}: size it at run time with set_max_entries / set_value_size before load", p.max_entries, p.value_size),
+        ),
         libc::EPERM => Error::os(e.0, format!("{what}: create (bpf() not permitted: run as root or with CAP_BPF, and check the memlock limit)")),
         _ => e.error(format!("{what}: create")),
     }
@@ -480,7 +510,7 @@ impl Iterator for Keys<'_> {
         if self.done {
             return None;
         }
-        let mut next = vec![0u8; self.map.key_size as usize];
+        let mut next = vec![0u8; self.map.key_size() as usize];
         match self.map.next_key(self.cur.as_deref(), &mut next) {
             Ok(true) => {
                 self.cur = Some(next.clone());

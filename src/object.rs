@@ -20,6 +20,17 @@ pub struct OpenOptions {
     pub name: Option<String>,
     /// Where `LIBBPF_PIN_BY_NAME` maps are pinned (default `/sys/fs/bpf`).
     pub pin_root: Option<String>,
+    /// A BTF file to use as the target of CO-RE relocations instead of the
+    /// running kernel's (`/sys/kernel/btf/vmlinux`), e.g. one from BTFHub.
+    /// BTF attach targets (fentry, tp_btf, lsm) stay the kernel's: their ids
+    /// are the kernel's own numbering (as in libbpf).
+    pub btf_custom_path: Option<String>,
+    /// Kernel config text (`CONFIG_X=y` lines) whose values override the
+    /// host's for `__kconfig` externs.
+    pub kconfig: Option<String>,
+    /// Verifier log level for every program of the object (a program's own
+    /// level overrides it; a non-zero load option too).
+    pub kernel_log_level: u32,
 }
 
 /// Options for loading an object.
@@ -42,6 +53,10 @@ pub struct Object {
     loaded: bool,
     /// Per-program verifier logs requested with a log level.
     logs: Vec<String>,
+    /// The CO-RE target from `btf_custom_path`, read at open.
+    custom_btf: Option<Arc<crate::btf::IndexedBtf>>,
+    kconfig: Option<String>,
+    kernel_log_level: u32,
 }
 
 
@@ -64,7 +79,7 @@ impl Object {
         for w in &file.warnings {
             log::warn(&format!("object '{}': {w}", file.name));
         }
-        let maps = file
+        let maps: Vec<Arc<Map>> = file
             .maps
             .iter()
             .map(|m| {
@@ -74,6 +89,15 @@ impl Object {
             })
             .collect();
         let programs = file.programs.iter().map(|p| Arc::new(Program::from_spec(p))).collect();
+        for (i, m) in maps.iter().enumerate() {
+            if let Some(end) = file.data_vars_end(i) {
+                m.set_data_info(end, Some(i) == file.kconfig_map);
+            }
+        }
+        let custom_btf = match &opts.btf_custom_path {
+            Some(p) => Some(crate::host::vmlinux::btf_from_file(p).map_err(|e| e.context("btf_custom_path"))?),
+            None => None,
+        };
         Ok(Object {
             file,
             maps,
@@ -82,6 +106,9 @@ impl Object {
             pin_root: opts.pin_root.clone().unwrap_or_else(|| "/sys/fs/bpf".into()),
             loaded: false,
             logs: Vec::new(),
+            custom_btf,
+            kconfig: opts.kconfig.clone(),
+            kernel_log_level: opts.kernel_log_level,
         })
     }
 
@@ -151,8 +178,10 @@ impl Object {
     pub fn load(&mut self, opts: &LoadOptions) -> Result<()> {
         self.before_load("loading")?;
         let mut pinned = Vec::new();
+        self.seal(true);
         let r = self.load_inner(opts, &mut pinned);
         if let Err(e) = r {
+            self.seal(false);
             for p in pinned {
                 let _ = std::fs::remove_file(&p);
             }
@@ -168,10 +197,18 @@ impl Object {
         Ok(())
     }
 
+    /// Set-ups of programs and maps are fixed while loading and once loaded.
+    fn seal(&self, on: bool) {
+        self.programs.iter().for_each(|p| p.seal(on));
+        self.maps.iter().for_each(|m| m.seal(on));
+    }
+
     /// The order of a load: check, BTF, externs, maps (inner templates
     /// first), then each program assembled, relocated, patched and loaded.
     fn load_inner(&mut self, opts: &LoadOptions, pinned: &mut Vec<String>) -> Result<()> {
-        self.file.programs.iter().try_for_each(crate::program::check_loadable)?;
+        for (p, spec) in self.programs.iter().zip(&self.file.programs) {
+            p.check_loadable(spec)?;
+        }
         let kver = opts.kern_version.unwrap_or_else(crate::host::kver::running);
         if let Some(v) = self.file.kern_version.filter(|&v| v != kver) {
             log::debug(&format!("object '{}': version section says {v:#x}, giving the kernel {kver:#x}", self.file.name));
@@ -184,34 +221,34 @@ impl Object {
 
         // Externs: the .kconfig values and the __ksym symbols, from the running kernel.
         let kconfig = match self.file.kconfig_map {
-            Some(m) => Some(crate::ksyms::kconfig_value(&self.file.externs, self.file.maps[m].value_size)?),
+            Some(m) => Some(crate::ksyms::kconfig_value(&self.file.externs, self.file.maps[m].value_size, self.kconfig.as_deref())?),
             None => None,
         };
         let ksyms = if self.file.externs.iter().any(|e| e.kconfig().is_none()) { crate::ksyms::resolve_ksyms(&self.file)? } else { Vec::new() };
 
         let mut reused = vec![false; self.maps.len()];
         for i in map_creation_order(&self.file) {
-            let spec = &self.file.maps[i];
-            let inner = match spec.inner {
-                Some(j) => Some(self.maps[j].dup_fd().map_err(|e| e.context(format!("map '{}'", spec.name)))?),
-                None => None,
-            };
-            let initial = if Some(i) == self.file.kconfig_map { kconfig.as_deref() } else { spec.data.as_deref() };
-            let pin = (spec.pinning == 1).then(|| format!("{}/{}", self.pin_root.trim_end_matches('/'), spec.name));
-            reused[i] = pin.as_deref().is_some_and(|p| std::path::Path::new(p).exists());
             // The kernel types a global-data map by its DATASEC only (keyless BTF came with it).
-            let map_btf = btf.filter(|_| features.datasec || !matches!(spec.origin, MapOrigin::Data(_)));
-            if let Some(path) = self.maps[i].create(spec, inner, map_btf, initial, pin)? {
+            let map_btf = btf.filter(|_| features.datasec || !matches!(self.file.maps[i].origin, MapOrigin::Data(_)));
+            let (pinned_at, kept) = self.create_map(i, map_btf, kconfig.as_deref())?;
+            reused[i] = kept;
+            if let Some(path) = pinned_at {
                 pinned.push(path);
             }
         }
         self.fill_slots(&reused, false)?;
-        let map_fds = self.maps.iter().map(|m| m.fd()).collect::<Result<Vec<_>>>()?;
+        // A map not created (autocreate off) has no fd: programs using it are refused by name.
+        let map_fds: Vec<i32> = self.maps.iter().map(|m| m.fd().unwrap_or(-1)).collect();
 
         self.logs = vec![String::new(); self.programs.len()];
-        let args = crate::program::LoadArgs { license: &license, kern_version: kver, btf, func_info: features.func, log_level: opts.log_level };
+        let log_level = if opts.log_level != 0 { opts.log_level } else { self.kernel_log_level };
+        let args = crate::program::LoadArgs { license: &license, kern_version: kver, btf, func_info: features.func, log_level };
         for i in 0..self.file.programs.len() {
             let spec = &self.file.programs[i];
+            if !self.programs[i].autoload() {
+                log::debug(&format!("program '{}': autoload is off; not loaded", spec.name));
+                continue;
+            }
             let what = format!("program '{}' (section '{}')", spec.name, spec.section);
             let (prog, poisoned) = self.prepare_program(i, &what, &map_fds, &ksyms).map_err(|e| e.context(&what))?;
             self.logs[i] = self.programs[i].load(spec, &prog, &poisoned, &args).map_err(|e| e.context(&what))?;
@@ -237,6 +274,42 @@ impl Object {
             }
         }
         Ok(())
+    }
+
+    /// Bring map `i` into the kernel as set up: not at all (autocreate off),
+    /// a reused fd, the map pinned at its pin path, or a new map. Returns the
+    /// path it pinned, and whether the map was kept as it was (not created
+    /// now: its static slots are not ours to fill).
+    fn create_map(&self, i: usize, btf: Option<std::os::fd::BorrowedFd<'_>>, kconfig: Option<&[u8]>) -> Result<(Option<String>, bool)> {
+        let spec = &self.file.maps[i];
+        let map = &self.maps[i];
+        let what = || format!("map '{}'", spec.name);
+        let plan = map.plan()?;
+        if !plan.autocreate {
+            log::debug(&format!("map '{}': autocreate is off; not created", spec.name));
+            return Ok((None, true));
+        }
+        if let Some(fd) = plan.reuse {
+            map.adopt(fd)?;
+            return Ok((None, true));
+        }
+        let inner = match (plan.inner, spec.inner) {
+            (Some(fd), _) => Some(fd),
+            (None, Some(j)) => Some(self.maps[j].dup_fd().map_err(|e| e.context(what()))?),
+            (None, None) => None,
+        };
+        let initial = if Some(i) == self.file.kconfig_map {
+            kconfig.map(<[u8]>::to_vec)
+        } else {
+            // A resized data map keeps its data, zero-extended (or cut past the last variable).
+            spec.data.clone().map(|mut d| {
+                d.resize(map.value_size() as usize, 0);
+                d
+            })
+        };
+        let pin = plan.pin_path.or_else(|| (spec.pinning == 1).then(|| format!("{}/{}", self.pin_root.trim_end_matches('/'), spec.name)));
+        let kept = pin.as_deref().is_some_and(|p| std::path::Path::new(p).exists());
+        Ok((map.create(spec, inner, btf, initial.as_deref(), pin)?, kept))
     }
 
     /// The object's BTF in the kernel. Optional for everything bpfl loads
@@ -265,16 +338,28 @@ impl Object {
         let mut poisoned = Vec::new();
         if !prog.core_relos.is_empty() {
             let local = self.file.btf.as_ref().ok_or_else(|| Error::parse("CO-RE relocations without '.BTF'"))?;
-            let target = crate::host::vmlinux::kernel_btf()
-                .map_err(|e| e.context(format!("its {} CO-RE relocations need the kernel's BTF", prog.core_relos.len())))?;
-            for (module, btf, relos) in core_targets(local, target, &prog.core_relos) {
-                if let Some(m) = module {
-                    log::debug(&format!("{what}: {} CO-RE relocations against module '{m}'", relos.len()));
+            match &self.custom_btf {
+                // A target BTF file given at open: every relocation against it.
+                Some(t) => poisoned = crate::obj::core_relo::relocate(local, t, &mut prog.insns, &prog.core_relos)?,
+                None => {
+                    let target = crate::host::vmlinux::kernel_btf()
+                        .map_err(|e| e.context(format!("its {} CO-RE relocations need the kernel's BTF", prog.core_relos.len())))?;
+                    for (module, btf, relos) in core_targets(local, target, &prog.core_relos) {
+                        if let Some(m) = module {
+                            log::debug(&format!("{what}: {} CO-RE relocations against module '{m}'", relos.len()));
+                        }
+                        poisoned.extend(crate::obj::core_relo::relocate(local, &btf, &mut prog.insns, &relos)?);
+                    }
                 }
-                poisoned.extend(crate::obj::core_relo::relocate(local, &btf, &mut prog.insns, &relos)?);
             }
             for p in &poisoned {
                 log::debug(&format!("{what}: instruction {} poisoned (the verifier refuses it only if reachable): {}", p.insn, p.what));
+            }
+        }
+        for r in &prog.map_refs {
+            let (crate::obj::MapRef::Fd(_, m) | crate::obj::MapRef::Value(_, m, _)) = *r;
+            if map_fds.get(m) == Some(&-1) {
+                return Err(Error::inval(format!("it uses map '{}', which is not created (its autocreate is off)", self.file.maps[m].name)));
             }
         }
         prog.patch_map_fds(map_fds)?;
@@ -290,6 +375,10 @@ impl Object {
         let mut links = Vec::new();
         let mut errors = Vec::new();
         for (i, p) in self.programs.iter().enumerate() {
+            if !p.autoload() {
+                log::debug(&format!("program '{}': autoload is off; not attached", p.name()));
+                continue;
+            }
             if !p.can_auto_attach() {
                 log::info(&format!("program '{}': section '{}' has no automatic attach; skipped", p.name(), p.section()));
                 continue;

@@ -9,19 +9,24 @@ use std::ffi::CStr;
 use crate::link::Link;
 use crate::obj::section::{prog_type as pt, AutoAttach};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicU32, Ordering};
-use parking_lot::RwLock;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use parking_lot::{Mutex, RwLock};
+use crate::program_setup::ProgSetup;
 
 /// A program: what its section says, and once loaded, its file descriptor.
 #[derive(Debug)]
 pub struct Program {
     name: String,
     section: String,
-    prog_type: u32,
-    expected_attach_type: u32,
+    pub(crate) prog_type: AtomicU32,
+    pub(crate) expected_attach_type: AtomicU32,
     auto: AutoAttach,
     insn_cnt: AtomicU32,
-    fd: RwLock<Option<OwnedFd>>,
+    pub(crate) fd: RwLock<Option<OwnedFd>>,
+    /// What the user set between open and load (see `program_setup.rs`).
+    pub(crate) setup: Mutex<ProgSetup>,
+    /// Set while the object loads and once it is loaded: setters refuse then.
+    pub(crate) sealed: AtomicBool,
 }
 
 /// What loading a program needs besides the program itself.
@@ -36,23 +41,16 @@ pub(crate) struct LoadArgs<'a> {
     pub log_level: u32,
 }
 
-const BPF_F_SLEEPABLE: u32 = 1 << 4;
+pub(crate) const BPF_F_SLEEPABLE: u32 = 1 << 4;
 const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
 
-/// Refuse, before anything is created, a program bpfl cannot load.
-pub(crate) fn check_loadable(p: &ProgramSpec) -> Result<()> {
-    match p.def {
-        None => Err(Error::unsupported(format!("program '{}': section '{}' is not a program type bpfl knows", p.name, p.section))),
-        Some(d) if d.needs_btf_target && crate::obj::section::btf_attach_target(d, &p.section).is_none() => {
-            let why = if d.prog_type == crate::obj::ProgramType::EXT {
-                "freplace needs a BPF program to replace, which bpfl does not support yet"
-            } else {
-                "it names no kernel function or tracepoint to attach to (setting one before load is not supported yet)"
-            };
-            Err(Error::unsupported(format!("program '{}': section '{}': {why}", p.name, p.section)))
-        }
-        _ => Ok(()),
+/// The load flags a section implies (`.s`: sleepable, `xdp.frags`).
+fn section_flags(s: &ProgramSpec) -> u32 {
+    let mut flags = if s.def.is_some_and(|d| d.sleepable) { BPF_F_SLEEPABLE } else { 0 };
+    if s.section.starts_with("xdp.frags") {
+        flags |= BPF_F_XDP_HAS_FRAGS;
     }
+    flags
 }
 
 impl Program {
@@ -60,11 +58,13 @@ impl Program {
         Program {
             name: s.name.clone(),
             section: s.section.clone(),
-            prog_type: s.prog_type().as_u32(),
-            expected_attach_type: s.expected_attach_type().as_u32(),
+            prog_type: AtomicU32::new(s.prog_type().as_u32()),
+            expected_attach_type: AtomicU32::new(s.expected_attach_type().as_u32()),
             auto: s.def.map_or(AutoAttach::None, |d| d.auto),
             insn_cnt: AtomicU32::new(s.insn_count() as u32),
             fd: RwLock::new(None),
+            setup: Mutex::new(ProgSetup::new(section_flags(s))),
+            sealed: AtomicBool::new(false),
         }
     }
     pub(crate) fn set_loaded(&self, fd: OwnedFd, insn_cnt: usize) {
@@ -75,20 +75,26 @@ impl Program {
     /// Returns the verifier log when a log level was asked for. A kernel that
     /// refuses the func/line info gets the program without it.
     pub(crate) fn load(&self, spec: &ProgramSpec, prog: &AssembledProgram, poisoned: &[Poisoned], args: &LoadArgs<'_>) -> Result<String> {
-        let def = spec.def.ok_or_else(|| Error::unsupported(format!("section '{}' is not a program type bpfl knows", spec.section)))?;
-        let mut flags = if def.sleepable { BPF_F_SLEEPABLE } else { 0 };
-        if spec.section.starts_with("xdp.frags") {
-            flags |= BPF_F_XDP_HAS_FRAGS;
-        }
-        let attach_btf_id = match crate::obj::section::btf_attach_target(def, &spec.section).filter(|_| def.needs_btf_target) {
-            Some((name, is_typedef)) => btf_attach_id(&name, is_typedef)?,
-            None => 0,
+        let r = self.load_inner(spec, prog, poisoned, args);
+        let log = match &r {
+            Ok(l) => l.clone(),
+            Err(e) => e.verifier_log().unwrap_or_default().to_string(),
         };
+        self.setup.lock().log = log;
+        r
+    }
+
+    fn load_inner(&self, spec: &ProgramSpec, prog: &AssembledProgram, poisoned: &[Poisoned], args: &LoadArgs<'_>) -> Result<String> {
+        let (flags, log_level) = {
+            let s = self.setup.lock();
+            (s.flags, s.log_level.unwrap_or(args.log_level))
+        };
+        let target = self.attach_target(spec)?;
         let func_info: Vec<u8> = prog.func_info.iter().filter(|_| args.func_info).flat_map(|(o, t)| o.to_le_bytes().into_iter().chain(t.to_le_bytes())).collect();
         let line_info: Vec<u8> = prog.line_info.iter().filter(|_| args.func_info).flat_map(|r| r.iter().flat_map(|v| v.to_le_bytes())).collect();
         let mut p = sys::ProgLoad {
-            prog_type: def.prog_type.as_u32(),
-            expected_attach_type: def.expected_attach_type.as_u32(),
+            prog_type: self.prog_type(),
+            expected_attach_type: self.expected_attach_type(),
             name: &spec.name,
             insns: &prog.insns,
             license: args.license,
@@ -99,18 +105,20 @@ impl Program {
             func_info_rec_size: 8,
             line_info: &line_info,
             line_info_rec_size: 16,
-            attach_btf_id,
+            attach_btf_id: target.as_ref().map_or(0, |t| t.btf_id),
+            attach_prog_fd: target.as_ref().and_then(|t| t.prog.as_ref().map(|f| f.as_fd())),
         };
-        let (fd, log_text) = match load_prog(&p, args.log_level).map_err(|e| explain_poison(e, poisoned)) {
+        let (fd, log_text) = match load_prog(&p, log_level).map_err(|e| explain_poison(e, poisoned)) {
             Ok(r) => r,
-            Err(first) if p.btf_fd.is_some() && first.kind() != ErrorKind::Verifier => {
+            // (EPERM is the kernel's policy, not the BTF: no retry.)
+            Err(first) if p.btf_fd.is_some() && first.kind() != ErrorKind::Verifier && first.errno() != libc::EPERM => {
                 // BTF func/line info the kernel did not take: try without it.
                 p.btf_fd = None;
-                let r = load_prog(&p, args.log_level)?;
+                let r = load_prog(&p, log_level)?;
                 crate::log::warn(&format!("program '{}' (section '{}'): loaded without BTF line info ({first})", spec.name, spec.section));
                 r
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(crate::program_setup::explain_refusal(e, self.prog_type())),
         };
         self.set_loaded(fd, prog.insns.len() / 8);
         Ok(log_text)
@@ -130,11 +138,11 @@ impl Program {
     }
     /// `enum bpf_prog_type` (0: unknown section).
     pub fn prog_type(&self) -> u32 {
-        self.prog_type
+        self.prog_type.load(Ordering::Relaxed)
     }
     /// Expected attach type given at load.
     pub fn expected_attach_type(&self) -> u32 {
-        self.expected_attach_type
+        self.expected_attach_type.load(Ordering::Relaxed)
     }
     /// Instructions: the function's own before load, the linked program's after.
     pub fn insn_count(&self) -> u32 {
@@ -146,22 +154,29 @@ impl Program {
     }
     /// The file descriptor, once loaded.
     pub fn fd(&self) -> Result<RawFd> {
-        self.fd.read().as_ref().map(|f| f.as_raw_fd()).ok_or_else(|| Error::inval(format!("program '{}' is not loaded: load the object first", self.name)))
+        self.fd.read().as_ref().map(|f| f.as_raw_fd()).ok_or_else(|| self.not_loaded())
+    }
+
+    fn not_loaded(&self) -> Error {
+        if !self.autoload() {
+            return Error::inval(format!("program '{}' is not loaded: its autoload is off", self.name));
+        }
+        Error::inval(format!("program '{}' is not loaded: load the object first", self.name))
     }
 
     /// Run `f` with the program's fd, held open for the duration.
     fn with_fd<T>(&self, f: impl FnOnce(BorrowedFd<'_>) -> Result<T>) -> Result<T> {
         let fd = self.fd.read();
-        let fd = fd.as_ref().ok_or_else(|| Error::inval(format!("program '{}' is not loaded: load the object first", self.name)))?;
+        let fd = fd.as_ref().ok_or_else(|| self.not_loaded())?;
         f(fd.as_fd())
     }
 
     /// [`Program::with_fd`] for an attach that only programs of the types `ok` take.
     fn attach_as<T>(&self, ok: &[u32], what: &str, f: impl FnOnce(BorrowedFd<'_>) -> Result<T>) -> Result<T> {
-        if !ok.contains(&self.prog_type) {
+        if !ok.contains(&self.prog_type()) {
             return Err(Error::inval(format!(
                 "program '{}' (section '{}', type {}) cannot be attached as a {what}",
-                self.name, self.section, crate::obj::ProgramType(self.prog_type)
+                self.name, self.section, crate::obj::ProgramType(self.prog_type())
             )));
         }
         self.with_fd(f)
@@ -193,14 +208,16 @@ impl Program {
     /// arguments: tp_btf, fentry/fexit/fmod_ret, lsm (not iter).
     fn is_btf_traced(&self) -> bool {
         use crate::obj::section::attach_type as at;
-        (self.prog_type == pt::TRACING && [at::TRACE_RAW_TP, at::TRACE_FENTRY, at::TRACE_FEXIT, at::MODIFY_RETURN].contains(&self.expected_attach_type))
-            || self.prog_type == pt::LSM
+        let t = self.prog_type();
+        (t == pt::TRACING && [at::TRACE_RAW_TP, at::TRACE_FENTRY, at::TRACE_FEXIT, at::MODIFY_RETURN].contains(&self.expected_attach_type()))
+            || t == pt::LSM
+            || t == pt::EXT
     }
 
     /// Whether [`Program::attach`] knows where to attach this program.
     pub fn can_auto_attach(&self) -> bool {
         if self.is_btf_traced() {
-            return crate::obj::section::attach_target(&self.section).is_some();
+            return crate::obj::section::attach_target(&self.section).is_some() || self.setup.lock().attach.is_some();
         }
         match self.auto {
             AutoAttach::None => false,
@@ -213,10 +230,15 @@ impl Program {
     /// Attach where the section name says (`kprobe/FUNC[+OFF]`,
     /// `kretprobe/FUNC`, `tracepoint/CAT/NAME`, `raw_tracepoint/NAME`).
     pub fn attach(&self) -> Result<Link> {
+        if !self.is_loaded() {
+            return Err(self.not_loaded());
+        }
         let target = crate::obj::section::attach_target(&self.section);
         let need = || target.ok_or_else(|| Error::inval(format!("program '{}': section '{}' names no attach target", self.name, self.section)));
         if self.is_btf_traced() {
-            need()?;
+            if self.setup.lock().attach.is_none() {
+                need()?;
+            }
             return self.with_fd(|fd| attach::btf_traced(fd, &self.name, &self.section));
         }
         match self.auto {
@@ -279,15 +301,6 @@ fn load_prog(p: &sys::ProgLoad<'_>, log_level: u32) -> Result<(OwnedFd, String)>
             }
         }
     }
-}
-
-/// The kernel BTF id of a BTF-targeted program's attach point.
-fn btf_attach_id(name: &str, is_typedef: bool) -> Result<u32> {
-    let (kind, what) = if is_typedef { (crate::btf::BtfKind::Typedef, "tracepoint type") } else { (crate::btf::BtfKind::Func, "function") };
-    let k = crate::host::vmlinux::kernel_btf().map_err(|e| e.context(format!("its attach target '{name}' is looked up in the kernel's BTF")))?;
-    k.find(name, kind).ok_or_else(|| {
-        Error::not_found(format!("attach target: no {what} '{name}' in the kernel's BTF (vmlinux; module BTF is not searched)"))
-    })
 }
 
 /// A verifier rejection that reached an instruction poisoned by an unresolved

@@ -90,8 +90,11 @@ inline std::string version() { return bpfl_version(); }
 
 // Options of Object's constructor.
 struct OpenOptions {
-    std::string object_name;  // empty: from the file name
-    std::string pin_root;     // empty: /sys/fs/bpf
+    std::string object_name;      // empty: from the file name
+    std::string pin_root;         // empty: /sys/fs/bpf
+    std::string btf_custom_path;  // CO-RE target BTF file; empty: /sys/kernel/btf/vmlinux
+    std::string kconfig;          // "CONFIG_X=y\n..." overriding the host's values for __kconfig externs
+    std::uint32_t kernel_log_level = 0;  // verifier log level of every program
 };
 
 // Options of Object::load.
@@ -257,6 +260,41 @@ public:
     Link attach_uretprobe(const std::string& binary, const std::string& func, UprobeOptions opts = {}) const {
         opts.retprobe = true;
         return attach_uprobe(binary, func, opts);
+    }
+
+    // Set-up before the object loads (std::system_error-like bpfl::Error with EBUSY after).
+    void set_autoload(bool on) const { detail::check(bpfl_program_set_autoload(h_, on), "bpfl_program_set_autoload"); }
+    bool autoload() const {
+        bool b = false;
+        detail::check(bpfl_program_autoload(h_, &b), "bpfl_program_autoload");
+        return b;
+    }
+    void set_type(std::uint32_t t) const { detail::check(bpfl_program_set_type(h_, t), "bpfl_program_set_type"); }
+    void set_expected_attach_type(std::uint32_t t) const {
+        detail::check(bpfl_program_set_expected_attach_type(h_, t), "bpfl_program_set_expected_attach_type");
+    }
+    // A kernel function/tracepoint/LSM hook/iterator (attach_prog_fd <= 0), or
+    // function `func` of the loaded program attach_prog_fd (freplace).
+    void set_attach_target(int attach_prog_fd, const std::string& func) const {
+        detail::check(bpfl_program_set_attach_target(h_, attach_prog_fd, detail::opt_cstr(func)), "bpfl_program_set_attach_target");
+    }
+    void set_flags(std::uint32_t flags) const { detail::check(bpfl_program_set_flags(h_, flags), "bpfl_program_set_flags"); }
+    std::uint32_t flags() const {
+        std::uint32_t f = 0;
+        detail::check(bpfl_program_flags(h_, &f), "bpfl_program_flags");
+        return f;
+    }
+    void set_log_level(std::uint32_t level) const { detail::check(bpfl_program_set_log_level(h_, level), "bpfl_program_set_log_level"); }
+    // The verifier log of the last load.
+    std::string log() const {
+        std::size_t n = 0;
+        int rc = bpfl_program_log(h_, nullptr, 0, &n);
+        if (rc != -ENOSPC)
+            detail::check(rc, "bpfl_program_log");
+        std::string s(n + 1, '\0');
+        detail::check(bpfl_program_log(h_, s.data(), s.size(), &n), "bpfl_program_log");
+        s.resize(n);
+        return s;
     }
 
     bpfl_program handle() const noexcept { return h_; }
@@ -425,6 +463,22 @@ public:
     void set_initial_value(const void* data, std::size_t len) const {
         detail::check(bpfl_map_set_initial_value(h_, data, len), "bpfl_map_set_initial_value");
     }
+
+    // Set-up before the object loads (bpfl::Error with EBUSY after).
+    void set_max_entries(std::uint32_t n) const { detail::check(bpfl_map_set_max_entries(h_, n), "bpfl_map_set_max_entries"); }
+    void set_value_size(std::uint32_t n) const { detail::check(bpfl_map_set_value_size(h_, n), "bpfl_map_set_value_size"); }
+    void set_key_size(std::uint32_t n) const { detail::check(bpfl_map_set_key_size(h_, n), "bpfl_map_set_key_size"); }
+    void set_map_flags(std::uint32_t f) const { detail::check(bpfl_map_set_map_flags(h_, f), "bpfl_map_set_map_flags"); }
+    void set_numa_node(std::uint32_t node) const { detail::check(bpfl_map_set_numa_node(h_, node), "bpfl_map_set_numa_node"); }
+    void set_inner_map_fd(int fd) const { detail::check(bpfl_map_set_inner_map_fd(h_, fd), "bpfl_map_set_inner_map_fd"); }
+    void reuse_fd(int fd) const { detail::check(bpfl_map_reuse_fd(h_, fd), "bpfl_map_reuse_fd"); }
+    void set_pin_path(const std::string& path) const { detail::check(bpfl_map_set_pin_path(h_, path.c_str()), "bpfl_map_set_pin_path"); }
+    void set_autocreate(bool on) const { detail::check(bpfl_map_set_autocreate(h_, on), "bpfl_map_set_autocreate"); }
+    bool autocreate() const {
+        bool b = false;
+        detail::check(bpfl_map_autocreate(h_, &b), "bpfl_map_autocreate");
+        return b;
+    }
 };
 
 // A map opened from a bpffs pin; closed by the destructor.
@@ -572,6 +626,9 @@ private:
         o.sz = sizeof(o);
         o.object_name = detail::opt_cstr(opts.object_name);
         o.pin_root_path = detail::opt_cstr(opts.pin_root);
+        o.btf_custom_path = detail::opt_cstr(opts.btf_custom_path);
+        o.kconfig = detail::opt_cstr(opts.kconfig);
+        o.kernel_log_level = opts.kernel_log_level;
         return o;
     }
 

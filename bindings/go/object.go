@@ -15,6 +15,15 @@ type OpenOptions struct {
 	// PinRoot is the directory on a bpffs where maps declared with
 	// LIBBPF_PIN_BY_NAME are pinned (and reused from); "": /sys/fs/bpf.
 	PinRoot string
+	// BTFCustomPath is a BTF file used as the target of CO-RE relocations
+	// instead of /sys/kernel/btf/vmlinux; "": the kernel's.
+	BTFCustomPath string
+	// KConfig is kernel config text ("CONFIG_X=y\n...") whose values
+	// override the host's for __kconfig externs.
+	KConfig string
+	// KernelLogLevel is the verifier log level of every program (a
+	// program's SetLogLevel overrides it).
+	KernelLogLevel uint32
 }
 
 // LoadOptions are the options of Object.Load. nil means the defaults.
@@ -51,6 +60,15 @@ func withOpenOpts(opts *OpenOptions, f func(*C.bpfl_open_opts) C.int) C.int {
 		o.pin_root_path = cstr(opts.PinRoot)
 		defer free(o.pin_root_path)
 	}
+	if opts.BTFCustomPath != "" {
+		o.btf_custom_path = cstr(opts.BTFCustomPath)
+		defer free(o.btf_custom_path)
+	}
+	if opts.KConfig != "" {
+		o.kconfig = cstr(opts.KConfig)
+		defer free(o.kconfig)
+	}
+	o.kernel_log_level = C.uint32_t(opts.KernelLogLevel)
 	return f(&o)
 }
 

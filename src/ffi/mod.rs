@@ -32,9 +32,13 @@ mod object;
 
 mod program;
 
+mod program_setup;
+
 mod link;
 
 mod map;
+
+mod map_setup;
 
 mod buffers;
 

@@ -54,8 +54,16 @@ fn close_object(oh: u64) -> Result<()> {
 /// # Safety
 /// `opts` is NULL or a `bpfl_open_opts` with `sz` set, whose strings are NULL or NUL-terminated.
 unsafe fn open_opts(opts: *const bpfl_open_opts) -> Result<OpenOptions> {
-    let o = read_opts(opts, bpfl_open_opts { sz: 0, object_name: std::ptr::null(), pin_root_path: std::ptr::null() }, "bpfl_open_opts")?;
-    Ok(OpenOptions { name: opt_str(o.object_name, "bpfl_open_opts.object_name")?, pin_root: opt_str(o.pin_root_path, "bpfl_open_opts.pin_root_path")? })
+    let null = std::ptr::null();
+    let d = bpfl_open_opts { sz: 0, object_name: null, pin_root_path: null, btf_custom_path: null, kconfig: null, kernel_log_level: 0 };
+    let o = read_opts(opts, d, "bpfl_open_opts")?;
+    Ok(OpenOptions {
+        name: opt_str(o.object_name, "bpfl_open_opts.object_name")?,
+        pin_root: opt_str(o.pin_root_path, "bpfl_open_opts.pin_root_path")?,
+        btf_custom_path: opt_str(o.btf_custom_path, "bpfl_open_opts.btf_custom_path")?,
+        kconfig: opt_str(o.kconfig, "bpfl_open_opts.kconfig")?,
+        kernel_log_level: o.kernel_log_level,
+    })
 }
 
 /// Open a BPF ELF object file: parse it, list its programs and maps. Nothing

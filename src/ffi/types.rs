@@ -78,7 +78,8 @@ pub enum bpfl_probe_mode {
     BPFL_PROBE_LEGACY = 2,
 }
 
-/// Options of `bpfl_object_open_file` / `bpfl_object_open_mem`. Set `sz` to `sizeof(struct bpfl_open_opts)`.
+/// Options of `bpfl_object_open_file` / `bpfl_object_open_mem`. Set `sz` to `sizeof(struct bpfl_open_opts)`;
+/// callers built when it ended at `pin_root_path` (sz 24) keep working.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct bpfl_open_opts {
@@ -87,7 +88,18 @@ pub struct bpfl_open_opts {
     pub object_name: *const c_char,
     /// Directory for `LIBBPF_PIN_BY_NAME` maps; NULL: `/sys/fs/bpf`.
     pub pin_root_path: *const c_char,
+    /// A BTF file as the target of CO-RE relocations instead of
+    /// `/sys/kernel/btf/vmlinux` (read at open); NULL: the kernel's. BTF
+    /// attach targets (fentry, tp_btf, lsm) always use the kernel's.
+    pub btf_custom_path: *const c_char,
+    /// Kernel config text (`"CONFIG_X=y\nCONFIG_Y=100\n"`) whose values
+    /// override the host's for `__kconfig` externs; NULL: the host's only.
+    pub kconfig: *const c_char,
+    /// Verifier log level for every program of the object (a program's own
+    /// `bpfl_program_set_log_level` overrides it); 0: a log only on refusal.
+    pub kernel_log_level: u32,
 }
+
 
 /// Options of `bpfl_object_load`. Set `sz` to `sizeof(struct bpfl_load_opts)`.
 #[repr(C)]
@@ -203,7 +215,7 @@ const _: () = {
     use std::mem::size_of;
     assert!(size_of::<bpfl_object>() == 8 && size_of::<bpfl_program>() == 8 && size_of::<bpfl_map>() == 8 && size_of::<bpfl_link>() == 8);
     assert!(size_of::<bpfl_ringbuf>() == 8 && size_of::<bpfl_perfbuf>() == 8);
-    assert!(size_of::<bpfl_open_opts>() == 24 && size_of::<bpfl_load_opts>() == 16);
+    assert!(size_of::<bpfl_open_opts>() == 48 && size_of::<bpfl_load_opts>() == 16);
     assert!(size_of::<bpfl_kprobe_opts>() == 24 && size_of::<bpfl_uprobe_opts>() == 24);
     assert!(size_of::<bpfl_program_info>() == 40 && size_of::<bpfl_map_info>() == 40);
     assert!(size_of::<bpfl_ringbuf_opts>() == 8 && size_of::<bpfl_perfbuf_opts>() == 16);

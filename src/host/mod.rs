@@ -18,6 +18,7 @@ pub mod kconfig;
 pub mod kver;
 pub mod module_btf;
 pub mod pmu;
+pub mod progs;
 pub mod tracefs;
 pub mod vmlinux;
 

@@ -18,6 +18,15 @@ pub fn kernel_btf() -> Result<Arc<IndexedBtf>> {
     KERNEL.get_or_init(|| load(VMLINUX_BTF)).clone()
 }
 
+/// A target BTF read from a file (`btf_custom_path`: e.g. a BTFHub file for
+/// a kernel without `/sys/kernel/btf/vmlinux`): read for each object that
+/// names it, not cached, since the file is the caller's and may change.
+pub fn btf_from_file(path: &str) -> Result<Arc<IndexedBtf>> {
+    let data = std::fs::read(path).map_err(|e| Error::from_io(e, format_args!("target BTF file '{path}'")))?;
+    let btf = Btf::parse(&data).map_err(|e| Error::parse(format!("target BTF file '{path}': {e}")))?;
+    Ok(Arc::new(IndexedBtf::new(btf)))
+}
+
 fn load(path: &str) -> std::result::Result<Arc<IndexedBtf>, Error> {
     let t0 = std::time::Instant::now();
     let data = std::fs::read(path).map_err(|e| Error::from_io(e, format_args!("kernel BTF '{path}' (a kernel built with CONFIG_DEBUG_INFO_BTF is needed)")))?;

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 mod assemble;
+mod data_vars;
 pub mod btf;
 pub mod core_relo;
 mod elf;

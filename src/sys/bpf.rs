@@ -17,7 +17,10 @@ mod cmd {
     pub const PROG_LOAD: u32 = 5;
     pub const OBJ_PIN: u32 = 6;
     pub const OBJ_GET: u32 = 7;
+    pub const PROG_GET_NEXT_ID: u32 = 11;
+    pub const PROG_GET_FD_BY_ID: u32 = 13;
     pub const OBJ_GET_INFO_BY_FD: u32 = 15;
+    pub const BTF_GET_FD_BY_ID: u32 = 19;
     pub const RAW_TRACEPOINT_OPEN: u32 = 17;
     pub const BTF_LOAD: u32 = 18;
     pub const MAP_FREEZE: u32 = 22;
@@ -392,6 +395,8 @@ pub(crate) struct ProgLoad<'a> {
     pub line_info: &'a [u8],
     pub line_info_rec_size: u32,
     pub attach_btf_id: u32,
+    /// The BPF program an freplace (or fentry on BPF) program attaches to.
+    pub attach_prog_fd: Option<BorrowedFd<'a>>,
 }
 
 /// A refused `BPF_PROG_LOAD`.
@@ -418,6 +423,7 @@ pub(crate) fn prog_load(p: &ProgLoad<'_>, log: &mut [u8], log_level: u32) -> Res
         expected_attach_type: p.expected_attach_type,
         prog_btf_fd: p.btf_fd.map_or(0, raw),
         attach_btf_id: p.attach_btf_id,
+        attach_prog_fd: p.attach_prog_fd.map_or(0, raw),
         ..Default::default()
     };
     if p.btf_fd.is_some() && !p.func_info.is_empty() {
@@ -481,4 +487,97 @@ pub(crate) fn link_create(prog: BorrowedFd<'_>, target: BorrowedFd<'_>, attach_t
     let mut a = LinkCreateAttr { prog_fd: raw(prog), target_fd: raw(target), attach_type, flags: 0, bpf_cookie: cookie };
     // SAFETY: no pointers.
     unsafe { bpf_fd(cmd::LINK_CREATE, &mut a) }
+}
+
+/// `BPF_PROG_GET_NEXT_ID` / `BPF_PROG_GET_FD_BY_ID` / `BPF_BTF_GET_FD_BY_ID`.
+#[repr(C)]
+#[derive(Default)]
+struct IdAttr {
+    id: u32,
+    next_id: u32,
+    open_flags: u32,
+}
+uapi_size!(IdAttr, 12); // offsetofend(union bpf_attr, open_flags)
+
+/// `struct bpf_prog_info`, as raw bytes (the fields bpfl reads are at fixed
+/// uapi offsets: type 0, id 4, name 64, btf_id 128).
+#[derive(Clone)]
+pub(crate) struct ProgInfo(pub [u8; 232]);
+
+impl ProgInfo {
+    fn u32_at(&self, off: usize) -> u32 {
+        u32::from_ne_bytes(self.0[off..off + 4].try_into().expect("4 bytes"))
+    }
+    /// `enum bpf_prog_type`.
+    pub fn prog_type(&self) -> u32 {
+        self.u32_at(0)
+    }
+    /// The kernel's id of the program.
+    pub fn id(&self) -> u32 {
+        self.u32_at(4)
+    }
+    /// The program's BTF object id (0: none).
+    pub fn btf_id(&self) -> u32 {
+        self.u32_at(128)
+    }
+    /// The name the program was loaded with.
+    pub fn name(&self) -> String {
+        super::cstr_lossy(&self.0[64..80])
+    }
+}
+
+/// `BPF_OBJ_GET_INFO_BY_FD` for a program.
+pub(crate) fn prog_info(fd: BorrowedFd<'_>) -> SysResult<ProgInfo> {
+    let mut info = ProgInfo([0; 232]);
+    let mut a = InfoAttr { bpf_fd: raw(fd), info_len: info.0.len() as u32, info: info.0.as_mut_ptr() as u64 };
+    // SAFETY: the kernel writes at most `info_len` bytes, the size of `info`;
+    // every pointer field in it is zero, so it writes nothing else.
+    unsafe { bpf(cmd::OBJ_GET_INFO_BY_FD, &mut a)? };
+    Ok(info)
+}
+
+/// `BPF_PROG_GET_NEXT_ID`: the id of the next program after `id` (ENOENT at the end).
+pub(crate) fn prog_next_id(id: u32) -> SysResult<u32> {
+    let mut a = IdAttr { id, ..Default::default() };
+    // SAFETY: no pointers.
+    unsafe { bpf(cmd::PROG_GET_NEXT_ID, &mut a)? };
+    Ok(a.next_id)
+}
+
+/// `BPF_PROG_GET_FD_BY_ID`.
+pub(crate) fn prog_fd_by_id(id: u32) -> SysResult<OwnedFd> {
+    let mut a = IdAttr { id, ..Default::default() };
+    // SAFETY: no pointers.
+    unsafe { bpf_fd(cmd::PROG_GET_FD_BY_ID, &mut a) }
+}
+
+/// `struct bpf_btf_info`.
+#[repr(C)]
+#[derive(Default)]
+struct BtfInfo {
+    btf: u64,
+    btf_size: u32,
+    id: u32,
+    name: u64,
+    name_len: u32,
+    kernel_btf: u32,
+}
+uapi_size!(BtfInfo, 32);
+
+/// The raw bytes of the BTF object `id` (`BPF_BTF_GET_FD_BY_ID`, then its info twice: size, then bytes).
+pub(crate) fn btf_bytes_by_id(id: u32) -> SysResult<Vec<u8>> {
+    let mut a = IdAttr { id, ..Default::default() };
+    // SAFETY: no pointers.
+    let fd = unsafe { bpf_fd(cmd::BTF_GET_FD_BY_ID, &mut a)? };
+    let mut info = BtfInfo::default();
+    let mut ia = InfoAttr { bpf_fd: fd.as_raw_fd() as u32, info_len: std::mem::size_of::<BtfInfo>() as u32, info: &mut info as *mut BtfInfo as u64 };
+    // SAFETY: `info` is as long as `info_len`; its pointers are zero.
+    unsafe { bpf(cmd::OBJ_GET_INFO_BY_FD, &mut ia)? };
+    let mut buf = vec![0u8; info.btf_size as usize];
+    let mut info = BtfInfo { btf: buf.as_mut_ptr() as u64, btf_size: buf.len() as u32, ..Default::default() };
+    let mut ia = InfoAttr { bpf_fd: fd.as_raw_fd() as u32, info_len: std::mem::size_of::<BtfInfo>() as u32, info: &mut info as *mut BtfInfo as u64 };
+    // SAFETY: the kernel writes at most `btf_size` bytes at `btf`, the buffer's length.
+    unsafe { bpf(cmd::OBJ_GET_INFO_BY_FD, &mut ia)? };
+    buf.truncate(info.btf_size as usize);
+    Ok(buf)
 }

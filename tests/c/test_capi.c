@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,6 +485,128 @@ static void test_ringbuf_perfbuf(void)
 	CHECK(open_fds() == fds, "fds %d -> %d", fds, open_fds());
 }
 
+
+/* Issue 10: set up between open and load, through the C ABI. */
+static struct bpfl_object setup_open(const struct bpfl_open_opts *opts)
+{
+	struct bpfl_object o = {0};
+	struct bpfl_program p;
+	struct bpfl_map m;
+	uint32_t tgid = getpid();
+	OK(bpfl_object_open_file(path("setup.o"), opts, &o));
+	OK(bpfl_object_set_rodata(o, "target_tgid", &tgid, sizeof(tgid)));
+	OK(bpfl_object_find_map(o, "sized", &m));
+	OK(bpfl_map_set_max_entries(m, 37));
+	OK(bpfl_object_find_program(o, "post_bind", &p));
+	OK(bpfl_program_set_expected_attach_type(p, 12 /* BPF_CGROUP_INET4_POST_BIND */));
+	OK(bpfl_object_find_program(o, "bad", &p));
+	OK(bpfl_program_set_autoload(p, false));
+	return o;
+}
+
+static void test_setup(void)
+{
+	struct bpfl_open_opts opts = {.sz = sizeof(opts), .kconfig = "CONFIG_BPFL_TEST_VALUE=77\n"};
+	struct bpfl_object o = setup_open(&opts), o2;
+	struct bpfl_program bad, good, retyped;
+	struct bpfl_map sized, shared, shared2, bss, optional;
+	struct bpfl_program_info pi = {.sz = sizeof(pi)};
+	struct bpfl_map_info mi = {.sz = sizeof(mi)};
+	bool on = true;
+	uint32_t k, flags = 99;
+	uint64_t v = 0;
+	size_t n = 0;
+	char log[256];
+	int err, fd;
+
+	OK(bpfl_object_find_program(o, "bad", &bad));
+	OK(bpfl_object_find_program(o, "good", &good));
+	OK(bpfl_object_find_program(o, "retyped", &retyped));
+	OK(bpfl_object_find_map(o, "sized", &sized));
+	OK(bpfl_object_find_map(o, "shared", &shared));
+	OK(bpfl_object_find_map(o, ".bss", &bss));
+	OK(bpfl_object_find_map(o, "optional", &optional));
+	OK(bpfl_program_autoload(bad, &on));
+	CHECK(!on, "autoload of 'bad' is off");
+	OK(bpfl_program_flags(good, &flags));
+	CHECK(flags == 0, "flags %u", flags);
+	OK(bpfl_program_set_type(retyped, 3 /* BPF_PROG_TYPE_SCHED_CLS */));
+	OK(bpfl_program_set_log_level(good, 1));
+	OK(bpfl_map_get_info(sized, &mi));
+	CHECK(mi.max_entries == 37, "max_entries %u before load", mi.max_entries);
+	OK(bpfl_object_load(o, NULL));
+	/* the kernel took the sizes: 37 entries, the 38th is refused */
+	for (k = 0; k < 37; k++)
+		OK(bpfl_map_update(sized, &k, sizeof(k), &v, sizeof(v), BPFL_ANY));
+	err = bpfl_map_update(sized, &k, sizeof(k), &v, sizeof(v), BPFL_ANY);
+	CHECK(err == -E2BIG, "38th entry: %d", err);
+	OK(bpfl_program_get_info(bad, &pi));
+	CHECK(pi.fd == -1, "a program with autoload off has no fd (%d)", pi.fd);
+	OK(bpfl_program_get_info(retyped, &pi));
+	CHECK(pi.prog_type == 3, "retyped as SCHED_CLS: %u", pi.prog_type);
+	/* the log of a program with a log level */
+	err = bpfl_program_log(good, NULL, 0, &n);
+	CHECK(err == -ENOSPC && n > 0, "log size query: %d, %zu", err, n);
+	{
+		char *full = malloc(n + 1);
+		OK(bpfl_program_log(good, full, n + 1, &n));
+		CHECK(strstr(full, "processed ") != NULL, "verifier log: %.80s", full);
+		free(full);
+		err = bpfl_program_log(good, log, 4, &n);
+		CHECK(err == -ENOSPC, "a short buffer: %d", err);
+	}
+	/* setters after load: -EBUSY */
+	err = bpfl_program_set_autoload(bad, true);
+	CHECK(err == -EBUSY, "set_autoload after load: %d", err);
+	err = bpfl_map_set_max_entries(sized, 5);
+	CHECK(err == -EBUSY, "set_max_entries after load: %d", err);
+	/* the kconfig override reaches the program */
+	CHECK(bpfl_object_attach_all(o) == 1, "attach_all");
+	syscall(SYS_getpgid, 0);
+	k = 0;
+	{
+		uint8_t b[64] = {0};
+		size_t vs = 0;
+		OK(bpfl_map_value_buf_size(bss, &vs));
+		OK(bpfl_map_lookup(bss, &k, sizeof(k), b, vs));
+		memcpy(&v, b, 8);
+		CHECK(v == 77, "CONFIG_BPFL_TEST_VALUE seen by the program: %llu", (unsigned long long)v);
+	}
+	/* reuse_fd: a second object shares `shared` */
+	o2 = setup_open(NULL);
+	OK(bpfl_object_find_map(o2, "shared", &shared2));
+	OK(bpfl_map_get_info(shared, &mi));
+	fd = mi.fd;
+	OK(bpfl_map_reuse_fd(shared2, fd));
+	{
+		struct bpfl_map opt2;
+		OK(bpfl_object_find_map(o2, "optional", &opt2));
+		OK(bpfl_map_set_autocreate(opt2, false));
+		err = bpfl_object_load(o2, NULL);
+		CHECK(err == -EINVAL && strstr(bpfl_last_error(), "map 'optional'"), "autocreate off: %d", err);
+		struct bpfl_program uo;
+		OK(bpfl_object_find_program(o2, "uses_optional", &uo));
+		OK(bpfl_program_set_autoload(uo, false));
+	}
+	OK(bpfl_object_load(o2, NULL));
+	v = 1234;
+	OK(bpfl_map_update(shared2, &k, sizeof(k), &v, sizeof(v), BPFL_ANY));
+	v = lookup_u64(shared, &k, sizeof(k), &err);
+	CHECK(err == 0 && v == 1234, "shared map: %llu", (unsigned long long)v);
+	OK(bpfl_object_close(o2));
+	OK(bpfl_object_close(o));
+	/* a caller built with the 24-byte bpfl_open_opts */
+	{
+		struct bpfl_open_opts old = {.sz = 24};
+		OK(bpfl_object_open_file(path("setup.o"), &old, &o));
+		OK(bpfl_object_close(o));
+	}
+	/* a missing target BTF file: a clear error at open */
+	opts = (struct bpfl_open_opts){.sz = sizeof(opts), .btf_custom_path = "/nonexistent/vmlinux.btf"};
+	err = bpfl_object_open_file(path("core_refused.o"), &opts, &o);
+	CHECK(err == -ENOENT && strstr(bpfl_last_error(), "/nonexistent/vmlinux.btf"), "missing btf_custom_path: %d", err);
+}
+
 int main(int argc, char **argv)
 {
 	dir = argc > 1 ? argv[1] : "build/bpf";
@@ -498,6 +621,7 @@ int main(int argc, char **argv)
 	test_uprobe();
 	test_threads_and_close_race();
 	test_ringbuf_perfbuf();
+	test_setup();
 	printf("C ABI tests: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +197,41 @@ static void test_nulls(void)
 	EXPECT(bpfl_map_set_initial_value(failures, NULL, 8), -EINVAL);
 	/* bpfl_map_clear and bpfl_map_close take no pointer. */
 
+	/* Set-up calls: NULLs, bad fds, and EBUSY on a loaded object or a pinned map. */
+	{
+		bool b;
+		uint32_t f;
+		size_t ln;
+		char lb[16];
+		EXPECT(bpfl_program_autoload(prog, NULL), -EINVAL);
+		EXPECT(bpfl_program_flags(prog, NULL), -EINVAL);
+		EXPECT(bpfl_program_log(prog, NULL, 16, &ln), -EINVAL);
+		EXPECT(bpfl_program_log(prog, lb, 16, NULL), -EINVAL);
+		EXPECT(bpfl_program_set_attach_target(prog, 0, NULL), -EINVAL);
+		EXPECT(bpfl_program_set_autoload(prog, false), -EBUSY);
+		EXPECT(bpfl_program_set_type(prog, 1), -EBUSY);
+		EXPECT(bpfl_program_set_type(prog, 0), -EINVAL);
+		EXPECT(bpfl_program_set_expected_attach_type(prog, 1), -EBUSY);
+		EXPECT(bpfl_program_set_attach_target(prog, 0, "do_nanosleep"), -EBUSY);
+		EXPECT(bpfl_program_set_flags(prog, 1), -EBUSY);
+		EXPECT(bpfl_program_set_log_level(prog, 1), -EBUSY);
+		OK(bpfl_program_autoload(prog, &b));
+		OK(bpfl_program_flags(prog, &f));
+		EXPECT(bpfl_map_set_pin_path(failures, NULL), -EINVAL);
+		EXPECT(bpfl_map_autocreate(failures, NULL), -EINVAL);
+		EXPECT(bpfl_map_set_inner_map_fd(failures, -1), -EBADF);
+		EXPECT(bpfl_map_reuse_fd(failures, -1), -EBADF);
+		EXPECT(bpfl_map_reuse_fd(failures, 0), -EINVAL); /* stdin is no map */
+		EXPECT(bpfl_map_set_max_entries(failures, 1), -EBUSY);
+		EXPECT(bpfl_map_set_value_size(failures, 8), -EBUSY);
+		EXPECT(bpfl_map_set_key_size(failures, 4), -EBUSY);
+		EXPECT(bpfl_map_set_map_flags(failures, 0), -EBUSY);
+		EXPECT(bpfl_map_set_numa_node(failures, 0), -EBUSY);
+		EXPECT(bpfl_map_set_autocreate(pinned, false), -EBUSY);
+		EXPECT(bpfl_map_set_pin_path(pinned, "/sys/fs/bpf/x"), -EBUSY);
+		OK(bpfl_map_autocreate(failures, &b));
+	}
+
 	EXPECT(bpfl_ringbuf_new(events, NULL, NULL, NULL, &r), -EINVAL);
 	EXPECT(bpfl_ringbuf_new(events, count_record, NULL, NULL, NULL), -EINVAL);
 	EXPECT(bpfl_ringbuf_add(rb, events, NULL, NULL), -EINVAL);
@@ -354,6 +390,25 @@ static int h_clear(uint64_t h) { return bpfl_map_clear((struct bpfl_map){ h }); 
 static int h_read_all(uint64_t h) { size_t n; return bpfl_map_read_all((struct bpfl_map){ h }, hbuf, hbuf + 32, 1, &n); }
 static int h_pin(uint64_t h) { return bpfl_map_pin((struct bpfl_map){ h }, "/sys/fs/bpf/bpfl_misuse_never"); }
 static int h_initial(uint64_t h) { return bpfl_map_set_initial_value((struct bpfl_map){ h }, &hv, 8); }
+static int h_set_autoload(uint64_t h) { return bpfl_program_set_autoload((struct bpfl_program){ h }, true); }
+static int h_autoload(uint64_t h) { bool b; return bpfl_program_autoload((struct bpfl_program){ h }, &b); }
+static int h_set_type(uint64_t h) { return bpfl_program_set_type((struct bpfl_program){ h }, 1); }
+static int h_set_eat(uint64_t h) { return bpfl_program_set_expected_attach_type((struct bpfl_program){ h }, 1); }
+static int h_set_target(uint64_t h) { return bpfl_program_set_attach_target((struct bpfl_program){ h }, 0, "do_nanosleep"); }
+static int h_set_flags(uint64_t h) { return bpfl_program_set_flags((struct bpfl_program){ h }, 0); }
+static int h_flags(uint64_t h) { uint32_t f; return bpfl_program_flags((struct bpfl_program){ h }, &f); }
+static int h_set_log_level(uint64_t h) { return bpfl_program_set_log_level((struct bpfl_program){ h }, 1); }
+static int h_log(uint64_t h) { size_t n; return bpfl_program_log((struct bpfl_program){ h }, hbuf, sizeof(hbuf), &n); }
+static int h_set_max(uint64_t h) { return bpfl_map_set_max_entries((struct bpfl_map){ h }, 1); }
+static int h_set_vs(uint64_t h) { return bpfl_map_set_value_size((struct bpfl_map){ h }, 8); }
+static int h_set_ks(uint64_t h) { return bpfl_map_set_key_size((struct bpfl_map){ h }, 4); }
+static int h_set_mflags(uint64_t h) { return bpfl_map_set_map_flags((struct bpfl_map){ h }, 0); }
+static int h_set_numa(uint64_t h) { return bpfl_map_set_numa_node((struct bpfl_map){ h }, 0); }
+static int h_set_inner(uint64_t h) { return bpfl_map_set_inner_map_fd((struct bpfl_map){ h }, 0); }
+static int h_reuse(uint64_t h) { return bpfl_map_reuse_fd((struct bpfl_map){ h }, 0); }
+static int h_set_pin_path(uint64_t h) { return bpfl_map_set_pin_path((struct bpfl_map){ h }, "/sys/fs/bpf/bpfl_misuse_never"); }
+static int h_set_autocreate(uint64_t h) { return bpfl_map_set_autocreate((struct bpfl_map){ h }, true); }
+static int h_autocreate(uint64_t h) { bool b; return bpfl_map_autocreate((struct bpfl_map){ h }, &b); }
 static int h_map_close(uint64_t h) { return bpfl_map_close((struct bpfl_map){ h }); }
 static int h_rb_new(uint64_t h) { struct bpfl_ringbuf r; return bpfl_ringbuf_new((struct bpfl_map){ h }, count_record, NULL, NULL, &r); }
 static int h_pb_new(uint64_t h) { struct bpfl_perfbuf q; return bpfl_perfbuf_new((struct bpfl_map){ h }, count_sample, NULL, NULL, NULL, &q); }
@@ -404,6 +459,25 @@ static const struct hcall {
 	{ "bpfl_map_pin", K_MAP, h_pin },
 	{ "bpfl_map_set_initial_value", K_MAP, h_initial },
 	{ "bpfl_map_close", K_MAP, h_map_close },
+	{ "bpfl_program_set_autoload", K_PROGRAM, h_set_autoload },
+	{ "bpfl_program_autoload", K_PROGRAM, h_autoload },
+	{ "bpfl_program_set_type", K_PROGRAM, h_set_type },
+	{ "bpfl_program_set_expected_attach_type", K_PROGRAM, h_set_eat },
+	{ "bpfl_program_set_attach_target", K_PROGRAM, h_set_target },
+	{ "bpfl_program_set_flags", K_PROGRAM, h_set_flags },
+	{ "bpfl_program_flags", K_PROGRAM, h_flags },
+	{ "bpfl_program_set_log_level", K_PROGRAM, h_set_log_level },
+	{ "bpfl_program_log", K_PROGRAM, h_log },
+	{ "bpfl_map_set_max_entries", K_MAP, h_set_max },
+	{ "bpfl_map_set_value_size", K_MAP, h_set_vs },
+	{ "bpfl_map_set_key_size", K_MAP, h_set_ks },
+	{ "bpfl_map_set_map_flags", K_MAP, h_set_mflags },
+	{ "bpfl_map_set_numa_node", K_MAP, h_set_numa },
+	{ "bpfl_map_set_inner_map_fd", K_MAP, h_set_inner },
+	{ "bpfl_map_reuse_fd", K_MAP, h_reuse },
+	{ "bpfl_map_set_pin_path", K_MAP, h_set_pin_path },
+	{ "bpfl_map_set_autocreate", K_MAP, h_set_autocreate },
+	{ "bpfl_map_autocreate", K_MAP, h_autocreate },
 	{ "bpfl_ringbuf_new", K_MAP, h_rb_new },
 	{ "bpfl_perfbuf_new", K_MAP, h_pb_new },
 	{ "bpfl_ringbuf_add (map)", K_MAP, h_rb_add_map },

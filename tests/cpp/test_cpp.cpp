@@ -462,6 +462,43 @@ void test_ringbuf() {
     }
 }
 
+
+// Issue 10: set-up between open and load.
+void test_setup() {
+    bpfl::OpenOptions oo;
+    oo.kconfig = "CONFIG_BPFL_TEST_VALUE=99\n";
+    bpfl::Object o(obj_path("setup.o"), oo);
+    auto me = static_cast<std::uint32_t>(getpid());
+    o.set_rodata("target_tgid", &me, sizeof(me));
+    o.map("sized").set_max_entries(37);
+    o.program("post_bind").set_expected_attach_type(12);  // BPF_CGROUP_INET4_POST_BIND
+    o.program("bad").set_autoload(false);
+    CHECK(!o.program("bad").autoload());
+    o.program("good").set_log_level(1);
+    o.program("retyped").set_type(3);  // BPF_PROG_TYPE_SCHED_CLS
+    o.map("optional").set_autocreate(false);
+    o.program("uses_optional").set_autoload(false);
+    o.load();
+    CHECK_EQ(o.program("bad").info().fd, -1);
+    CHECK_EQ(o.program("retyped").info().prog_type, 3u);
+    CHECK(o.program("good").log().find("processed ") != std::string::npos);
+    CHECK(!o.map("optional").autocreate());
+    CHECK_EQ(o.map("optional").info().fd, -1);
+    auto sized = o.map("sized");
+    for (std::uint32_t k = 0; k < 37; k++) sized.put(k, std::uint64_t{k});
+    CHECK_THROWS(sized.put(std::uint32_t{37}, std::uint64_t{0}), E2BIG);
+    CHECK_THROWS(o.program("bad").set_autoload(true), EBUSY);
+    CHECK_THROWS(sized.set_max_entries(1), EBUSY);
+    auto link = o.program("good").attach();
+    syscall(SYS_getpgid, 0);
+    link.reset();
+    auto bss = o.map(".bss");
+    std::vector<unsigned char> v(8);
+    std::uint32_t zero = 0;
+    CHECK(bpfl_map_lookup(bss.handle(), &zero, 4, v.data(), 8) == 0);
+    CHECK_EQ(int(v[0]), 99);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -493,6 +530,7 @@ int main(int argc, char** argv) {
         {"release() hands the handle back", test_release},
         {"uprobe and uretprobe on a function of this program", test_uprobe},
         {"RingBuffer: exact records, discarded ones skipped, moves", test_ringbuf},
+        {"set-up before load: autoload, sizes, types, log, kconfig, EBUSY after", test_setup},
     };
     int failed_tests = 0, n = 0;
     for (const auto& t : tests) {

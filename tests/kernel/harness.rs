@@ -5,6 +5,15 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+/// The payload of [`skip`].
+pub struct Skip(pub String);
+
+/// Stop the running test and count it as SKIPPED with `reason` (a feature
+/// this host lacks, tested in the VMs instead): never a pass.
+pub fn skip(reason: impl Into<String>) -> ! {
+    std::panic::panic_any(Skip(reason.into()))
+}
+
 #[derive(Clone, Copy)]
 pub struct Test {
     pub name: &'static str,
@@ -13,6 +22,12 @@ pub struct Test {
 }
 
 pub fn run(tests: &[Test]) -> ! {
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<Skip>().is_none() {
+            prev(info)
+        }
+    }));
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let kernel = bpfl::host::bpf_available();
     if let Err(e) = &kernel {
@@ -36,6 +51,11 @@ pub fn run(tests: &[Test]) -> ! {
             Ok(()) => {
                 println!("PASS    {} ({} ms)", t.name, start.elapsed().as_millis());
                 pass += 1;
+            }
+            Err(p) if p.downcast_ref::<Skip>().is_some() => {
+                let why = &p.downcast_ref::<Skip>().expect("skip").0;
+                println!("SKIPPED {}: {why}", t.name);
+                skip += 1;
             }
             Err(p) => {
                 let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();

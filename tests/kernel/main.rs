@@ -4,6 +4,7 @@
 
 mod harness;
 mod loader_internals;
+mod setup;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
@@ -969,6 +970,19 @@ fn main() {
         Test { name: "ringbuf_and_perfbuf_refuse_wrong_maps", needs_kernel: true, f: ringbuf_and_perfbuf_refuse_wrong_maps },
         Test { name: "perfbuf_every_sample_once", needs_kernel: true, f: perfbuf_every_sample_once },
         Test { name: "perfbuf_lost_samples_are_counted", needs_kernel: true, f: perfbuf_lost_samples_are_counted },
+        Test { name: "autoload_off_leaves_the_program_out", needs_kernel: true, f: setup::autoload_off_leaves_the_program_out },
+        Test { name: "resized_map_holds_exactly_its_entries", needs_kernel: true, f: setup::resized_map_holds_exactly_its_entries },
+        Test { name: "data_section_grows_with_its_map", needs_kernel: true, f: setup::data_section_grows_with_its_map },
+        Test { name: "kconfig_override_reaches_the_program", needs_kernel: true, f: setup::kconfig_override_reaches_the_program },
+        Test { name: "reuse_fd_shares_one_map", needs_kernel: true, f: setup::reuse_fd_shares_one_map },
+        Test { name: "pin_path_pins_where_asked", needs_kernel: true, f: setup::pin_path_pins_where_asked },
+        Test { name: "autocreate_off_names_the_map", needs_kernel: true, f: setup::autocreate_off_names_the_map },
+        Test { name: "type_and_expected_attach_type_reach_the_kernel", needs_kernel: true, f: setup::type_and_expected_attach_type_reach_the_kernel },
+        Test { name: "flags_and_log_levels", needs_kernel: true, f: setup::flags_and_log_levels },
+        Test { name: "custom_btf_drives_core", needs_kernel: true, f: setup::custom_btf_drives_core },
+        Test { name: "retargeted_fentry_runs_on_the_new_target", needs_kernel: true, f: setup::retargeted_fentry_runs_on_the_new_target },
+        Test { name: "freplace_replaces_a_function_of_a_loaded_program", needs_kernel: true, f: setup::freplace_replaces_a_function_of_a_loaded_program },
+        Test { name: "map_shape_flags_and_inner_map", needs_kernel: true, f: setup::map_shape_flags_and_inner_map },
         ][..],
         loader_internals::TESTS,
     ]

@@ -112,15 +112,22 @@ proc isAttached*(l: BpfLink): bool = l.h.id != 0
 
 # ---- objects -----------------------------------------------------------------
 
-proc openOpts(pinRoot, name: string): BpflOpenOpts =
+proc openOpts(pinRoot, name: string, btfCustomPath = "", kconfig = "", kernelLogLevel = 0'u32): BpflOpenOpts =
   result.sz = csize_t(sizeof(BpflOpenOpts))
   if pinRoot.len > 0: result.pinRootPath = cstring(pinRoot)
   if name.len > 0: result.objectName = cstring(name)
+  if btfCustomPath.len > 0: result.btfCustomPath = cstring(btfCustomPath)
+  if kconfig.len > 0: result.kconfig = cstring(kconfig)
+  result.kernelLogLevel = kernelLogLevel
 
-proc openObject*(path: string, pinRoot = "", name = ""): BpfObject =
+proc openObject*(path: string, pinRoot = "", name = "", btfCustomPath = "", kconfig = "",
+                 kernelLogLevel = 0'u32): BpfObject =
   ## Open a BPF ELF file. `pinRoot`: directory for maps pinned by name
-  ## (default /sys/fs/bpf); `name`: object name (default: from the file).
-  var opts = openOpts(pinRoot, name)
+  ## (default /sys/fs/bpf); `name`: object name (default: from the file);
+  ## `btfCustomPath`: CO-RE target BTF file (default the kernel's);
+  ## `kconfig`: "CONFIG_X=y\n..." overriding the host's values for
+  ## __kconfig externs; `kernelLogLevel`: verifier log level of every program.
+  var opts = openOpts(pinRoot, name, btfCustomPath, kconfig, kernelLogLevel)
   check bpfl_object_open_file(cstring(path), addr opts, result.h), "open " & path
 
 proc openObjectMem*(data: openArray[byte], pinRoot = "", name = ""): BpfObject =
@@ -651,3 +658,5 @@ proc free*(pb: var BpfPerfBuffer) =
     let rc = bpfl_perfbuf_free(h)
     pb.ctx = nil
     check rc, "perf buffer free"
+
+include bpfl/setup

@@ -8,6 +8,7 @@ var passed*, failed*: int
 proc syscall*(n: clong): clong {.importc, header: "<unistd.h>", varargs, discardable.}
 var SYS_getppid* {.importc, header: "<sys/syscall.h>".}: clong
 var SYS_getpid* {.importc, header: "<sys/syscall.h>".}: clong
+var SYS_getpgid* {.importc, header: "<sys/syscall.h>".}: clong
 var SYS_gettid* {.importc, header: "<sys/syscall.h>".}: clong
 
 template check*(cond: bool, what: string) =

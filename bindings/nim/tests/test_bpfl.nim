@@ -476,4 +476,40 @@ block:
   scopedPb = pb2.handle
 check bpfl_perfbuf_free(scopedPb) == -EBADF, "=destroy freed the perf buffer"
 
+# ---- setup.o: set-up between open and load (issue 10) ------------------------------
+block:
+  var obj = openObject(bpfDir / "setup.o", kconfig = "CONFIG_BPFL_TEST_VALUE=33\n")
+  obj.setRodata("target_tgid", me)
+  obj.map("sized").maxEntries = 37
+  obj.program("post_bind").setExpectedAttachType(12)  # BPF_CGROUP_INET4_POST_BIND
+  obj.program("bad").autoload = false
+  obj.program("good").logLevel = 1
+  obj.program("retyped").setType(3)  # BPF_PROG_TYPE_SCHED_CLS
+  check not obj.program("bad").autoload, "autoload of bad is off"
+  obj.load()
+  check obj.program("bad").info.fd == -1, "a program with autoload off has no fd"
+  check obj.program("retyped").info.progType == 3, "retyped as SCHED_CLS"
+  check "processed " in obj.program("good").log, "verifier log of good"
+  let sized = obj.map("sized")
+  for k in 0'u32 ..< 37'u32: sized.put(k, uint64(k))
+  let e = expectError(BpflError, "the 38th entry"):
+    sized.put(37'u32, 0'u64)
+  check e != nil and e.code == -E2BIG, "the 38th entry: E2BIG"
+  let eb = expectError(BpflError, "a setter after load"):
+    obj.program("bad").autoload = true
+  check eb != nil and eb.code == -EBUSY, "setter after load: EBUSY"
+  discard obj.attachAll()
+  syscall(SYS_getpgid, 0)
+  check obj.map(".bss").get(0'u32, uint64) == 33, "CONFIG_BPFL_TEST_VALUE seen by the program"
+  # a second object shares `shared`
+  var obj2 = openObject(bpfDir / "setup.o")
+  obj2.setRodata("target_tgid", me)
+  obj2.map("sized").maxEntries = 4
+  obj2.program("post_bind").setExpectedAttachType(12)
+  obj2.program("bad").autoload = false
+  obj2.map("shared").reuseFd(obj.map("shared").fd)
+  obj2.load()
+  obj2.map("shared").put(0'u32, 777'u64)
+  check obj.map("shared").get(0'u32, uint64) == 777, "reuse_fd: one map for both objects"
+
 summary("test_bpfl (" & (when defined(gcOrc): "orc" elif defined(gcArc): "arc" else: "refc") & ")")

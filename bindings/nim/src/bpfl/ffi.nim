@@ -38,6 +38,9 @@ type
     sz*: csize_t
     objectName*: cstring
     pinRootPath*: cstring
+    btfCustomPath*: cstring
+    kconfig*: cstring
+    kernelLogLevel*: uint32
 
   BpflLoadOpts* {.bycopy.} = object
     sz*: csize_t
@@ -140,6 +143,26 @@ proc bpfl_map_read_all*(m: BpflMapH, keys: pointer, values: pointer, capacity: c
 proc bpfl_map_open_pinned*(path: cstring, outMap: var BpflMapH): cint
 proc bpfl_map_pin*(m: BpflMapH, path: cstring): cint
 proc bpfl_map_set_initial_value*(m: BpflMapH, data: pointer, len: csize_t): cint
+# set-up between open and load
+proc bpfl_program_set_autoload*(p: BpflProgramH, autoload: bool): cint
+proc bpfl_program_autoload*(p: BpflProgramH, outAutoload: var bool): cint
+proc bpfl_program_set_type*(p: BpflProgramH, progType: uint32): cint
+proc bpfl_program_set_expected_attach_type*(p: BpflProgramH, attachType: uint32): cint
+proc bpfl_program_set_attach_target*(p: BpflProgramH, attachProgFd: cint, fn: cstring): cint
+proc bpfl_program_set_flags*(p: BpflProgramH, flags: uint32): cint
+proc bpfl_program_flags*(p: BpflProgramH, outFlags: var uint32): cint
+proc bpfl_program_set_log_level*(p: BpflProgramH, level: uint32): cint
+proc bpfl_program_log*(p: BpflProgramH, buf: cstring, len: csize_t, outLen: var csize_t): cint
+proc bpfl_map_set_max_entries*(m: BpflMapH, n: uint32): cint
+proc bpfl_map_set_value_size*(m: BpflMapH, size: uint32): cint
+proc bpfl_map_set_key_size*(m: BpflMapH, size: uint32): cint
+proc bpfl_map_set_map_flags*(m: BpflMapH, flags: uint32): cint
+proc bpfl_map_set_numa_node*(m: BpflMapH, node: uint32): cint
+proc bpfl_map_set_inner_map_fd*(m: BpflMapH, fd: cint): cint
+proc bpfl_map_reuse_fd*(m: BpflMapH, fd: cint): cint
+proc bpfl_map_set_pin_path*(m: BpflMapH, path: cstring): cint
+proc bpfl_map_set_autocreate*(m: BpflMapH, autocreate: bool): cint
+proc bpfl_map_autocreate*(m: BpflMapH, outAutocreate: var bool): cint
 proc bpfl_map_close*(m: BpflMapH): cint
 
 proc bpfl_ringbuf_new*(m: BpflMapH, cb: BpflRingbufSampleFn, ctx: pointer, opts: ptr BpflRingbufOpts, outRb: var BpflRingbufH): cint

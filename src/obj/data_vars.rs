@@ -1,0 +1,19 @@
+//! Where a global data map's variables end: the smallest value size a
+//! resized `.data`/`.bss`/`.rodata` map may have.
+
+use crate::{MapOrigin, ObjectSpec};
+
+impl ObjectSpec {
+    /// For global data map `idx`: the end of its last variable (0 when it
+    /// has no named variable); None for other maps.
+    pub fn data_vars_end(&self, idx: usize) -> Option<u64> {
+        let m = self.maps.get(idx)?;
+        if !matches!(m.origin, MapOrigin::Data(_)) {
+            return None;
+        }
+        if Some(idx) == self.kconfig_map {
+            return Some(m.value_size as u64);
+        }
+        Some(self.data_syms.iter().filter(|d| d.0 == m.shndx).map(|d| d.2 + d.3).max().unwrap_or(0))
+    }
+}
