@@ -12,6 +12,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 use parking_lot::RwLock;
 
+mod cgroup_sock;
+
 /// A program: what its section says, and once loaded, its file descriptor.
 #[derive(Debug)]
 pub struct Program {
@@ -148,7 +150,7 @@ impl Program {
     }
 
     /// Run `f` with the program's fd, held open for the duration.
-    fn with_fd<T>(&self, f: impl FnOnce(BorrowedFd<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn with_fd<T>(&self, f: impl FnOnce(BorrowedFd<'_>) -> Result<T>) -> Result<T> {
         let fd = self.fd.read();
         let fd = fd.as_ref().ok_or_else(|| Error::inval(format!("program '{}' is not loaded: load the object first", self.name)))?;
         f(fd.as_fd())
@@ -200,6 +202,9 @@ impl Program {
         if self.is_btf_traced() {
             return crate::obj::section::attach_target(&self.section).is_some();
         }
+        if self.auto_attach_net_kind() {
+            return true;
+        }
         match self.auto {
             AutoAttach::None => false,
             // A bare `uprobe` section leaves the target to the caller.
@@ -216,6 +221,9 @@ impl Program {
         if self.is_btf_traced() {
             need()?;
             return self.with_fd(|fd| attach::btf_traced(fd, &self.name, &self.section));
+        }
+        if let Some(r) = self.auto_attach_net() {
+            return r;
         }
         match self.auto {
             AutoAttach::Kprobe | AutoAttach::Kretprobe => {
@@ -239,8 +247,10 @@ impl Program {
                 self.attach_uprobe(&binary, func.as_deref(), &opts)
             }
             AutoAttach::None => Err(Error::unsupported(format!(
-                "program '{}': section '{}' cannot be attached automatically; attach it explicitly",
-                self.name, self.section
+                "program '{}': section '{}' cannot be attached automatically; attach it explicitly{}",
+                self.name,
+                self.section,
+                self.no_auto_attach_reason().map_or(String::new(), |r| format!(" ({r})"))
             ))),
         }
     }

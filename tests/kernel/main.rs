@@ -2,6 +2,7 @@
 //! into the running kernel and checks what the kernel did. Run by `make test`
 //! (root); without root/bpf() each kernel test prints SKIPPED.
 
+mod cgroup;
 mod harness;
 use harness::{obj, Test};
 
@@ -967,5 +968,12 @@ fn main() {
         Test { name: "ringbuf_and_perfbuf_refuse_wrong_maps", needs_kernel: true, f: ringbuf_and_perfbuf_refuse_wrong_maps },
         Test { name: "perfbuf_every_sample_once", needs_kernel: true, f: perfbuf_every_sample_once },
         Test { name: "perfbuf_lost_samples_are_counted", needs_kernel: true, f: perfbuf_lost_samples_are_counted },
+        Test { name: "cgroup_connect4_rewrites_destination_port", needs_kernel: true, f: cgroup::cgroup_connect4_rewrites_destination_port },
+        Test { name: "cgroup_skb_egress_counts_bytes", needs_kernel: true, f: cgroup::cgroup_skb_egress_counts_bytes },
+        Test { name: "socket_filter_drops_and_detaches", needs_kernel: true, f: cgroup::socket_filter_drops_and_detaches },
+        Test { name: "sockmap_msg_redirect_between_tcp_sockets", needs_kernel: true, f: cgroup::sockmap_msg_redirect_between_tcp_sockets },
+        Test { name: "tail_call_slots_set_and_cleared_from_user_space", needs_kernel: true, f: cgroup::tail_call_slots_set_and_cleared_from_user_space },
+        Test { name: "map_in_map_slots_set_from_user_space", needs_kernel: true, f: cgroup::map_in_map_slots_set_from_user_space },
+        Test { name: "sk_lookup_netns_link", needs_kernel: true, f: cgroup::sk_lookup_netns_link },
     ])
 }

@@ -1,0 +1,108 @@
+//! The attach calls of cgroup and socket programs, and their automatic attach.
+
+use super::Program;
+use crate::attach::{self, CgroupOptions, SockmapOptions};
+use crate::error::{Error, Result};
+use crate::link::Link;
+use crate::map::Map;
+use crate::obj::section::{attach_type as at, prog_type as pt};
+use std::os::fd::{AsFd, BorrowedFd};
+
+/// Program types a cgroup takes.
+const CGROUP_TYPES: &[u32] = &[pt::CGROUP_SKB, pt::CGROUP_SOCK, pt::CGROUP_SOCK_ADDR, pt::SOCK_OPS, pt::CGROUP_DEVICE, pt::CGROUP_SYSCTL, pt::CGROUP_SOCKOPT];
+
+impl Program {
+    /// Attach to the cgroup v2 directory open as `cgroup`: a BPF link, or
+    /// `BPF_PROG_ATTACH` (see [`CgroupOptions`]). The attach type is the
+    /// program's section's (`cgroup/connect4`, `cgroup_skb/egress`, ...)
+    /// unless `opts.attach_type` says otherwise.
+    pub fn attach_cgroup(&self, cgroup: BorrowedFd<'_>, opts: &CgroupOptions<'_>) -> Result<Link> {
+        self.attach_cgroup_as(cgroup, &format!("fd {}", std::os::fd::AsRawFd::as_raw_fd(&cgroup)), opts)
+    }
+
+    /// [`Program::attach_cgroup`] by path (`/sys/fs/cgroup/my.slice`).
+    pub fn attach_cgroup_path(&self, path: &str, opts: &CgroupOptions<'_>) -> Result<Link> {
+        self.attach_as(CGROUP_TYPES, "cgroup program", |_| Ok(()))?;
+        let fd = attach::cgroup::open_cgroup(path).map_err(|e| e.context(format!("program '{}'", self.name)))?;
+        self.attach_cgroup_as(fd.as_fd(), path, opts)
+    }
+
+    fn attach_cgroup_as(&self, cgroup: BorrowedFd<'_>, target: &str, opts: &CgroupOptions<'_>) -> Result<Link> {
+        let t = opts.attach_type.unwrap_or(self.expected_attach_type);
+        self.attach_as(CGROUP_TYPES, "cgroup program", |fd| attach::cgroup::cgroup(fd, &self.name, t, cgroup, target, opts))
+    }
+
+    /// Attach a socket filter (section `socket`, `SO_ATTACH_BPF`) or an
+    /// `sk_reuseport` program (`SO_ATTACH_REUSEPORT_EBPF`) to socket `sock`.
+    /// The link detaches it (`SO_DETACH_BPF`, `SO_DETACH_REUSEPORT_BPF`)
+    /// while the same socket is behind that fd; it does not keep the socket open.
+    pub fn attach_socket(&self, sock: BorrowedFd<'_>) -> Result<Link> {
+        let reuseport = self.prog_type == pt::SK_REUSEPORT;
+        self.attach_as(&[pt::SOCKET_FILTER, pt::SK_REUSEPORT], "socket program", |fd| attach::socket::socket(fd, &self.name, sock, reuseport))
+    }
+
+    /// Attach an `sk_msg` or `sk_skb` program to a sockmap or sockhash.
+    pub fn attach_sockmap(&self, map: &Map, opts: &SockmapOptions) -> Result<Link> {
+        use crate::obj::map_type as mt;
+        if ![mt::SOCKMAP, mt::SOCKHASH].contains(&map.map_type()) {
+            return Err(Error::inval(format!(
+                "program '{}': map '{}' is a {}, not a BPF_MAP_TYPE_SOCKMAP or BPF_MAP_TYPE_SOCKHASH",
+                self.name,
+                map.name(),
+                crate::obj::MapType(map.map_type())
+            )));
+        }
+        let t = opts.attach_type.unwrap_or(self.expected_attach_type);
+        if ![at::SK_MSG_VERDICT, at::SK_SKB_STREAM_PARSER, at::SK_SKB_STREAM_VERDICT, at::SK_SKB_VERDICT].contains(&t) {
+            return Err(Error::inval(format!(
+                "program '{}' (section '{}'): attach type {} is not a sockmap one: name it in the options (BPF_SK_SKB_STREAM_VERDICT, ...)",
+                self.name,
+                self.section,
+                crate::obj::AttachType(t)
+            )));
+        }
+        self.attach_as(&[pt::SK_MSG, pt::SK_SKB], "sockmap program", |fd| attach::socket::sockmap(fd, &self.name, map.dup_fd()?, map.name(), t, opts))
+    }
+
+    /// Attach an `sk_lookup` or `flow_dissector` program to the network
+    /// namespace open as `netns` (a BPF link).
+    pub fn attach_netns(&self, netns: BorrowedFd<'_>) -> Result<Link> {
+        self.attach_netns_as(netns, &format!("fd {}", std::os::fd::AsRawFd::as_raw_fd(&netns)))
+    }
+
+    /// [`Program::attach_netns`] by path (`/run/netns/NAME`, `/proc/PID/ns/net`;
+    /// None: this process's, `/proc/self/ns/net`).
+    pub fn attach_netns_path(&self, path: Option<&str>) -> Result<Link> {
+        self.attach_as(&[pt::SK_LOOKUP, pt::FLOW_DISSECTOR], "network namespace program", |_| Ok(()))?;
+        let path = path.unwrap_or(attach::socket::CURRENT_NETNS);
+        let fd = attach::socket::open_netns(path).map_err(|e| e.context(format!("program '{}'", self.name)))?;
+        self.attach_netns_as(fd.as_fd(), path)
+    }
+
+    fn attach_netns_as(&self, netns: BorrowedFd<'_>, target: &str) -> Result<Link> {
+        let t = if self.prog_type == pt::SK_LOOKUP { at::SK_LOOKUP } else { at::FLOW_DISSECTOR };
+        self.attach_as(&[pt::SK_LOOKUP, pt::FLOW_DISSECTOR], "network namespace program", |fd| attach::socket::netns(fd, &self.name, t, netns, target))
+    }
+
+    /// Automatic attach of the types this file knows: `sk_lookup` and
+    /// `flow_dissector` attach to this process's network namespace; None for
+    /// the others (a cgroup, socket or map is the caller's to name).
+    pub(super) fn auto_attach_net(&self) -> Option<Result<Link>> {
+        self.auto_attach_net_kind().then(|| self.attach_netns_path(None))
+    }
+
+    /// Whether [`Program::auto_attach_net`] attaches this program.
+    pub(super) fn auto_attach_net_kind(&self) -> bool {
+        [pt::SK_LOOKUP, pt::FLOW_DISSECTOR].contains(&self.prog_type)
+    }
+
+    /// What the automatic attach error says for the types this file knows.
+    pub(super) fn no_auto_attach_reason(&self) -> Option<&'static str> {
+        match self.prog_type {
+            t if CGROUP_TYPES.contains(&t) => Some("a cgroup program needs a cgroup: use attach_cgroup"),
+            pt::SOCKET_FILTER | pt::SK_REUSEPORT => Some("a socket program needs a socket: use attach_socket"),
+            pt::SK_MSG | pt::SK_SKB => Some("a sockmap program needs a sockmap: use attach_sockmap"),
+            _ => None,
+        }
+    }
+}
