@@ -36,6 +36,8 @@ mod link;
 
 mod map;
 
+mod cgroup_sock;
+
 mod buffers;
 
 // What the exports share.

@@ -484,6 +484,8 @@ static void test_ringbuf_perfbuf(void)
 	CHECK(open_fds() == fds, "fds %d -> %d", fds, open_fds());
 }
 
+#include "test_cgroup_sock.h"
+
 int main(int argc, char **argv)
 {
 	dir = argc > 1 ? argv[1] : "build/bpf";
@@ -498,6 +500,7 @@ int main(int argc, char **argv)
 	test_uprobe();
 	test_threads_and_close_race();
 	test_ringbuf_perfbuf();
+	test_cgroup_sock();
 	printf("C ABI tests: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
