@@ -651,3 +651,6 @@ proc free*(pb: var BpfPerfBuffer) =
     let rc = bpfl_perfbuf_free(h)
     pb.ctx = nil
     check rc, "perf buffer free"
+
+# cgroup, socket, sockmap and netns attachments; prog-array and map-of-maps slots.
+include bpfl/cgroup_sock
