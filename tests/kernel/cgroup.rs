@@ -293,48 +293,68 @@ pub fn map_in_map_slots_set_from_user_space() {
     assert!(e.to_string().contains("not a map of maps"), "{e}");
 }
 
-/// A network namespace of the test's (`ip netns add`), removed when dropped.
-struct Netns(String);
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("ip").args(["netns", "del", &self.0]).status();
+/// Bring `lo` up in the calling thread's network namespace (`SIOCSIFFLAGS`).
+fn lo_up() {
+    #[repr(C)]
+    struct IfReq {
+        name: [u8; 16],
+        flags: i16,
+        _pad: [u8; 22],
+    }
+    let mut r = IfReq { name: [0; 16], flags: 0, _pad: [0; 22] };
+    r.name[..2].copy_from_slice(b"lo");
+    unsafe {
+        let s = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        assert!(s >= 0);
+        assert_eq!(libc::ioctl(s, libc::SIOCGIFFLAGS, &mut r), 0, "SIOCGIFFLAGS lo");
+        r.flags |= libc::IFF_UP as i16;
+        assert_eq!(libc::ioctl(s, libc::SIOCSIFFLAGS, &mut r), 0, "SIOCSIFFLAGS lo: {}", std::io::Error::last_os_error());
+        libc::close(s);
     }
 }
 
+/// An `sk_lookup` program on a network namespace of the test's own (a
+/// thread that unshared one): it runs once for a datagram sent there, and
+/// BPF_PROG_QUERY shows it until the link is closed.
 pub fn sk_lookup_netns_link() {
-    let name = format!("bpfl-cg-{}", std::process::id());
-    let st = std::process::Command::new("ip").args(["netns", "add", &name]).status();
-    if !st.is_ok_and(|s| s.success()) {
-        println!("        SKIPPED part: 'ip netns add' failed here; attaching to a namespace fd instead");
-    }
-    let ns = Netns(name);
+    use std::sync::mpsc::channel;
     let o = loaded(OBJ);
     let prog = o.program("lookup_pass").unwrap();
     assert!(prog.can_auto_attach(), "sk_lookup attaches to this process's namespace");
-    let path = format!("/run/netns/{}", ns.0);
-    let at = AttachType::SK_LOOKUP.as_u32();
-    let link = prog.attach_netns_path(Some(&path)).unwrap();
-    assert_eq!(link.kind(), &LinkKind::Netns);
-    let f = std::fs::File::open(&path).unwrap();
-    assert_eq!(query_programs(f.as_fd(), at).unwrap().len(), 1);
-    // The program runs for lookups in that namespace: a UDP datagram to a
-    // socket there (sent from a thread that entered it) is looked up once.
     let counts = o.map("counts").unwrap();
-    let before = u64_at(counts, &7u32.to_ne_bytes()).unwrap();
-    let nsfd = f.as_raw_fd();
+    let at = AttachType::SK_LOOKUP.as_u32();
+    let (to_main, from_thread) = channel::<String>();
+    let (to_thread, from_main) = channel::<()>();
     std::thread::scope(|s| {
-        s.spawn(|| {
-            assert_eq!(unsafe { libc::setns(nsfd, libc::CLONE_NEWNET) }, 0, "setns: {}", std::io::Error::last_os_error());
-            assert!(std::process::Command::new("ip").args(["link", "set", "lo", "up"]).status().is_ok());
+        s.spawn(move || {
+            assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWNET) }, 0, "unshare: {}", std::io::Error::last_os_error());
+            lo_up();
+            let tid = unsafe { libc::syscall(libc::SYS_gettid) };
+            to_main.send(format!("/proc/{}/task/{tid}/ns/net", std::process::id())).unwrap();
+            from_main.recv().unwrap();
             let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
             let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
             tx.send_to(b"q", rx.local_addr().unwrap()).unwrap();
             rx.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
             let mut b = [0u8; 4];
             assert_eq!(rx.recv(&mut b).unwrap(), 1);
+            to_main.send(String::new()).unwrap();
         });
+        let path = from_thread.recv().expect("the namespace thread");
+        let link = prog.attach_netns_path(Some(&path)).unwrap();
+        assert_eq!(link.kind(), &LinkKind::Netns);
+        let f = std::fs::File::open(&path).unwrap();
+        assert_eq!(query_programs(f.as_fd(), at).unwrap().len(), 1);
+        let before = u64_at(counts, &7u32.to_ne_bytes()).unwrap();
+        to_thread.send(()).unwrap();
+        from_thread.recv().expect("the datagram went through");
+        assert_eq!(u64_at(counts, &7u32.to_ne_bytes()).unwrap() - before, 1, "one sk_lookup run in that namespace");
+        drop(link);
+        assert!(query_programs(f.as_fd(), at).unwrap().is_empty(), "detached");
+        // The same through an fd.
+        let l2 = prog.attach_netns(f.as_fd()).unwrap();
+        assert_eq!(query_programs(f.as_fd(), at).unwrap().len(), 1);
+        drop(l2);
+        assert!(query_programs(f.as_fd(), at).unwrap().is_empty());
     });
-    assert_eq!(u64_at(counts, &7u32.to_ne_bytes()).unwrap() - before, 1, "one sk_lookup run in that namespace");
-    drop(link);
-    assert!(query_programs(f.as_fd(), at).unwrap().is_empty(), "detached");
 }
