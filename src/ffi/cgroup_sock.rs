@@ -211,13 +211,14 @@ pub unsafe extern "C" fn bpfl_program_attach_netns_path(prog: bpfl_program, path
 pub unsafe extern "C" fn bpfl_query_programs(target_fd: c_int, attach_type: u32, ids: *mut u32, capacity: usize, out_count: *mut usize) -> c_int {
     guard(|| {
         let o = out(out_count, "out_count")?;
+        let buf = match capacity {
+            0 => None,
+            c => Some(super::args::bytes_mut(ids as *mut c_void, c.checked_mul(4).ok_or_else(|| Error::inval("ids: capacity is too large"))?, "ids")?),
+        };
         let fd = fd_arg(target_fd, "target_fd")?;
         let all = crate::attach::query_programs(fd, attach_type)?;
-        if capacity > 0 {
-            let buf = super::args::bytes_mut(ids as *mut c_void, capacity.checked_mul(4).ok_or_else(|| Error::inval("capacity is too large"))?, "ids")?;
-            for (d, id) in buf.chunks_exact_mut(4).zip(&all) {
-                d.copy_from_slice(&id.to_ne_bytes());
-            }
+        for (d, id) in buf.into_iter().flat_map(|b| b.chunks_exact_mut(4)).zip(&all) {
+            d.copy_from_slice(&id.to_ne_bytes());
         }
         *o = all.len();
         Ok(0)
