@@ -223,6 +223,14 @@ typedef struct bpfl_netns_opts {
   size_t sz;
 } bpfl_netns_opts;
 
+// Options of `bpfl_program_attach_netfilter` (may be NULL).
+typedef struct bpfl_netfilter_opts {
+  // `sizeof(struct bpfl_netfilter_opts)`.
+  size_t sz;
+  // `BPF_F_NETFILTER_IP_DEFRAG` (1, Linux 6.6): the program sees reassembled packets.
+  uint32_t flags;
+} bpfl_netfilter_opts;
+
 // Called for each ring buffer record: `size` bytes at `data`, valid only
 // during the call. Return 0 to go on; anything else stops the poll, which
 // returns that value (use a negative one to tell it from a record count).
@@ -592,6 +600,20 @@ int bpfl_program_attach_netns_path(struct bpfl_program prog,
                                    const char *path,
                                    const struct bpfl_netns_opts *opts,
                                    struct bpfl_link *out_link);
+
+// Attach a netfilter program (section `netfilter`) at hook `hooknum`
+// (`NF_INET_PRE_ROUTING` 0 .. `NF_INET_POST_ROUTING` 4) of protocol family
+// `pf` (`NFPROTO_IPV4` 2, `NFPROTO_IPV6` 10) with `priority`, in the calling
+// thread's network namespace: a netfilter link (Linux 6.4+).
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_netfilter_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_netfilter(struct bpfl_program prog,
+                                  uint32_t pf,
+                                  uint32_t hooknum,
+                                  int32_t priority,
+                                  const struct bpfl_netfilter_opts *opts,
+                                  struct bpfl_link *out_link);
 
 // The ids of the programs attached to `target_fd` (a cgroup, a network
 // namespace, a sockmap on Linux 5.19+) as `attach_type` (`BPF_PROG_QUERY`):

@@ -34,6 +34,8 @@ pub enum LinkKind {
     SockmapProgAttach,
     /// A BPF link to a network namespace (sk_lookup, flow_dissector).
     Netns,
+    /// A netfilter BPF link (Linux 6.4).
+    Netfilter,
 }
 
 /// What undoes an attachment that is not a BPF link or perf event.

@@ -281,6 +281,8 @@ public:
     Link attach_sockmap(const MapOps& map, const SockmapOptions& opts = {}) const;
     Link attach_netns(int netns_fd = -1) const;  // -1: this process's
     Link attach_netns_path(const std::string& path) const;
+    // A netfilter link (Linux 6.4+) in the calling thread's network namespace.
+    Link attach_netfilter(std::uint32_t pf, std::uint32_t hooknum, std::int32_t priority, std::uint32_t flags = 0) const;
 
     bpfl_program handle() const noexcept { return h_; }
     explicit operator bool() const noexcept { return h_.id != 0; }
@@ -499,6 +501,14 @@ inline Link Program::attach_netns_path(const std::string& path) const {
     bpfl_link l{};
     detail::check(bpfl_program_attach_netns_path(h_, path.empty() ? nullptr : path.c_str(), nullptr, &l),
                   "bpfl_program_attach_netns_path");
+    return Link(l);
+}
+inline Link Program::attach_netfilter(std::uint32_t pf, std::uint32_t hooknum, std::int32_t priority, std::uint32_t flags) const {
+    bpfl_netfilter_opts o{};
+    o.sz = sizeof(o);
+    o.flags = flags;
+    bpfl_link l{};
+    detail::check(bpfl_program_attach_netfilter(h_, pf, hooknum, priority, &o, &l), "bpfl_program_attach_netfilter");
     return Link(l);
 }
 

@@ -142,6 +142,21 @@ func (p *Program) AttachNetnsPath(path string) (*Link, error) {
 	})
 }
 
+// AttachNetfilter attaches a netfilter program at hook hooknum
+// (NF_INET_PRE_ROUTING 0 .. NF_INET_POST_ROUTING 4) of protocol family pf
+// (NFPROTO_IPV4 2, NFPROTO_IPV6 10) with priority, in the calling thread's
+// network namespace: a netfilter link (Linux 6.4+). flags:
+// BPF_F_NETFILTER_IP_DEFRAG (1).
+func (p *Program) AttachNetfilter(pf, hooknum uint32, priority int32, flags uint32) (*Link, error) {
+	return linkOf("bpfl_program_attach_netfilter", func(l *C.bpfl_link) C.int {
+		o := (*C.bpfl_netfilter_opts)(C.calloc(1, C.sizeof_bpfl_netfilter_opts))
+		defer C.free(unsafe.Pointer(o))
+		o.sz = C.sizeof_bpfl_netfilter_opts
+		o.flags = C.uint32_t(flags)
+		return C.bpfl_program_attach_netfilter(p.h, C.uint32_t(pf), C.uint32_t(hooknum), C.int32_t(priority), o, l)
+	})
+}
+
 // QueryPrograms returns the ids of the programs attached to targetFD (a
 // cgroup, a network namespace, a sockmap on Linux 5.19+) as attachType
 // (BPF_PROG_QUERY).

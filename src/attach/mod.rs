@@ -15,7 +15,7 @@ pub(crate) mod tracepoint;
 
 pub use cgroup::{query_cgroup_path, query_programs, AttachVia, CgroupOptions, BPF_F_ALLOW_MULTI, BPF_F_ALLOW_OVERRIDE, BPF_F_REPLACE};
 pub use probe::elf_func_offset;
-pub use socket::SockmapOptions;
+pub use socket::{NetfilterOptions, SockmapOptions};
 pub(crate) use probe::{kprobe, uprobe};
 pub(crate) use tracepoint::{btf_traced, raw_tracepoint, tracepoint};
 

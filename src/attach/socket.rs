@@ -1,7 +1,8 @@
 //! Programs on sockets: socket filters (`SO_ATTACH_BPF`), `sk_reuseport`
 //! programs (`SO_ATTACH_REUSEPORT_EBPF`), sockmap/sockhash programs (a BPF
 //! link on Linux 6.10+, else `BPF_PROG_ATTACH` to the map) and network
-//! namespace programs (`sk_lookup`, `flow_dissector`: netns links, 5.7+/5.9+).
+//! namespace programs (`sk_lookup`, `flow_dissector`: netns links, 5.7+/5.9+),
+//! and netfilter programs (netfilter links, 6.4+).
 
 use super::cgroup::AttachVia;
 use crate::error::{Error, Result};
@@ -89,4 +90,28 @@ pub(crate) fn netns(prog: BorrowedFd<'_>, prog_name: &str, attach_type: u32, ns:
         _ => e.error(&what),
     })?;
     Ok(Link::new(LinkKind::Netns, target.to_string(), Some(fd), None, None))
+}
+
+/// Where a netfilter program hooks in (`BPF_LINK_CREATE`, Linux 6.4+).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NetfilterOptions {
+    /// `BPF_F_NETFILTER_IP_DEFRAG` (1, Linux 6.6): see reassembled packets.
+    pub flags: u32,
+}
+
+/// Attach a netfilter program at `hooknum` (`NF_INET_LOCAL_OUT`, ...) of
+/// family `pf` (`NFPROTO_IPV4` 2, `NFPROTO_IPV6` 10) with `priority`, in the
+/// calling thread's network namespace.
+pub(crate) fn netfilter(prog: BorrowedFd<'_>, prog_name: &str, pf: u32, hooknum: u32, priority: i32, opts: &NetfilterOptions) -> Result<Link> {
+    let target = format!("netfilter pf {pf} hook {hooknum} priority {priority}");
+    let what = format!("program '{prog_name}': attach to {target}");
+    let fd = sys::link_create_netfilter(prog, AttachType::NETFILTER.as_u32(), pf, hooknum, priority, opts.flags).map_err(|e| match e.0 {
+        libc::EINVAL if (1..crate::host::kver::kernel_version(6, 4, 0)).contains(&crate::host::kver::running()) => {
+            Error::unsupported(format!("{what}: netfilter links need Linux 6.4+"))
+        }
+        libc::EINVAL => Error::inval(format!("{what}: the kernel refused it (family, hook, priority or flags; errno {e})")),
+        libc::EBUSY => Error::new(crate::error::ErrorKind::Os, e.0, format!("{what}: another program holds that priority exclusively")),
+        _ => e.error(&what),
+    })?;
+    Ok(Link::new(LinkKind::Netfilter, target, Some(fd), None, None))
 }

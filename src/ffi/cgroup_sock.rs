@@ -78,6 +78,16 @@ pub struct bpfl_netns_opts {
     pub sz: usize,
 }
 
+/// Options of `bpfl_program_attach_netfilter` (may be NULL).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct bpfl_netfilter_opts {
+    /// `sizeof(struct bpfl_netfilter_opts)`.
+    pub sz: usize,
+    /// `BPF_F_NETFILTER_IP_DEFRAG` (1, Linux 6.6): the program sees reassembled packets.
+    pub flags: u32,
+}
+
 fn via(v: u32, what: &str) -> Result<AttachVia> {
     use bpfl_attach_via::*;
     [(BPFL_VIA_AUTO, AttachVia::Auto), (BPFL_VIA_LINK, AttachVia::Link), (BPFL_VIA_PROG_ATTACH, AttachVia::ProgAttach)]
@@ -197,6 +207,26 @@ pub unsafe extern "C" fn bpfl_program_attach_netns_path(prog: bpfl_program, path
         o?;
         p.attach_netns_path(path?)
     })
+}
+
+/// Attach a netfilter program (section `netfilter`) at hook `hooknum`
+/// (`NF_INET_PRE_ROUTING` 0 .. `NF_INET_POST_ROUTING` 4) of protocol family
+/// `pf` (`NFPROTO_IPV4` 2, `NFPROTO_IPV6` 10) with `priority`, in the calling
+/// thread's network namespace: a netfilter link (Linux 6.4+).
+///
+/// # Safety
+/// `opts` is NULL or a `struct bpfl_netfilter_opts` with `sz` set; `out_link` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn bpfl_program_attach_netfilter(
+    prog: bpfl_program,
+    pf: u32,
+    hooknum: u32,
+    priority: i32,
+    opts: *const bpfl_netfilter_opts,
+    out_link: *mut bpfl_link,
+) -> c_int {
+    let o = read_opts(opts, bpfl_netfilter_opts { sz: 0, flags: 0 }, "bpfl_netfilter_opts");
+    attach_with(prog, out_link, |p| p.attach_netfilter(pf, hooknum, priority, &crate::attach::NetfilterOptions { flags: o?.flags }))
 }
 
 /// The ids of the programs attached to `target_fd` (a cgroup, a network

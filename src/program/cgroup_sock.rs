@@ -1,7 +1,7 @@
 //! The attach calls of cgroup and socket programs, and their automatic attach.
 
 use super::Program;
-use crate::attach::{self, CgroupOptions, SockmapOptions};
+use crate::attach::{self, CgroupOptions, NetfilterOptions, SockmapOptions};
 use crate::error::{Error, Result};
 use crate::link::Link;
 use crate::map::Map;
@@ -84,6 +84,14 @@ impl Program {
         self.attach_as(&[pt::SK_LOOKUP, pt::FLOW_DISSECTOR], "network namespace program", |fd| attach::socket::netns(fd, &self.name, t, netns, target))
     }
 
+    /// Attach a netfilter program (section `netfilter`) at hook `hooknum`
+    /// (`NF_INET_PRE_ROUTING` 0 .. `NF_INET_POST_ROUTING` 4) of family `pf`
+    /// (`NFPROTO_IPV4` 2, `NFPROTO_IPV6` 10) with `priority`, in the calling
+    /// thread's network namespace (a netfilter link, Linux 6.4+).
+    pub fn attach_netfilter(&self, pf: u32, hooknum: u32, priority: i32, opts: &NetfilterOptions) -> Result<Link> {
+        self.attach_as(&[pt::NETFILTER], "netfilter program", |fd| attach::socket::netfilter(fd, &self.name, pf, hooknum, priority, opts))
+    }
+
     /// Automatic attach of the types this file knows: `sk_lookup` and
     /// `flow_dissector` attach to this process's network namespace; None for
     /// the others (a cgroup, socket or map is the caller's to name).
@@ -102,6 +110,7 @@ impl Program {
             t if CGROUP_TYPES.contains(&t) => Some("a cgroup program needs a cgroup: use attach_cgroup"),
             pt::SOCKET_FILTER | pt::SK_REUSEPORT => Some("a socket program needs a socket: use attach_socket"),
             pt::SK_MSG | pt::SK_SKB => Some("a sockmap program needs a sockmap: use attach_sockmap"),
+            pt::NETFILTER => Some("a netfilter program needs a family, hook and priority: use attach_netfilter"),
             _ => None,
         }
     }

@@ -208,6 +208,21 @@ struct ProgQueryAttr {
 }
 uapi_size!(ProgQueryAttr, 32); // offsetofend(query.prog_cnt) = 28, padded to 8
 
+/// `BPF_LINK_CREATE` with the `netfilter` member of its union (Linux 6.4).
+#[repr(C)]
+#[derive(Default)]
+struct LinkCreateNetfilterAttr {
+    prog_fd: u32,
+    target_fd: u32,
+    attach_type: u32,
+    flags: u32,
+    pf: u32,
+    hooknum: u32,
+    priority: i32,
+    nf_flags: u32,
+}
+uapi_size!(LinkCreateNetfilterAttr, 32); // offsetofend(union bpf_attr, link_create.netfilter.flags)
+
 /// `struct bpf_map_info` (the part bpfl reads), up to `map_extra`.
 #[repr(C)]
 #[derive(Default, Debug, Clone)]
@@ -540,4 +555,12 @@ pub(crate) fn prog_query(target: BorrowedFd<'_>, attach_type: u32, ids: &mut [u3
         Ok(_) | Err(Errno(libc::ENOSPC)) => Ok(a.prog_cnt),
         Err(e) => Err(e),
     }
+}
+
+/// `BPF_LINK_CREATE` of a netfilter program at hook `hooknum` of protocol
+/// family `pf`, in the calling thread's network namespace.
+pub(crate) fn link_create_netfilter(prog: BorrowedFd<'_>, attach_type: u32, pf: u32, hooknum: u32, priority: i32, flags: u32) -> SysResult<OwnedFd> {
+    let mut a = LinkCreateNetfilterAttr { prog_fd: raw(prog), attach_type, pf, hooknum, priority, nf_flags: flags, ..Default::default() };
+    // SAFETY: no pointers.
+    unsafe { bpf_fd(cmd::LINK_CREATE, &mut a) }
 }

@@ -211,6 +211,7 @@ static void test_nulls(void)
 	EXPECT(bpfl_program_attach_sockmap(prog, failures, NULL, NULL), -EINVAL);
 	EXPECT(bpfl_program_attach_netns(prog, -1, NULL, NULL), -EINVAL);
 	EXPECT(bpfl_program_attach_netns_path(prog, NULL, NULL, NULL), -EINVAL); /* NULL path: this process's */
+	EXPECT(bpfl_program_attach_netfilter(prog, 2, 3, 0, NULL, NULL), -EINVAL);
 	EXPECT(bpfl_query_programs(0, 0, NULL, 0, NULL), -EINVAL);
 	EXPECT(bpfl_query_programs(0, 0, NULL, 4, &n), -EINVAL);
 	EXPECT(bpfl_query_programs(0, 0, (uint32_t *)buf, SIZE_MAX / 2, &n), -EINVAL);
@@ -362,6 +363,7 @@ static int h_sockmap(uint64_t h) { struct bpfl_link l; return bpfl_program_attac
 static int h_sockmap_map(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_sockmap(prog, (struct bpfl_map){ h }, NULL, &l); }
 static int h_netns(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_netns((struct bpfl_program){ h }, -1, NULL, &l); }
 static int h_netns_path(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_netns_path((struct bpfl_program){ h }, NULL, NULL, &l); }
+static int h_netfilter(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_netfilter((struct bpfl_program){ h }, 2, 3, 0, NULL, &l); }
 static int h_set_prog(uint64_t h) { return bpfl_map_set_prog((struct bpfl_map){ h }, 0, prog); }
 static int h_set_prog_prog(uint64_t h) { return bpfl_map_set_prog(failures, 0, (struct bpfl_program){ h }); }
 static int h_set_inner(uint64_t h) { return bpfl_map_set_inner((struct bpfl_map){ h }, &hk, 4, failures); }
@@ -423,6 +425,7 @@ static const struct hcall {
 	{ "bpfl_program_attach_sockmap (map)", K_MAP, h_sockmap_map },
 	{ "bpfl_program_attach_netns", K_PROGRAM, h_netns },
 	{ "bpfl_program_attach_netns_path", K_PROGRAM, h_netns_path },
+	{ "bpfl_program_attach_netfilter", K_PROGRAM, h_netfilter },
 	{ "bpfl_map_set_prog", K_MAP, h_set_prog },
 	{ "bpfl_map_set_prog (program)", K_PROGRAM, h_set_prog_prog },
 	{ "bpfl_map_set_inner", K_MAP, h_set_inner },

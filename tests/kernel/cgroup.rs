@@ -105,6 +105,7 @@ fn be_port(p: u16) -> [u8; 4] {
 }
 
 pub fn cgroup_connect4_rewrites_destination_port() {
+    lo_up();
     let cg = Cgroup::new("connect4");
     let o = loaded(OBJ);
     let (a, b) = (TcpListener::bind("127.0.0.1:0").unwrap(), TcpListener::bind("127.0.0.1:0").unwrap());
@@ -142,6 +143,7 @@ pub fn cgroup_connect4_rewrites_destination_port() {
 }
 
 pub fn cgroup_skb_egress_counts_bytes() {
+    lo_up();
     let cg = Cgroup::new("egress");
     let o = loaded(OBJ);
     let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -210,6 +212,7 @@ pub fn socket_filter_drops_and_detaches() {
 }
 
 pub fn sockmap_msg_redirect_between_tcp_sockets() {
+    lo_up();
     let o = loaded(OBJ);
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
@@ -293,8 +296,9 @@ pub fn map_in_map_slots_set_from_user_space() {
     assert!(e.to_string().contains("not a map of maps"), "{e}");
 }
 
-/// Bring `lo` up in the calling thread's network namespace (`SIOCSIFFLAGS`).
-fn lo_up() {
+/// Bring `lo` up in the calling thread's network namespace (`SIOCSIFFLAGS`)
+/// unless it is up: a fresh namespace, or a VM guest's, has it down.
+pub fn lo_up() {
     #[repr(C)]
     struct IfReq {
         name: [u8; 16],
@@ -307,6 +311,10 @@ fn lo_up() {
         let s = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
         assert!(s >= 0);
         assert_eq!(libc::ioctl(s, libc::SIOCGIFFLAGS, &mut r), 0, "SIOCGIFFLAGS lo");
+        if r.flags & libc::IFF_UP as i16 != 0 {
+            libc::close(s);
+            return;
+        }
         r.flags |= libc::IFF_UP as i16;
         assert_eq!(libc::ioctl(s, libc::SIOCSIFFLAGS, &mut r), 0, "SIOCSIFFLAGS lo: {}", std::io::Error::last_os_error());
         libc::close(s);
@@ -356,5 +364,43 @@ pub fn sk_lookup_netns_link() {
         assert_eq!(query_programs(f.as_fd(), at).unwrap().len(), 1);
         drop(l2);
         assert!(query_programs(f.as_fd(), at).unwrap().is_empty());
+    });
+}
+
+/// A netfilter program at IPv4 LOCAL_OUT of a namespace the test unshares:
+/// it sees exactly the datagrams sent there, and none once the link is closed.
+pub fn netfilter_link_counts_local_out() {
+    let mut o = super::open("netfilter.o");
+    if let Err(e) = o.load(&Default::default()) {
+        let v = bpfl::host::kver::running();
+        assert!(v < bpfl::host::kver::kernel_version(6, 4, 0), "netfilter.o refused on a 6.4+ kernel: {e}");
+        println!("        SKIPPED part: netfilter programs need Linux 6.4+ (this kernel refused the load: {e})");
+        return;
+    }
+    let prog = o.program("nf_count").unwrap();
+    assert!(!prog.can_auto_attach());
+    let m = o.map("nf_packets").unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWNET) }, 0);
+            lo_up();
+            let send = |n: usize| {
+                let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+                let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+                for _ in 0..n {
+                    tx.send_to(b"nf", rx.local_addr().unwrap()).unwrap();
+                }
+            };
+            // NFPROTO_IPV4, NF_INET_LOCAL_OUT, priority 0.
+            let link = prog.attach_netfilter(2, 3, 0, &Default::default()).unwrap();
+            assert_eq!(link.kind(), &LinkKind::Netfilter);
+            send(3);
+            assert_eq!(u64_at(m, &0u32.to_ne_bytes()), Some(3), "three datagrams through LOCAL_OUT");
+            drop(link);
+            send(2);
+            assert_eq!(u64_at(m, &0u32.to_ne_bytes()), Some(3), "none counted after the link closed");
+            let e = prog.attach_netfilter(99, 3, 0, &Default::default()).unwrap_err();
+            assert!(e.to_string().contains("netfilter pf 99"), "{e}");
+        });
     });
 }

@@ -16,6 +16,9 @@ type
   BpflSockmapOpts {.bycopy.} = object
     sz: csize_t
     attachType, via: uint32
+  BpflNetfilterOpts {.bycopy.} = object
+    sz: csize_t
+    flags: uint32
 
 const
   bpfFAllowOverride* = 1'u32 ## BPF_F_ALLOW_OVERRIDE
@@ -29,6 +32,7 @@ proc bpfl_program_attach_socket(prog: BpflProgramH, sockFd: cint, opts: pointer,
 proc bpfl_program_attach_sockmap(prog: BpflProgramH, m: BpflMapH, opts: ptr BpflSockmapOpts, outLink: var BpflLinkH): cint
 proc bpfl_program_attach_netns(prog: BpflProgramH, netnsFd: cint, opts: pointer, outLink: var BpflLinkH): cint
 proc bpfl_program_attach_netns_path(prog: BpflProgramH, path: cstring, opts: pointer, outLink: var BpflLinkH): cint
+proc bpfl_program_attach_netfilter(prog: BpflProgramH, pf, hooknum: uint32, priority: int32, opts: ptr BpflNetfilterOpts, outLink: var BpflLinkH): cint
 proc bpfl_query_programs(targetFd: cint, attachType: uint32, ids: ptr uint32, capacity: csize_t, outCount: var csize_t): cint
 proc bpfl_map_set_prog(m: BpflMapH, index: uint32, prog: BpflProgramH): cint
 proc bpfl_map_set_inner(m: BpflMapH, key: pointer, keySize: csize_t, inner: BpflMapH): cint
@@ -76,6 +80,13 @@ proc attachNetnsPath*(p: BpfProgram, path: string): BpfLink =
   ## attachNetns by path (/run/netns/NAME, /proc/PID/ns/net; "": this process's).
   let c: cstring = if path.len == 0: nil else: cstring(path)
   check bpfl_program_attach_netns_path(p.h, c, nil, result.h), "attach netns " & path
+
+proc attachNetfilter*(p: BpfProgram, pf, hooknum: uint32, priority: int32, flags = 0'u32): BpfLink =
+  ## A netfilter link (Linux 6.4+) at hook `hooknum` (NF_INET_PRE_ROUTING 0 ..
+  ## NF_INET_POST_ROUTING 4) of family `pf` (NFPROTO_IPV4 2, NFPROTO_IPV6 10),
+  ## in the calling thread's network namespace.
+  var o = BpflNetfilterOpts(sz: csize_t(sizeof(BpflNetfilterOpts)), flags: flags)
+  check bpfl_program_attach_netfilter(p.h, pf, hooknum, priority, addr o, result.h), "attach netfilter"
 
 proc queryPrograms*(targetFd: int, attachType: uint32): seq[uint32] =
   ## The ids of the programs attached to `targetFd` (a cgroup, a network
