@@ -404,3 +404,35 @@ pub fn netfilter_link_counts_local_out() {
         });
     });
 }
+
+/// `BPF_PROG_ATTACH` with `BPF_F_ALLOW_MULTI | BPF_F_REPLACE`: a second
+/// object's program takes the first one's place on the cgroup; only it runs.
+pub fn cgroup_prog_attach_replace() {
+    use bpfl::attach::{BPF_F_ALLOW_MULTI, BPF_F_REPLACE};
+    lo_up();
+    let cg = Cgroup::new("replace");
+    let (o1, o2) = (loaded(OBJ), loaded(OBJ));
+    let (a, b) = (TcpListener::bind("127.0.0.1:0").unwrap(), TcpListener::bind("127.0.0.1:0").unwrap());
+    let (pa, pb) = (a.local_addr().unwrap().port(), b.local_addr().unwrap().port());
+    for o in [&o1, &o2] {
+        o.map("conf").unwrap().update(&0u32.to_ne_bytes(), &be_port(pa), 0).unwrap();
+        o.map("conf").unwrap().update(&1u32.to_ne_bytes(), &be_port(pb), 0).unwrap();
+    }
+    let (p1, p2) = (o1.program("connect4_rewrite").unwrap(), o2.program("connect4_rewrite").unwrap());
+    let multi = CgroupOptions { via: AttachVia::ProgAttach, flags: BPF_F_ALLOW_MULTI, ..Default::default() };
+    let l1 = p1.attach_cgroup_path(&cg.0, &multi).unwrap();
+    let fd1 = p1.fd().unwrap();
+    let old = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd1) };
+    let e = p2.attach_cgroup_path(&cg.0, &CgroupOptions { flags: BPF_F_ALLOW_MULTI | BPF_F_REPLACE, ..multi }).unwrap_err();
+    assert!(e.to_string().contains("BPF_F_REPLACE needs the program to replace"), "{e}");
+    let l2 = p2.attach_cgroup_path(&cg.0, &CgroupOptions { flags: BPF_F_ALLOW_MULTI | BPF_F_REPLACE, replace: Some(old), ..multi }).unwrap();
+    let at = AttachType::CGROUP_INET4_CONNECT.as_u32();
+    assert_eq!(query_cgroup_path(&cg.0, at).unwrap().len(), 1, "replaced, not added");
+    assert_eq!(cg.run_in(|| child_connect(pa)), 0);
+    assert!(accept_within(&b, Duration::from_secs(5)).is_some());
+    let n = |o: &bpfl::Object| u64_at(o.map("counts").unwrap(), &0u32.to_ne_bytes()).unwrap();
+    assert_eq!((n(&o1), n(&o2)), (0, 1), "only the replacing program ran");
+    assert!(l1.detach().is_err(), "the replaced program is no longer there to detach");
+    drop(l2);
+    assert!(query_cgroup_path(&cg.0, at).unwrap().is_empty());
+}

@@ -969,6 +969,7 @@ fn main() {
         Test { name: "perfbuf_every_sample_once", needs_kernel: true, f: perfbuf_every_sample_once },
         Test { name: "perfbuf_lost_samples_are_counted", needs_kernel: true, f: perfbuf_lost_samples_are_counted },
         Test { name: "cgroup_connect4_rewrites_destination_port", needs_kernel: true, f: cgroup::cgroup_connect4_rewrites_destination_port },
+        Test { name: "cgroup_prog_attach_replace", needs_kernel: true, f: cgroup::cgroup_prog_attach_replace },
         Test { name: "cgroup_skb_egress_counts_bytes", needs_kernel: true, f: cgroup::cgroup_skb_egress_counts_bytes },
         Test { name: "socket_filter_drops_and_detaches", needs_kernel: true, f: cgroup::socket_filter_drops_and_detaches },
         Test { name: "sockmap_msg_redirect_between_tcp_sockets", needs_kernel: true, f: cgroup::sockmap_msg_redirect_between_tcp_sockets },
