@@ -145,4 +145,11 @@ int lookup_pass(struct bpf_sk_lookup *ctx)
 	return SK_PASS;
 }
 
+/* Attached, queried and detached only (it leaves flow keys as they are). */
+SEC("flow_dissector")
+int dissect_nothing(struct __sk_buff *skb)
+{
+	return BPF_OK;
+}
+
 char LICENSE[] SEC("license") = "GPL";

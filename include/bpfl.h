@@ -583,7 +583,7 @@ int bpfl_program_attach_sockmap(struct bpfl_program prog,
                                 struct bpfl_link *out_link);
 
 // Attach an `sk_lookup` or `flow_dissector` program to the network
-// namespace open as `netns_fd` (-1: this process's) with a BPF link.
+// namespace open as `netns_fd` (-1: the calling thread's, normally the process's) with a BPF link.
 //
 // # Safety
 // `netns_fd` is -1 or open for the call; `opts` is NULL or a `struct
@@ -593,7 +593,7 @@ int bpfl_program_attach_netns(struct bpfl_program prog,
                               const struct bpfl_netns_opts *opts,
                               struct bpfl_link *out_link);
 
-// `bpfl_program_attach_netns` by path (`/run/netns/NAME`, `/proc/PID/ns/net`; NULL: this process's).
+// `bpfl_program_attach_netns` by path (`/run/netns/NAME`, `/proc/PID/ns/net`; NULL: the calling thread's).
 //
 // # Safety
 // `path` is NULL or a NUL-terminated string; otherwise as `bpfl_program_attach_netns`.

@@ -279,7 +279,7 @@ public:
     Link attach_cgroup_path(const std::string& path, const CgroupOptions& opts = {}) const;
     Link attach_socket(int sock_fd) const;
     Link attach_sockmap(const MapOps& map, const SockmapOptions& opts = {}) const;
-    Link attach_netns(int netns_fd = -1) const;  // -1: this process's
+    Link attach_netns(int netns_fd = -1) const;  // -1: the calling thread's
     Link attach_netns_path(const std::string& path) const;
     // A netfilter link (Linux 6.4+) in the calling thread's network namespace.
     Link attach_netfilter(std::uint32_t pf, std::uint32_t hooknum, std::int32_t priority, std::uint32_t flags = 0) const;

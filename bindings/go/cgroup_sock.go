@@ -122,7 +122,7 @@ func (p *Program) AttachSockmap(m *Map, opts *SockmapOptions) (*Link, error) {
 }
 
 // AttachNetns attaches an sk_lookup or flow_dissector program to the network
-// namespace open as netnsFD (-1: this process's) with a BPF link.
+// namespace open as netnsFD (-1: the calling thread's) with a BPF link.
 func (p *Program) AttachNetns(netnsFD int) (*Link, error) {
 	return linkOf("bpfl_program_attach_netns", func(l *C.bpfl_link) C.int {
 		return C.bpfl_program_attach_netns(p.h, C.int(netnsFD), nil, l)
@@ -130,7 +130,7 @@ func (p *Program) AttachNetns(netnsFD int) (*Link, error) {
 }
 
 // AttachNetnsPath is AttachNetns by path (/run/netns/NAME,
-// /proc/PID/ns/net; "": this process's).
+// /proc/PID/ns/net; "": the calling thread's).
 func (p *Program) AttachNetnsPath(path string) (*Link, error) {
 	var cp *C.char
 	if path != "" {

@@ -67,8 +67,9 @@ pub(crate) fn sockmap(prog: BorrowedFd<'_>, prog_name: &str, map: OwnedFd, map_n
     }
 }
 
-/// The current network namespace, `/proc/self/ns/net`.
-pub(crate) const CURRENT_NETNS: &str = "/proc/self/ns/net";
+/// The calling thread's network namespace (the process's, unless the thread
+/// entered another one: as `bpf()` itself sees it).
+pub(crate) const CURRENT_NETNS: &str = "/proc/thread-self/ns/net";
 
 /// Open a network namespace file (`/proc/PID/ns/net`, `/run/netns/NAME`).
 pub(crate) fn open_netns(path: &str) -> Result<OwnedFd> {
@@ -86,7 +87,8 @@ pub(crate) fn netns(prog: BorrowedFd<'_>, prog_name: &str, attach_type: u32, ns:
             Error::unsupported(format!("{what}: the kernel refused the netns link (sk_lookup needs Linux 5.9+; errno {e})"))
         }
         libc::EINVAL => Error::unsupported(format!("{what}: the kernel refused the netns link (Linux 5.7+; errno {e}); or the fd is not a network namespace")),
-        libc::EEXIST => Error::new(crate::error::ErrorKind::Os, e.0, format!("{what}: a flow dissector is already attached there")),
+        // One flow dissector per namespace: E2BIG for a second link, EEXIST beside BPF_PROG_ATTACH.
+        libc::E2BIG | libc::EEXIST => Error::new(crate::error::ErrorKind::Os, e.0, format!("{what}: a flow dissector is already attached there")),
         _ => e.error(&what),
     })?;
     Ok(Link::new(LinkKind::Netns, target.to_string(), Some(fd), None, None))

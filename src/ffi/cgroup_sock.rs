@@ -177,7 +177,7 @@ pub unsafe extern "C" fn bpfl_program_attach_sockmap(prog: bpfl_program, map: bp
 }
 
 /// Attach an `sk_lookup` or `flow_dissector` program to the network
-/// namespace open as `netns_fd` (-1: this process's) with a BPF link.
+/// namespace open as `netns_fd` (-1: the calling thread's, normally the process's) with a BPF link.
 ///
 /// # Safety
 /// `netns_fd` is -1 or open for the call; `opts` is NULL or a `struct
@@ -195,7 +195,7 @@ pub unsafe extern "C" fn bpfl_program_attach_netns(prog: bpfl_program, netns_fd:
     })
 }
 
-/// `bpfl_program_attach_netns` by path (`/run/netns/NAME`, `/proc/PID/ns/net`; NULL: this process's).
+/// `bpfl_program_attach_netns` by path (`/run/netns/NAME`, `/proc/PID/ns/net`; NULL: the calling thread's).
 ///
 /// # Safety
 /// `path` is NULL or a NUL-terminated string; otherwise as `bpfl_program_attach_netns`.

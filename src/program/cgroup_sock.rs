@@ -71,7 +71,7 @@ impl Program {
     }
 
     /// [`Program::attach_netns`] by path (`/run/netns/NAME`, `/proc/PID/ns/net`;
-    /// None: this process's, `/proc/self/ns/net`).
+    /// None: the calling thread's, `/proc/thread-self/ns/net`, normally the process's).
     pub fn attach_netns_path(&self, path: Option<&str>) -> Result<Link> {
         self.attach_as(&[pt::SK_LOOKUP, pt::FLOW_DISSECTOR], "network namespace program", |_| Ok(()))?;
         let path = path.unwrap_or(attach::socket::CURRENT_NETNS);
@@ -93,7 +93,7 @@ impl Program {
     }
 
     /// Automatic attach of the types this file knows: `sk_lookup` and
-    /// `flow_dissector` attach to this process's network namespace; None for
+    /// `flow_dissector` attach to the calling thread's network namespace; None for
     /// the others (a cgroup, socket or map is the caller's to name).
     pub(super) fn auto_attach_net(&self) -> Option<Result<Link>> {
         self.auto_attach_net_kind().then(|| self.attach_netns_path(None))

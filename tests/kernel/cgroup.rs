@@ -436,3 +436,25 @@ pub fn cgroup_prog_attach_replace() {
     drop(l2);
     assert!(query_cgroup_path(&cg.0, at).unwrap().is_empty());
 }
+
+/// A flow dissector on a namespace the test unshares, by automatic attach
+/// (the calling thread's namespace): one per namespace, gone with its link.
+pub fn flow_dissector_auto_attach_to_thread_netns() {
+    let o = loaded(OBJ);
+    let prog = o.program("dissect_nothing").unwrap();
+    assert!(prog.can_auto_attach());
+    let at = AttachType::FLOW_DISSECTOR.as_u32();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWNET) }, 0);
+            let ns = std::fs::File::open("/proc/thread-self/ns/net").unwrap();
+            let link = prog.attach().unwrap();
+            assert_eq!(link.kind(), &LinkKind::Netns);
+            assert_eq!(query_programs(ns.as_fd(), at).unwrap().len(), 1, "attached to this thread's namespace");
+            let e = prog.attach_netns(ns.as_fd()).unwrap_err();
+            assert!(e.to_string().contains("already attached"), "{e}");
+            drop(link);
+            assert!(query_programs(ns.as_fd(), at).unwrap().is_empty(), "detached");
+        });
+    });
+}

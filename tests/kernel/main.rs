@@ -976,6 +976,7 @@ fn main() {
         Test { name: "tail_call_slots_set_and_cleared_from_user_space", needs_kernel: true, f: cgroup::tail_call_slots_set_and_cleared_from_user_space },
         Test { name: "map_in_map_slots_set_from_user_space", needs_kernel: true, f: cgroup::map_in_map_slots_set_from_user_space },
         Test { name: "sk_lookup_netns_link", needs_kernel: true, f: cgroup::sk_lookup_netns_link },
+        Test { name: "flow_dissector_auto_attach_to_thread_netns", needs_kernel: true, f: cgroup::flow_dissector_auto_attach_to_thread_netns },
         Test { name: "netfilter_link_counts_local_out", needs_kernel: true, f: cgroup::netfilter_link_counts_local_out },
     ])
 }

@@ -73,11 +73,11 @@ proc attachSockmap*(p: BpfProgram, m: BpfMap, attachType = 0'u32, via = viaAuto)
 
 proc attachNetns*(p: BpfProgram, netnsFd = -1): BpfLink =
   ## Attach an sk_lookup or flow_dissector program to the network namespace
-  ## open as `netnsFd` (-1: this process's) with a BPF link.
+  ## open as `netnsFd` (-1: the calling thread's) with a BPF link.
   check bpfl_program_attach_netns(p.h, cint(netnsFd), nil, result.h), "attach netns"
 
 proc attachNetnsPath*(p: BpfProgram, path: string): BpfLink =
-  ## attachNetns by path (/run/netns/NAME, /proc/PID/ns/net; "": this process's).
+  ## attachNetns by path (/run/netns/NAME, /proc/PID/ns/net; "": the calling thread's).
   let c: cstring = if path.len == 0: nil else: cstring(path)
   check bpfl_program_attach_netns_path(p.h, c, nil, result.h), "attach netns " & path
 
