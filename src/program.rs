@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use parking_lot::RwLock;
 
 mod cgroup_sock;
+use cgroup_sock::explain_too_new;
 
 /// A program: what its section says, and once loaded, its file descriptor.
 #[derive(Debug)]
@@ -110,7 +111,7 @@ impl Program {
                 crate::log::warn(&format!("program '{}' (section '{}'): loaded without BTF line info ({first})", spec.name, spec.section));
                 r
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(explain_too_new(def.prog_type.as_u32(), def.expected_attach_type.as_u32(), e)),
         };
         self.set_loaded(fd, prog.insns.len() / 8);
         Ok(log_text)

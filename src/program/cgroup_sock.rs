@@ -115,3 +115,48 @@ impl Program {
         }
     }
 }
+
+/// The first kernel with each networking program type or attach type bpfl
+/// attaches (`(type, major, minor)`): a refused load on an older kernel says so.
+const PROG_TYPES_SINCE: &[(u32, u32, u32)] = &[
+    (pt::SK_MSG, 4, 17),
+    (pt::CGROUP_SOCK_ADDR, 4, 17),
+    (pt::SK_REUSEPORT, 4, 19),
+    (pt::FLOW_DISSECTOR, 4, 20),
+    (pt::CGROUP_SYSCTL, 5, 2),
+    (pt::CGROUP_SOCKOPT, 5, 3),
+    (pt::SK_LOOKUP, 5, 9),
+    (pt::NETFILTER, 6, 4),
+];
+const ATTACH_TYPES_SINCE: &[(u32, u32, u32)] = &[
+    (at::CGROUP_INET4_GETPEERNAME, 5, 8),
+    (at::CGROUP_INET6_GETPEERNAME, 5, 8),
+    (at::CGROUP_INET4_GETSOCKNAME, 5, 8),
+    (at::CGROUP_INET6_GETSOCKNAME, 5, 8),
+    (at::CGROUP_INET_SOCK_RELEASE, 5, 9),
+    (at::SK_SKB_VERDICT, 5, 13),
+    (at::SK_REUSEPORT_SELECT_OR_MIGRATE, 5, 14),
+    (at::CGROUP_UNIX_CONNECT, 6, 7),
+    (at::CGROUP_UNIX_SENDMSG, 6, 7),
+    (at::CGROUP_UNIX_RECVMSG, 6, 7),
+    (at::CGROUP_UNIX_GETPEERNAME, 6, 7),
+    (at::CGROUP_UNIX_GETSOCKNAME, 6, 7),
+];
+
+/// A load refused with `EINVAL` by a kernel older than the program type (or
+/// expected attach type) gets a note naming the kernel that brought it.
+pub(super) fn explain_too_new(prog_type: u32, attach_type: u32, e: Error) -> Error {
+    use crate::host::kver::{kernel_version, running};
+    if e.errno() != libc::EINVAL || e.verifier_log().is_some_and(|l| !l.is_empty()) {
+        return e;
+    }
+    let now = running();
+    let find = |table: &[(u32, u32, u32)], t: u32| table.iter().find(|x| x.0 == t).filter(|x| now != 0 && now < kernel_version(x.1, x.2, 0)).copied();
+    if let Some((_, a, b)) = find(PROG_TYPES_SINCE, prog_type) {
+        return e.note(format!("{} programs need Linux {a}.{b}+", crate::obj::ProgramType(prog_type)));
+    }
+    if let Some((_, a, b)) = find(ATTACH_TYPES_SINCE, attach_type) {
+        return e.note(format!("attach type {} needs Linux {a}.{b}+", crate::obj::AttachType(attach_type)));
+    }
+    e
+}

@@ -374,6 +374,7 @@ pub fn netfilter_link_counts_local_out() {
     if let Err(e) = o.load(&Default::default()) {
         let v = bpfl::host::kver::running();
         assert!(v < bpfl::host::kver::kernel_version(6, 4, 0), "netfilter.o refused on a 6.4+ kernel: {e}");
+        assert!(e.to_string().contains("BPF_PROG_TYPE_NETFILTER programs need Linux 6.4+"), "the refusal names the feature: {e}");
         println!("        SKIPPED part: netfilter programs need Linux 6.4+ (this kernel refused the load: {e})");
         return;
     }
