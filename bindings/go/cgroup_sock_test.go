@@ -175,3 +175,75 @@ func TestSocketFilterAndTailCallSlots(t *testing.T) {
 		t.Fatalf("SetProg on an array: %v", err)
 	}
 }
+
+func connFD(t *testing.T, c *net.TCPConn) uint32 {
+	t.Helper()
+	raw, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fd uintptr
+	raw.Control(func(f uintptr) { fd = f })
+	return uint32(fd)
+}
+
+// An sk_msg program on a sockmap redirects 'r' messages of one TCP
+// connection to the other connection's socket; the rest pass.
+func TestSockmapRedirect(t *testing.T) {
+	needKernel(t)
+	obj := load(t, "cgroup_sock.o", nil, nil)
+	defer obj.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	pair := func() (*net.TCPConn, *net.TCPConn) {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.(*net.TCPConn), s.(*net.TCPConn)
+	}
+	aCli, aSrv := pair()
+	bCli, bSrv := pair()
+	for _, c := range []*net.TCPConn{aCli, aSrv, bCli, bSrv} {
+		defer c.Close()
+	}
+	socks := mustMap(t, obj, "socks")
+	l, err := mustProg(t, obj, "msg_redirect").AttachSockmap(socks, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := Update[uint32, uint32](socks, 0, connFD(t, aCli), UpdateAny); err != nil {
+		t.Fatal(err)
+	}
+	if err := Update[uint32, uint32](socks, 1, connFD(t, bSrv), UpdateAny); err != nil {
+		t.Fatal(err)
+	}
+	read := func(c *net.TCPConn) string {
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		buf := make([]byte, 6)
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		return string(buf[:n])
+	}
+	aCli.Write([]byte("rhello"))
+	if got := read(bSrv); got != "rhello" {
+		t.Fatalf("redirected: %q", got)
+	}
+	aCli.Write([]byte("phello"))
+	if got := read(aSrv); got != "phello" {
+		t.Fatalf("passed: %q", got)
+	}
+	if n := counter(t, mustMap(t, obj, "counts"), 4); n != 1 {
+		t.Fatalf("redirects %d", n)
+	}
+}
