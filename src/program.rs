@@ -107,7 +107,7 @@ impl Program {
             Err(first) if p.btf_fd.is_some() && first.kind() != ErrorKind::Verifier => {
                 // BTF func/line info the kernel did not take: try without it.
                 p.btf_fd = None;
-                let r = load_prog(&p, args.log_level)?;
+                let r = load_prog(&p, args.log_level).map_err(|e| explain_too_new(def.prog_type.as_u32(), def.expected_attach_type.as_u32(), e))?;
                 crate::log::warn(&format!("program '{}' (section '{}'): loaded without BTF line info ({first})", spec.name, spec.section));
                 r
             }
