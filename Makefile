@@ -121,7 +121,7 @@ test-header: $(HEADER)
 test-rust: bpf
 	BPFL_BPF_DIR=$(CURDIR)/$(BPF_OUT) $(CARGO) test --release --workspace -- --test-threads=1
 
-$(BUILD)/test_capi: tests/c/test_capi.c $(HEADER) $(LIBDIR)/libbpfl.a
+$(BUILD)/test_capi: tests/c/test_capi.c $(wildcard tests/c/*.h) $(HEADER) $(LIBDIR)/libbpfl.a
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_C) -D_GNU_SOURCE $< -o $@ $(STATIC_LIBS)
 

@@ -72,6 +72,18 @@ typedef enum bpfl_update_flags {
   BPFL_EXIST = 2,
 } bpfl_update_flags;
 
+// How `bpfl_program_attach_cgroup` and `bpfl_program_attach_sockmap` attach.
+typedef enum bpfl_attach_via {
+  // A BPF link, else `BPF_PROG_ATTACH` where the kernel has no such link
+  // (cgroup links: Linux 5.7; sockmap links: 6.10); cgroups: `BPF_PROG_ATTACH`
+  // at once when `flags` are given.
+  BPFL_VIA_AUTO = 0,
+  // Only a BPF link.
+  BPFL_VIA_LINK = 1,
+  // Only `BPF_PROG_ATTACH` (the link detaches with `BPF_PROG_DETACH`).
+  BPFL_VIA_PROG_ATTACH = 2,
+} bpfl_attach_via;
+
 // Log callback: `level` is a `bpfl_log_level`, `msg` a NUL-terminated line.
 typedef void (*bpfl_log_fn)(int level, const char *msg, void *ctx);
 
@@ -178,6 +190,57 @@ typedef struct bpfl_map_info {
   // File descriptor once created, else -1.
   int32_t fd;
 } bpfl_map_info;
+
+// Options of `bpfl_program_attach_cgroup` (may be NULL).
+typedef struct bpfl_cgroup_opts {
+  // `sizeof(struct bpfl_cgroup_opts)`.
+  size_t sz;
+  // `enum bpf_attach_type`; 0: the program's expected attach type (its
+  // section's: `cgroup/connect4` is `BPF_CGROUP_INET4_CONNECT`). A
+  // `cgroup/skb` program has none: 0 is ingress, 1 egress.
+  uint32_t attach_type;
+  // A `bpfl_attach_via`.
+  uint32_t via;
+  // `BPF_PROG_ATTACH` flags: `BPF_F_ALLOW_OVERRIDE` (1), `BPF_F_ALLOW_MULTI`
+  // (2), `BPF_F_REPLACE` (4). 0 with `BPFL_VIA_AUTO`: `BPF_F_ALLOW_MULTI`
+  // where no link can be made; 0 with `BPFL_VIA_PROG_ATTACH`: the kernel's
+  // exclusive mode.
+  uint32_t flags;
+  // With `BPF_F_REPLACE`: the fd of the program to replace.
+  int replace_prog_fd;
+} bpfl_cgroup_opts;
+
+// Options of `bpfl_program_attach_socket` (may be NULL; none yet).
+typedef struct bpfl_socket_opts {
+  // `sizeof(struct bpfl_socket_opts)`.
+  size_t sz;
+} bpfl_socket_opts;
+
+// Options of `bpfl_program_attach_sockmap` (may be NULL).
+typedef struct bpfl_sockmap_opts {
+  // `sizeof(struct bpfl_sockmap_opts)`.
+  size_t sz;
+  // `BPF_SK_MSG_VERDICT`, `BPF_SK_SKB_STREAM_PARSER`, `BPF_SK_SKB_STREAM_VERDICT`
+  // or `BPF_SK_SKB_VERDICT`; 0: the program's (its section's: `sk_msg`,
+  // `sk_skb/stream_parser`, `sk_skb/stream_verdict`, `sk_skb/verdict`).
+  uint32_t attach_type;
+  // A `bpfl_attach_via`.
+  uint32_t via;
+} bpfl_sockmap_opts;
+
+// Options of `bpfl_program_attach_netns` (may be NULL; none yet).
+typedef struct bpfl_netns_opts {
+  // `sizeof(struct bpfl_netns_opts)`.
+  size_t sz;
+} bpfl_netns_opts;
+
+// Options of `bpfl_program_attach_netfilter` (may be NULL).
+typedef struct bpfl_netfilter_opts {
+  // `sizeof(struct bpfl_netfilter_opts)`.
+  size_t sz;
+  // `BPF_F_NETFILTER_IP_DEFRAG` (1, Linux 6.6): the program sees reassembled packets.
+  uint32_t flags;
+} bpfl_netfilter_opts;
 
 // Called for each ring buffer record: `size` bytes at `data`, valid only
 // during the call. Return 0 to go on; anything else stops the poll, which
@@ -443,7 +506,8 @@ int bpfl_program_log(struct bpfl_program prog, char *buf, size_t len, size_t *ou
 // Detach and free a link. A second call gives -EBADF.
 int bpfl_link_destroy(struct bpfl_link link);
 
-// The file descriptor of a link (BPF link, or the perf event it hangs on).
+// The file descriptor of a link (BPF link, or the perf event it hangs on);
+// -1 for an attachment that has none (`BPF_PROG_ATTACH`, a socket option).
 //
 // # Safety
 // `out_fd` is NULL or writable.
@@ -584,6 +648,115 @@ int bpfl_map_set_autocreate(struct bpfl_map map, bool autocreate);
 // # Safety
 // `out_autocreate` is NULL or writable.
 int bpfl_map_autocreate(struct bpfl_map map, bool *out_autocreate);
+
+// Attach a cgroup program (`cgroup_skb/...`, `cgroup/...`, `sockops`) to the
+// cgroup v2 directory open as `cgroup_fd`: a BPF link, or `BPF_PROG_ATTACH`
+// (see `struct bpfl_cgroup_opts`). Destroying the link detaches it.
+//
+// # Safety
+// `cgroup_fd` is open for the call; `opts` is NULL or a `struct
+// bpfl_cgroup_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_cgroup(struct bpfl_program prog,
+                               int cgroup_fd,
+                               const struct bpfl_cgroup_opts *opts,
+                               struct bpfl_link *out_link);
+
+// `bpfl_program_attach_cgroup` by path (`/sys/fs/cgroup/my.slice`).
+//
+// # Safety
+// `path` is NULL or a NUL-terminated string; otherwise as `bpfl_program_attach_cgroup`.
+int bpfl_program_attach_cgroup_path(struct bpfl_program prog,
+                                    const char *path,
+                                    const struct bpfl_cgroup_opts *opts,
+                                    struct bpfl_link *out_link);
+
+// Attach a socket filter (section `socket`: `SO_ATTACH_BPF`) or an
+// `sk_reuseport` program (`SO_ATTACH_REUSEPORT_EBPF`) to socket `sock_fd`.
+// Destroying the link detaches it while the same socket is behind `sock_fd`;
+// the link does not keep the socket open.
+//
+// # Safety
+// `sock_fd` is open for the call; `opts` is NULL or a `struct
+// bpfl_socket_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_socket(struct bpfl_program prog,
+                               int sock_fd,
+                               const struct bpfl_socket_opts *opts,
+                               struct bpfl_link *out_link);
+
+// Attach an `sk_msg` or `sk_skb` program to a sockmap or sockhash `map`: a
+// BPF link (Linux 6.10+), else `BPF_PROG_ATTACH`. Attach before adding
+// sockets: a socket takes the map's programs when it is added.
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_sockmap_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_sockmap(struct bpfl_program prog,
+                                struct bpfl_map map,
+                                const struct bpfl_sockmap_opts *opts,
+                                struct bpfl_link *out_link);
+
+// Attach an `sk_lookup` or `flow_dissector` program to the network
+// namespace open as `netns_fd` (-1: the calling thread's, normally the process's) with a BPF link.
+//
+// # Safety
+// `netns_fd` is -1 or open for the call; `opts` is NULL or a `struct
+// bpfl_netns_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_netns(struct bpfl_program prog,
+                              int netns_fd,
+                              const struct bpfl_netns_opts *opts,
+                              struct bpfl_link *out_link);
+
+// `bpfl_program_attach_netns` by path (`/run/netns/NAME`, `/proc/PID/ns/net`; NULL: the calling thread's).
+//
+// # Safety
+// `path` is NULL or a NUL-terminated string; otherwise as `bpfl_program_attach_netns`.
+int bpfl_program_attach_netns_path(struct bpfl_program prog,
+                                   const char *path,
+                                   const struct bpfl_netns_opts *opts,
+                                   struct bpfl_link *out_link);
+
+// Attach a netfilter program (section `netfilter`) at hook `hooknum`
+// (`NF_INET_PRE_ROUTING` 0 .. `NF_INET_POST_ROUTING` 4) of protocol family
+// `pf` (`NFPROTO_IPV4` 2, `NFPROTO_IPV6` 10) with `priority`, in the calling
+// thread's network namespace: a netfilter link (Linux 6.4+).
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_netfilter_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_netfilter(struct bpfl_program prog,
+                                  uint32_t pf,
+                                  uint32_t hooknum,
+                                  int32_t priority,
+                                  const struct bpfl_netfilter_opts *opts,
+                                  struct bpfl_link *out_link);
+
+// The ids of the programs attached to `target_fd` (a cgroup, a network
+// namespace, a sockmap on Linux 5.19+) as `attach_type` (`BPF_PROG_QUERY`):
+// up to `capacity` into `ids` (NULL when `capacity` is 0); `*out_count`
+// receives how many there are, which may be more than `capacity`.
+//
+// # Safety
+// `target_fd` is open for the call; `ids` is NULL or `capacity` writable
+// `uint32_t`; `out_count` is NULL or writable.
+int bpfl_query_programs(int target_fd,
+                        uint32_t attach_type,
+                        uint32_t *ids,
+                        size_t capacity,
+                        size_t *out_count);
+
+// Put `prog` in slot `index` of the prog array `map`: a `bpf_tail_call`
+// to that index lands there from now on.
+int bpfl_map_set_prog(struct bpfl_map map, uint32_t index, struct bpfl_program prog);
+
+// Put map `inner` at `key` of the map of maps `map` (array or hash of maps).
+//
+// # Safety
+// `key` is NULL or `key_size` readable bytes.
+int bpfl_map_set_inner(struct bpfl_map map,
+                       const void *key,
+                       size_t key_size,
+                       struct bpfl_map inner);
+
+// Empty slot `index` of a prog array or array of maps; -ENOENT when it was empty.
+int bpfl_map_clear_slot(struct bpfl_map map, uint32_t index);
 
 // Consume ring buffer map `map` (`BPF_MAP_TYPE_RINGBUF`, created: its object
 // loaded): `cb(ctx, data, size)` is called for each record by

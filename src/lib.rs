@@ -34,7 +34,7 @@ mod sys;
 pub use bpfl_obj as obj;
 pub use bpfl_obj::btf;
 
-pub use attach::{KprobeOptions, ProbeMode, UprobeOptions};
+pub use attach::{AttachVia, CgroupOptions, KprobeOptions, NetfilterOptions, ProbeMode, SockmapOptions, UprobeOptions};
 pub use error::{Error, ErrorKind, Result};
 pub use link::Link;
 pub use map::Map;

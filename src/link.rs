@@ -20,6 +20,47 @@ pub enum LinkKind {
     Tracepoint,
     /// `BPF_RAW_TRACEPOINT_OPEN`.
     RawTracepoint,
+    /// A BPF link to a cgroup.
+    Cgroup,
+    /// `BPF_PROG_ATTACH` to a cgroup (detached with `BPF_PROG_DETACH`).
+    CgroupProgAttach,
+    /// `SO_ATTACH_BPF` on a socket (detached with `SO_DETACH_BPF`).
+    SocketFilter,
+    /// `SO_ATTACH_REUSEPORT_EBPF` on a socket (detached with `SO_DETACH_REUSEPORT_BPF`).
+    Reuseport,
+    /// A BPF link to a sockmap or sockhash (Linux 6.10).
+    Sockmap,
+    /// `BPF_PROG_ATTACH` to a sockmap or sockhash (detached with `BPF_PROG_DETACH`).
+    SockmapProgAttach,
+    /// A BPF link to a network namespace (sk_lookup, flow_dissector).
+    Netns,
+    /// A netfilter BPF link (Linux 6.4).
+    Netfilter,
+}
+
+/// What undoes an attachment that is not a BPF link or perf event.
+#[derive(Debug)]
+pub(crate) enum Undo {
+    /// `BPF_PROG_DETACH` of `prog` from `target` (both held open by the link).
+    ProgDetach { target: OwnedFd, prog: OwnedFd, attach_type: u32 },
+    /// A socket option that detaches from the socket the number `fd` named
+    /// when it was attached (`identity`); the link does not keep the socket
+    /// open, so a socket closed (or a number reused) meanwhile is left alone.
+    SockOpt { fd: RawFd, identity: (u64, u64), opt: i32 },
+}
+
+impl Undo {
+    fn run(self) -> Result<()> {
+        match self {
+            Undo::ProgDetach { target, prog, attach_type } => sys::prog_detach(prog.as_fd(), target.as_fd(), attach_type)
+                .map_err(|e| e.error(format!("BPF_PROG_DETACH (attach type {})", crate::obj::AttachType(attach_type)))),
+            Undo::SockOpt { fd, identity, opt } => match sys::fd_identity(fd) {
+                Ok(now) if now == identity => sys::sock_detach_prog(fd, opt).map_err(|e| e.error(format!("detach from socket fd {fd}"))),
+                // Closed, or another file now: the program went with the socket.
+                _ => Ok(()),
+            },
+        }
+    }
 }
 
 /// An attachment. Dropping it detaches the program.
@@ -33,11 +74,17 @@ pub struct Link {
     perf_fd: Option<OwnedFd>,
     /// The tracefs probe event the perf event is of, when bpfl created one.
     probe_event: Option<ProbeEvent>,
+    /// What else undoes the attachment.
+    undo: Option<Undo>,
 }
 
 impl Link {
     pub(crate) fn new(kind: LinkKind, target: String, link_fd: Option<OwnedFd>, perf_fd: Option<OwnedFd>, probe_event: Option<ProbeEvent>) -> Link {
-        Link { kind, target, link_fd, perf_fd, probe_event }
+        Link { kind, target, link_fd, perf_fd, probe_event, undo: None }
+    }
+    /// An attachment undone by `undo` rather than by closing an fd.
+    pub(crate) fn undone_by(kind: LinkKind, target: String, undo: Undo) -> Link {
+        Link { kind, target, link_fd: None, perf_fd: None, probe_event: None, undo: Some(undo) }
     }
     /// How it is attached.
     pub fn kind(&self) -> &LinkKind {
@@ -47,7 +94,8 @@ impl Link {
     pub fn target(&self) -> &str {
         &self.target
     }
-    /// The fd that represents the attachment (BPF link, or else the perf event).
+    /// The fd that represents the attachment (BPF link, or else the perf
+    /// event); -1 for attachments that have none (`BPF_PROG_ATTACH`, socket options).
     pub fn fd(&self) -> RawFd {
         self.link_fd.as_ref().or(self.perf_fd.as_ref()).map_or(-1, |f| f.as_raw_fd())
     }
@@ -64,6 +112,9 @@ impl Link {
         // The fds go first: the kernel refuses to remove a probe event in use.
         self.link_fd.take();
         self.perf_fd.take();
+        if let Some(u) = self.undo.take() {
+            u.run()?;
+        }
         if let Some(ev) = self.probe_event.take() {
             ev.remove()?;
         }

@@ -527,3 +527,41 @@ impl Iterator for Keys<'_> {
         }
     }
 }
+
+// Slots that hold programs and maps: tail-call dispatchers and map-in-map, set from user space.
+impl Map {
+    /// Put `prog` in slot `index` of this `BPF_MAP_TYPE_PROG_ARRAY`: a
+    /// `bpf_tail_call(ctx, map, index)` lands there from now on.
+    pub fn set_prog(&self, index: u32, prog: &crate::Program) -> Result<()> {
+        if self.map_type != mt::PROG_ARRAY {
+            return Err(Error::inval(format!("map '{}' is a {}, not a BPF_MAP_TYPE_PROG_ARRAY", self.name, MapType(self.map_type))));
+        }
+        prog.with_fd(|p| self.update(&index.to_ne_bytes(), &(p.as_raw_fd() as u32).to_ne_bytes(), BPF_ANY))
+            .map_err(|e| e.context(format!("program '{}' into slot {index}", prog.name())))
+    }
+
+    /// Put map `inner` at `key` of this `BPF_MAP_TYPE_ARRAY_OF_MAPS` or
+    /// `BPF_MAP_TYPE_HASH_OF_MAPS` (the kernel checks it matches the inner map's definition).
+    pub fn set_inner(&self, key: &[u8], inner: &Map) -> Result<()> {
+        if ![mt::ARRAY_OF_MAPS, mt::HASH_OF_MAPS].contains(&self.map_type) {
+            return Err(Error::inval(format!("map '{}' is a {}, not a map of maps", self.name, MapType(self.map_type))));
+        }
+        inner.with_fd(|i| self.update(key, &(i.as_raw_fd() as u32).to_ne_bytes(), BPF_ANY)).map_err(|e| match e.errno() {
+            libc::EINVAL => e.note(format!("map '{}' must match the inner map definition of '{}' (type, key and value sizes, flags)", inner.name, self.name)),
+            _ => e,
+        })
+    }
+
+    /// Empty slot `index` of a `BPF_MAP_TYPE_PROG_ARRAY` or
+    /// `BPF_MAP_TYPE_ARRAY_OF_MAPS`; `Ok(false)` when it was empty.
+    pub fn clear_slot(&self, index: u32) -> Result<bool> {
+        if ![mt::PROG_ARRAY, mt::ARRAY_OF_MAPS].contains(&self.map_type) {
+            return Err(Error::inval(format!(
+                "map '{}' is a {}, not a BPF_MAP_TYPE_PROG_ARRAY or BPF_MAP_TYPE_ARRAY_OF_MAPS (delete the key instead)",
+                self.name,
+                MapType(self.map_type)
+            )));
+        }
+        self.delete(&index.to_ne_bytes())
+    }
+}

@@ -13,6 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use parking_lot::{Mutex, RwLock};
 use crate::program_setup::ProgSetup;
 
+mod cgroup_sock;
+use cgroup_sock::explain_too_new;
+
 /// A program: what its section says, and once loaded, its file descriptor.
 #[derive(Debug)]
 pub struct Program {
@@ -114,11 +117,11 @@ impl Program {
             Err(first) if p.btf_fd.is_some() && first.kind() != ErrorKind::Verifier && first.errno() != libc::EPERM => {
                 // BTF func/line info the kernel did not take: try without it.
                 p.btf_fd = None;
-                let r = load_prog(&p, log_level)?;
+                let r = load_prog(&p, log_level).map_err(|e| explain_too_new(self.prog_type(), self.expected_attach_type(), e))?;
                 crate::log::warn(&format!("program '{}' (section '{}'): loaded without BTF line info ({first})", spec.name, spec.section));
                 r
             }
-            Err(e) => return Err(crate::program_setup::explain_refusal(e, self.prog_type())),
+            Err(e) => return Err(explain_too_new(self.prog_type(), self.expected_attach_type(), crate::program_setup::explain_refusal(e, self.prog_type()))),
         };
         self.set_loaded(fd, prog.insns.len() / 8);
         Ok(log_text)
@@ -165,7 +168,7 @@ impl Program {
     }
 
     /// Run `f` with the program's fd, held open for the duration.
-    fn with_fd<T>(&self, f: impl FnOnce(BorrowedFd<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn with_fd<T>(&self, f: impl FnOnce(BorrowedFd<'_>) -> Result<T>) -> Result<T> {
         let fd = self.fd.read();
         let fd = fd.as_ref().ok_or_else(|| self.not_loaded())?;
         f(fd.as_fd())
@@ -219,6 +222,9 @@ impl Program {
         if self.is_btf_traced() {
             return crate::obj::section::attach_target(&self.section).is_some() || self.setup.lock().attach.is_some();
         }
+        if self.auto_attach_net_kind() {
+            return true;
+        }
         match self.auto {
             AutoAttach::None => false,
             // A bare `uprobe` section leaves the target to the caller.
@@ -240,6 +246,9 @@ impl Program {
                 need()?;
             }
             return self.with_fd(|fd| attach::btf_traced(fd, &self.name, &self.section));
+        }
+        if let Some(r) = self.auto_attach_net() {
+            return r;
         }
         match self.auto {
             AutoAttach::Kprobe | AutoAttach::Kretprobe => {
@@ -263,8 +272,10 @@ impl Program {
                 self.attach_uprobe(&binary, func.as_deref(), &opts)
             }
             AutoAttach::None => Err(Error::unsupported(format!(
-                "program '{}': section '{}' cannot be attached automatically; attach it explicitly",
-                self.name, self.section
+                "program '{}': section '{}' cannot be attached automatically; attach it explicitly{}",
+                self.name,
+                self.section,
+                self.no_auto_attach_reason().map_or(String::new(), |r| format!(" ({r})"))
             ))),
         }
     }

@@ -117,6 +117,22 @@ struct UprobeOptions {
     std::int32_t pid = -1;  // -1: every process that runs the binary
 };
 
+// Options of Program::attach_cgroup (see struct bpfl_cgroup_opts).
+struct CgroupOptions {
+    std::uint32_t attach_type = 0;  // 0: the program's (its section's)
+    bpfl_attach_via via = BPFL_VIA_AUTO;
+    std::uint32_t flags = 0;  // BPF_PROG_ATTACH flags (BPF_F_ALLOW_MULTI, ...)
+    int replace_prog_fd = -1;  // with BPF_F_REPLACE
+};
+
+// Options of Program::attach_sockmap.
+struct SockmapOptions {
+    std::uint32_t attach_type = 0;  // 0: the program's (its section's)
+    bpfl_attach_via via = BPFL_VIA_AUTO;
+};
+
+class MapOps;
+
 struct ProgramInfo {
     std::string name;
     std::string section;
@@ -261,6 +277,15 @@ public:
         opts.retprobe = true;
         return attach_uprobe(binary, func, opts);
     }
+    // cgroup, socket, sockmap and network namespace attachments (defined below MapOps).
+    Link attach_cgroup(int cgroup_fd, const CgroupOptions& opts = {}) const;
+    Link attach_cgroup_path(const std::string& path, const CgroupOptions& opts = {}) const;
+    Link attach_socket(int sock_fd) const;
+    Link attach_sockmap(const MapOps& map, const SockmapOptions& opts = {}) const;
+    Link attach_netns(int netns_fd = -1) const;  // -1: the calling thread's
+    Link attach_netns_path(const std::string& path) const;
+    // A netfilter link (Linux 6.4+) in the calling thread's network namespace.
+    Link attach_netfilter(std::uint32_t pf, std::uint32_t hooknum, std::int32_t priority, std::uint32_t flags = 0) const;
 
     // Set-up before the object loads (std::system_error-like bpfl::Error with EBUSY after).
     void set_autoload(bool on) const { detail::check(bpfl_program_set_autoload(h_, on), "bpfl_program_set_autoload"); }
@@ -431,6 +456,25 @@ public:
     // Pin the map at `path` on a bpffs.
     void pin(const std::string& path) const { detail::check(bpfl_map_pin(h_, path.c_str()), "bpfl_map_pin"); }
 
+    // Slot `index` of a prog array runs `prog` on a tail call to it.
+    void set_prog(std::uint32_t index, const Program& prog) const {
+        detail::check(bpfl_map_set_prog(h_, index, prog.handle()), "bpfl_map_set_prog");
+    }
+    // `inner` at `key` of a map of maps.
+    template <class K>
+    void set_inner(const K& key, const MapOps& inner) const {
+        detail::check_plain<K>();
+        detail::check(bpfl_map_set_inner(h_, &key, sizeof(K), inner.h_), "bpfl_map_set_inner");
+    }
+    // Empty slot `index` of a prog array or array of maps: true if it held something.
+    bool clear_slot(std::uint32_t index) const {
+        int rc = bpfl_map_clear_slot(h_, index);
+        if (rc == -ENOENT)
+            return false;
+        detail::check(rc, "bpfl_map_clear_slot");
+        return true;
+    }
+
     bpfl_map handle() const noexcept { return h_; }
     explicit operator bool() const noexcept { return h_.id != 0; }
 
@@ -449,6 +493,72 @@ protected:
 
     bpfl_map h_{};
 };
+
+inline Link Program::attach_cgroup(int cgroup_fd, const CgroupOptions& opts) const {
+    bpfl_cgroup_opts o{};
+    o.sz = sizeof(o);
+    o.attach_type = opts.attach_type;
+    o.via = static_cast<std::uint32_t>(opts.via);
+    o.flags = opts.flags;
+    o.replace_prog_fd = opts.replace_prog_fd;
+    bpfl_link l{};
+    detail::check(bpfl_program_attach_cgroup(h_, cgroup_fd, &o, &l), "bpfl_program_attach_cgroup");
+    return Link(l);
+}
+inline Link Program::attach_cgroup_path(const std::string& path, const CgroupOptions& opts) const {
+    bpfl_cgroup_opts o{};
+    o.sz = sizeof(o);
+    o.attach_type = opts.attach_type;
+    o.via = static_cast<std::uint32_t>(opts.via);
+    o.flags = opts.flags;
+    o.replace_prog_fd = opts.replace_prog_fd;
+    bpfl_link l{};
+    detail::check(bpfl_program_attach_cgroup_path(h_, path.c_str(), &o, &l), "bpfl_program_attach_cgroup_path");
+    return Link(l);
+}
+inline Link Program::attach_socket(int sock_fd) const {
+    bpfl_link l{};
+    detail::check(bpfl_program_attach_socket(h_, sock_fd, nullptr, &l), "bpfl_program_attach_socket");
+    return Link(l);
+}
+inline Link Program::attach_sockmap(const MapOps& map, const SockmapOptions& opts) const {
+    bpfl_sockmap_opts o{};
+    o.sz = sizeof(o);
+    o.attach_type = opts.attach_type;
+    o.via = static_cast<std::uint32_t>(opts.via);
+    bpfl_link l{};
+    detail::check(bpfl_program_attach_sockmap(h_, map.handle(), &o, &l), "bpfl_program_attach_sockmap");
+    return Link(l);
+}
+inline Link Program::attach_netns(int netns_fd) const {
+    bpfl_link l{};
+    detail::check(bpfl_program_attach_netns(h_, netns_fd, nullptr, &l), "bpfl_program_attach_netns");
+    return Link(l);
+}
+inline Link Program::attach_netns_path(const std::string& path) const {
+    bpfl_link l{};
+    detail::check(bpfl_program_attach_netns_path(h_, path.empty() ? nullptr : path.c_str(), nullptr, &l),
+                  "bpfl_program_attach_netns_path");
+    return Link(l);
+}
+inline Link Program::attach_netfilter(std::uint32_t pf, std::uint32_t hooknum, std::int32_t priority, std::uint32_t flags) const {
+    bpfl_netfilter_opts o{};
+    o.sz = sizeof(o);
+    o.flags = flags;
+    bpfl_link l{};
+    detail::check(bpfl_program_attach_netfilter(h_, pf, hooknum, priority, &o, &l), "bpfl_program_attach_netfilter");
+    return Link(l);
+}
+
+// The ids of the programs attached to `target_fd` (a cgroup, a network namespace, a sockmap) as `attach_type`.
+inline std::vector<std::uint32_t> query_programs(int target_fd, std::uint32_t attach_type) {
+    std::size_t n = 0;
+    detail::check(bpfl_query_programs(target_fd, attach_type, nullptr, 0, &n), "bpfl_query_programs");
+    std::vector<std::uint32_t> ids(n + 8);
+    detail::check(bpfl_query_programs(target_fd, attach_type, ids.data(), ids.size(), &n), "bpfl_query_programs");
+    ids.resize(n < ids.size() ? n : ids.size());
+    return ids;
+}
 
 // A map of an Object (a view: valid while the object is open).
 class Map : public MapOps {

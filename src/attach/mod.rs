@@ -1,15 +1,21 @@
 //! Attaching programs, by kind: `probe` (kprobes through the perf PMU or
 //! tracefs `kprobe_events`, uprobes) and `tracepoint` (tracepoints, raw
-//! tracepoints, BTF-targeted programs). Each returns a [`crate::Link`] that
+//! tracepoints, BTF-targeted programs), `cgroup` (cgroup links and
+//! `BPF_PROG_ATTACH`) and `socket` (socket filters, reuseport, sockmaps,
+//! network namespaces). Each returns a [`crate::Link`] that
 //! owns what keeps the program attached. What the host offers (PMUs,
 //! tracefs) is asked of [`crate::host`]. The public way in is
 //! [`crate::Program`]'s attach methods; this module's public items are the
 //! options and the pure target parsers.
 
+pub(crate) mod cgroup;
 pub(crate) mod probe;
+pub(crate) mod socket;
 pub(crate) mod tracepoint;
 
+pub use cgroup::{query_cgroup_path, query_programs, AttachVia, CgroupOptions, BPF_F_ALLOW_MULTI, BPF_F_ALLOW_OVERRIDE, BPF_F_REPLACE};
 pub use probe::elf_func_offset;
+pub use socket::{NetfilterOptions, SockmapOptions};
 pub(crate) use probe::{kprobe, uprobe};
 pub(crate) use tracepoint::{btf_traced, raw_tracepoint, tracepoint};
 

@@ -39,6 +39,7 @@ mod link;
 mod map;
 
 mod map_setup;
+mod cgroup_sock;
 
 mod buffers;
 

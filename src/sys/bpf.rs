@@ -19,6 +19,9 @@ mod cmd {
     pub const OBJ_GET: u32 = 7;
     pub const PROG_GET_NEXT_ID: u32 = 11;
     pub const PROG_GET_FD_BY_ID: u32 = 13;
+    pub const PROG_ATTACH: u32 = 8;
+    pub const PROG_DETACH: u32 = 9;
+    pub const PROG_QUERY: u32 = 16;
     pub const OBJ_GET_INFO_BY_FD: u32 = 15;
     pub const BTF_GET_FD_BY_ID: u32 = 19;
     pub const RAW_TRACEPOINT_OPEN: u32 = 17;
@@ -181,6 +184,47 @@ struct LinkCreateAttr {
     bpf_cookie: u64,
 }
 uapi_size!(LinkCreateAttr, 24); // offsetofend(union bpf_attr, link_create.perf_event)
+
+/// `BPF_PROG_ATTACH` and `BPF_PROG_DETACH`, up to `replace_bpf_fd` (Linux 5.6).
+#[repr(C)]
+#[derive(Default)]
+struct ProgAttachAttr {
+    target_fd: u32,
+    attach_bpf_fd: u32,
+    attach_type: u32,
+    attach_flags: u32,
+    replace_bpf_fd: u32,
+}
+uapi_size!(ProgAttachAttr, 20); // offsetofend(union bpf_attr, replace_bpf_fd)
+
+/// `BPF_PROG_QUERY`, up to `prog_cnt`.
+#[repr(C)]
+#[derive(Default)]
+struct ProgQueryAttr {
+    target_fd: u32,
+    attach_type: u32,
+    query_flags: u32,
+    attach_flags: u32,
+    prog_ids: u64,
+    prog_cnt: u32,
+    _pad: u32,
+}
+uapi_size!(ProgQueryAttr, 32); // offsetofend(query.prog_cnt) = 28, padded to 8
+
+/// `BPF_LINK_CREATE` with the `netfilter` member of its union (Linux 6.4).
+#[repr(C)]
+#[derive(Default)]
+struct LinkCreateNetfilterAttr {
+    prog_fd: u32,
+    target_fd: u32,
+    attach_type: u32,
+    flags: u32,
+    pf: u32,
+    hooknum: u32,
+    priority: i32,
+    nf_flags: u32,
+}
+uapi_size!(LinkCreateNetfilterAttr, 32); // offsetofend(union bpf_attr, link_create.netfilter.flags)
 
 /// `struct bpf_map_info` (the part bpfl reads), up to `map_extra`.
 #[repr(C)]
@@ -580,4 +624,42 @@ pub(crate) fn btf_bytes_by_id(id: u32) -> SysResult<Vec<u8>> {
     unsafe { bpf(cmd::OBJ_GET_INFO_BY_FD, &mut ia)? };
     buf.truncate(info.btf_size as usize);
     Ok(buf)
+}
+
+/// `BPF_PROG_ATTACH` of `prog` to `target` (a cgroup, a sockmap, ...);
+/// `replace` is the program `BPF_F_REPLACE` swaps out.
+pub(crate) fn prog_attach(prog: BorrowedFd<'_>, target: BorrowedFd<'_>, attach_type: u32, flags: u32, replace: Option<BorrowedFd<'_>>) -> SysResult<()> {
+    let mut a = ProgAttachAttr { target_fd: raw(target), attach_bpf_fd: raw(prog), attach_type, attach_flags: flags, replace_bpf_fd: replace.map_or(0, raw) };
+    // SAFETY: no pointers.
+    unsafe { bpf(cmd::PROG_ATTACH, &mut a).map(drop) }
+}
+
+/// `BPF_PROG_DETACH` of `prog` from `target`.
+pub(crate) fn prog_detach(prog: BorrowedFd<'_>, target: BorrowedFd<'_>, attach_type: u32) -> SysResult<()> {
+    let mut a = ProgAttachAttr { target_fd: raw(target), attach_bpf_fd: raw(prog), attach_type, ..Default::default() };
+    // SAFETY: no pointers.
+    unsafe { bpf(cmd::PROG_DETACH, &mut a).map(drop) }
+}
+
+/// `BPF_PROG_QUERY`: the ids of the programs attached to `target` for
+/// `attach_type` (at most `ids.len()`), and how many there are in all.
+pub(crate) fn prog_query(target: BorrowedFd<'_>, attach_type: u32, ids: &mut [u32]) -> SysResult<u32> {
+    let mut a = ProgQueryAttr { target_fd: raw(target), attach_type, prog_ids: ids.as_mut_ptr() as u64, prog_cnt: ids.len().min(u32::MAX as usize) as u32, ..Default::default() };
+    if ids.is_empty() {
+        a.prog_ids = 0;
+    }
+    // SAFETY: the kernel writes at most `prog_cnt` <= `ids.len()` ids.
+    match unsafe { bpf(cmd::PROG_QUERY, &mut a) } {
+        // More programs than room: the kernel still says how many.
+        Ok(_) | Err(Errno(libc::ENOSPC)) => Ok(a.prog_cnt),
+        Err(e) => Err(e),
+    }
+}
+
+/// `BPF_LINK_CREATE` of a netfilter program at hook `hooknum` of protocol
+/// family `pf`, in the calling thread's network namespace.
+pub(crate) fn link_create_netfilter(prog: BorrowedFd<'_>, attach_type: u32, pf: u32, hooknum: u32, priority: i32, flags: u32) -> SysResult<OwnedFd> {
+    let mut a = LinkCreateNetfilterAttr { prog_fd: raw(prog), attach_type, pf, hooknum, priority, nf_flags: flags, ..Default::default() };
+    // SAFETY: no pointers.
+    unsafe { bpf_fd(cmd::LINK_CREATE, &mut a) }
 }

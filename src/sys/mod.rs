@@ -14,12 +14,14 @@ pub(crate) mod epoll;
 pub(crate) mod misc;
 pub(crate) mod mmap;
 pub(crate) mod perf;
+pub(crate) mod sock;
 
 pub(crate) use bpf::*;
 pub(crate) use epoll::*;
 pub(crate) use misc::*;
 pub(crate) use mmap::Mmap;
 pub(crate) use perf::*;
+pub(crate) use sock::*;
 
 use crate::error::Error;
 use std::fmt;
@@ -85,7 +87,7 @@ mod tests {
     fn only_sys_makes_system_calls() {
         const CALLS: &[&str] = &[
             "libc::syscall", "libc::SYS_", "libc::ioctl", "libc::mmap", "libc::munmap", "libc::epoll_", "libc::uname", "libc::statfs", "libc::fcntl",
-            "libc::sysconf", "libc::open", "libc::close", "libc::read(", "libc::write(",
+            "libc::sysconf", "libc::setsockopt", "libc::open", "libc::close", "libc::read(", "libc::write(",
         ];
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let sys = root.join("sys");

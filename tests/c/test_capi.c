@@ -606,6 +606,7 @@ static void test_setup(void)
 	err = bpfl_object_open_file(path("core_refused.o"), &opts, &o);
 	CHECK(err == -ENOENT && strstr(bpfl_last_error(), "/nonexistent/vmlinux.btf"), "missing btf_custom_path: %d", err);
 }
+#include "test_cgroup_sock.h"
 
 int main(int argc, char **argv)
 {
@@ -622,6 +623,7 @@ int main(int argc, char **argv)
 	test_threads_and_close_race();
 	test_ringbuf_perfbuf();
 	test_setup();
+	test_cgroup_sock();
 	printf("C ABI tests: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

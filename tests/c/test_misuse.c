@@ -239,6 +239,20 @@ static void test_nulls(void)
 	EXPECT(bpfl_perfbuf_new(perf_events, NULL, NULL, NULL, NULL, &q), -EINVAL);
 	EXPECT(bpfl_perfbuf_new(perf_events, count_sample, NULL, NULL, NULL, NULL), -EINVAL);
 	/* bpfl_perfbuf_poll, bpfl_perfbuf_consume, bpfl_perfbuf_epoll_fd, bpfl_perfbuf_free take no pointer. */
+
+	EXPECT(bpfl_program_attach_cgroup(prog, 0, NULL, NULL), -EINVAL);
+	EXPECT(bpfl_program_attach_cgroup_path(prog, NULL, NULL, &l), -EINVAL);
+	EXPECT(bpfl_program_attach_cgroup_path(prog, "/sys/fs/cgroup", NULL, NULL), -EINVAL);
+	EXPECT(bpfl_program_attach_socket(prog, 0, NULL, NULL), -EINVAL);
+	EXPECT(bpfl_program_attach_sockmap(prog, failures, NULL, NULL), -EINVAL);
+	EXPECT(bpfl_program_attach_netns(prog, -1, NULL, NULL), -EINVAL);
+	EXPECT(bpfl_program_attach_netns_path(prog, NULL, NULL, NULL), -EINVAL); /* NULL path: this process's */
+	EXPECT(bpfl_program_attach_netfilter(prog, 2, 3, 0, NULL, NULL), -EINVAL);
+	EXPECT(bpfl_query_programs(0, 0, NULL, 0, NULL), -EINVAL);
+	EXPECT(bpfl_query_programs(0, 0, NULL, 4, &n), -EINVAL);
+	EXPECT(bpfl_query_programs(0, 0, (uint32_t *)buf, SIZE_MAX / 2, &n), -EINVAL);
+	EXPECT(bpfl_map_set_inner(failures, NULL, 4, failures), -EINVAL);
+	/* bpfl_map_set_prog and bpfl_map_clear_slot take no pointer. */
 	(void)fd;
 	fixture_intact("NULL arguments");
 }
@@ -378,6 +392,19 @@ static int h_kprobe(uint64_t h) { struct bpfl_link l; return bpfl_program_attach
 static int h_uprobe(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_uprobe((struct bpfl_program){ h }, "/proc/self/exe", "main", NULL, &l); }
 static int h_tp(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_tracepoint((struct bpfl_program){ h }, "syscalls", "sys_enter_getpid", &l); }
 static int h_raw_tp(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_raw_tracepoint((struct bpfl_program){ h }, "sys_enter", &l); }
+static int h_cgroup(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_cgroup((struct bpfl_program){ h }, 0, NULL, &l); }
+static int h_cgroup_path(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_cgroup_path((struct bpfl_program){ h }, "/sys/fs/cgroup", NULL, &l); }
+static int h_socket(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_socket((struct bpfl_program){ h }, 0, NULL, &l); }
+static int h_sockmap(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_sockmap((struct bpfl_program){ h }, failures, NULL, &l); }
+static int h_sockmap_map(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_sockmap(prog, (struct bpfl_map){ h }, NULL, &l); }
+static int h_netns(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_netns((struct bpfl_program){ h }, -1, NULL, &l); }
+static int h_netns_path(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_netns_path((struct bpfl_program){ h }, NULL, NULL, &l); }
+static int h_netfilter(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_netfilter((struct bpfl_program){ h }, 2, 3, 0, NULL, &l); }
+static int h_set_prog(uint64_t h) { return bpfl_map_set_prog((struct bpfl_map){ h }, 0, prog); }
+static int h_set_prog_prog(uint64_t h) { return bpfl_map_set_prog(failures, 0, (struct bpfl_program){ h }); }
+static int h_set_inner(uint64_t h) { return bpfl_map_set_inner((struct bpfl_map){ h }, &hk, 4, failures); }
+static int h_set_inner_inner(uint64_t h) { return bpfl_map_set_inner(failures, &hk, 4, (struct bpfl_map){ h }); }
+static int h_clear_slot(uint64_t h) { return bpfl_map_clear_slot((struct bpfl_map){ h }, 0); }
 static int h_link_destroy(uint64_t h) { return bpfl_link_destroy((struct bpfl_link){ h }); }
 static int h_link_fd(uint64_t h) { int fd; return bpfl_link_fd((struct bpfl_link){ h }, &fd); }
 static int h_map_info(uint64_t h) { struct bpfl_map_info i = { .sz = sizeof(i) }; return bpfl_map_get_info((struct bpfl_map){ h }, &i); }
@@ -446,6 +473,19 @@ static const struct hcall {
 	{ "bpfl_program_attach_uprobe", K_PROGRAM, h_uprobe },
 	{ "bpfl_program_attach_tracepoint", K_PROGRAM, h_tp },
 	{ "bpfl_program_attach_raw_tracepoint", K_PROGRAM, h_raw_tp },
+	{ "bpfl_program_attach_cgroup", K_PROGRAM, h_cgroup },
+	{ "bpfl_program_attach_cgroup_path", K_PROGRAM, h_cgroup_path },
+	{ "bpfl_program_attach_socket", K_PROGRAM, h_socket },
+	{ "bpfl_program_attach_sockmap", K_PROGRAM, h_sockmap },
+	{ "bpfl_program_attach_sockmap (map)", K_MAP, h_sockmap_map },
+	{ "bpfl_program_attach_netns", K_PROGRAM, h_netns },
+	{ "bpfl_program_attach_netns_path", K_PROGRAM, h_netns_path },
+	{ "bpfl_program_attach_netfilter", K_PROGRAM, h_netfilter },
+	{ "bpfl_map_set_prog", K_MAP, h_set_prog },
+	{ "bpfl_map_set_prog (program)", K_PROGRAM, h_set_prog_prog },
+	{ "bpfl_map_set_inner", K_MAP, h_set_inner },
+	{ "bpfl_map_set_inner (inner)", K_MAP, h_set_inner_inner },
+	{ "bpfl_map_clear_slot", K_MAP, h_clear_slot },
 	{ "bpfl_link_destroy", K_LINK, h_link_destroy },
 	{ "bpfl_link_fd", K_LINK, h_link_fd },
 	{ "bpfl_map_get_info", K_MAP, h_map_info },

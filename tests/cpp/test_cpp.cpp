@@ -3,12 +3,16 @@
 #include <bpfl.hpp>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -501,6 +505,68 @@ void test_setup() {
 
 }  // namespace
 
+// cgroup_sock.o: a socket filter drops 'x' datagrams and is gone with its
+// Link; a dispatcher's tail call lands once its slot is set and stops when
+// cleared; a cgroup attach shows in BPF_PROG_QUERY until the Link goes.
+void test_cgroup_sock() {
+    bpfl::Object obj(obj_path("cgroup_sock.o"));
+    obj.load();
+    int sv[2];
+    CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+    auto recv_all = [&] {
+        std::string got;
+        char buf[64];
+        ssize_t n;
+        while ((n = recv(sv[1], buf, sizeof buf, MSG_DONTWAIT)) > 0)
+            got += std::string(buf, static_cast<std::size_t>(n)) + ";";
+        return got;
+    };
+    auto send_s = [&](const char* m) { CHECK(send(sv[0], m, strlen(m), 0) > 0); };
+    {
+        bpfl::Link l = obj.program("drop_x").attach_socket(sv[1]);
+        send_s("xa");
+        send_s("ok");
+        CHECK_EQ(recv_all(), std::string("ok;"));
+    }
+    send_s("xb");
+    CHECK_EQ(recv_all(), std::string("xb;"));
+    {
+        bpfl::Link l = obj.program("dispatch").attach_socket(sv[1]);
+        auto jump = obj.map("jump");
+        jump.set_prog(0, obj.program("target_drop"));
+        send_s("1");
+        CHECK_EQ(recv_all(), std::string(""));
+        CHECK(jump.clear_slot(0));
+        CHECK(!jump.clear_slot(0));
+        send_s("2");
+        CHECK_EQ(recv_all(), std::string("2;"));
+        CHECK_EQ(obj.map("counts").get<std::uint32_t, std::uint64_t>(5).value_or(0), std::uint64_t{1});
+    }
+    close(sv[0]);
+    close(sv[1]);
+    std::ifstream mounts("/proc/mounts");
+    std::string dev, mnt, type, rest, cg;
+    while (mounts >> dev >> mnt >> type && std::getline(mounts, rest))
+        if (type == "cgroup2") {
+            cg = mnt + "/bpfl-cpp-" + std::to_string(getpid());
+            break;
+        }
+    if (cg.empty() || mkdir(cg.c_str(), 0755) != 0) {
+        std::cout << "SKIPPED part: no cgroup2 mount for the cgroup attach\n";
+        return;
+    }
+    int fd = open(cg.c_str(), O_RDONLY | O_DIRECTORY);
+    {
+        bpfl::CgroupOptions o;
+        o.via = BPFL_VIA_PROG_ATTACH;
+        bpfl::Link l = obj.program("egress_count").attach_cgroup(fd, o);
+        CHECK_EQ(bpfl::query_programs(fd, 1 /* BPF_CGROUP_INET_EGRESS */).size(), std::size_t{1});
+    }
+    CHECK_EQ(bpfl::query_programs(fd, 1).size(), std::size_t{0});
+    close(fd);
+    rmdir(cg.c_str());
+}
+
 int main(int argc, char** argv) {
     if (argc != 2) {
         std::cerr << "usage: test_cpp BPF_DIR\n";
@@ -531,6 +597,7 @@ int main(int argc, char** argv) {
         {"uprobe and uretprobe on a function of this program", test_uprobe},
         {"RingBuffer: exact records, discarded ones skipped, moves", test_ringbuf},
         {"set-up before load: autoload, sizes, types, log, kconfig, EBUSY after", test_setup},
+        {"socket filter, tail-call slots, cgroup attach and query", test_cgroup_sock},
     };
     int failed_tests = 0, n = 0;
     for (const auto& t : tests) {

@@ -2,6 +2,7 @@
 //! into the running kernel and checks what the kernel did. Run by `make test`
 //! (root); without root/bpf() each kernel test prints SKIPPED.
 
+mod cgroup;
 mod harness;
 mod loader_internals;
 mod setup;
@@ -983,6 +984,16 @@ fn main() {
         Test { name: "retargeted_fentry_runs_on_the_new_target", needs_kernel: true, f: setup::retargeted_fentry_runs_on_the_new_target },
         Test { name: "freplace_replaces_a_function_of_a_loaded_program", needs_kernel: true, f: setup::freplace_replaces_a_function_of_a_loaded_program },
         Test { name: "map_shape_flags_and_inner_map", needs_kernel: true, f: setup::map_shape_flags_and_inner_map },
+        Test { name: "cgroup_connect4_rewrites_destination_port", needs_kernel: true, f: cgroup::cgroup_connect4_rewrites_destination_port },
+        Test { name: "cgroup_prog_attach_replace", needs_kernel: true, f: cgroup::cgroup_prog_attach_replace },
+        Test { name: "cgroup_skb_egress_counts_bytes", needs_kernel: true, f: cgroup::cgroup_skb_egress_counts_bytes },
+        Test { name: "socket_filter_drops_and_detaches", needs_kernel: true, f: cgroup::socket_filter_drops_and_detaches },
+        Test { name: "sockmap_msg_redirect_between_tcp_sockets", needs_kernel: true, f: cgroup::sockmap_msg_redirect_between_tcp_sockets },
+        Test { name: "tail_call_slots_set_and_cleared_from_user_space", needs_kernel: true, f: cgroup::tail_call_slots_set_and_cleared_from_user_space },
+        Test { name: "map_in_map_slots_set_from_user_space", needs_kernel: true, f: cgroup::map_in_map_slots_set_from_user_space },
+        Test { name: "sk_lookup_netns_link", needs_kernel: true, f: cgroup::sk_lookup_netns_link },
+        Test { name: "flow_dissector_auto_attach_to_thread_netns", needs_kernel: true, f: cgroup::flow_dissector_auto_attach_to_thread_netns },
+        Test { name: "netfilter_link_counts_local_out", needs_kernel: true, f: cgroup::netfilter_link_counts_local_out },
         ][..],
         loader_internals::TESTS,
     ]

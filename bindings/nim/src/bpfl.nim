@@ -660,3 +660,5 @@ proc free*(pb: var BpfPerfBuffer) =
     check rc, "perf buffer free"
 
 include bpfl/setup
+# cgroup, socket, sockmap and netns attachments; prog-array and map-of-maps slots.
+include bpfl/cgroup_sock

@@ -511,5 +511,62 @@ block:
   obj2.load()
   obj2.map("shared").put(0'u32, 777'u64)
   check obj.map("shared").get(0'u32, uint64) == 777, "reuse_fd: one map for both objects"
+# ---- cgroup_sock.o: socket filter, tail-call slots, cgroup attach (issue 11) -----
+block:
+  var obj = openObject(bpfDir / "cgroup_sock.o")
+  obj.load()
+  var sv: array[2, cint]
+  check socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0, "socketpair"
+  proc recvAll(fd: cint): seq[string] =
+    var buf: array[64, char]
+    while true:
+      let n = recv(SocketHandle(fd), addr buf[0], 64, 0x40) # MSG_DONTWAIT
+      if n <= 0: break
+      var s = newString(n)
+      copyMem(addr s[0], addr buf[0], n)
+      result.add s
+  proc sendS(fd: cint, s: string) =
+    discard send(SocketHandle(fd), unsafeAddr s[0], s.len, 0'i32)
+  block:
+    var l = obj.program("drop_x").attachSocket(int(sv[1]))
+    sendS(sv[0], "xa")
+    sendS(sv[0], "ok")
+    check recvAll(sv[1]) == @["ok"], "the socket filter dropped the 'x' datagram"
+    l.detach()
+  sendS(sv[0], "xb")
+  check recvAll(sv[1]) == @["xb"], "after detach the datagram arrives"
+  block:
+    var d = obj.program("dispatch").attachSocket(int(sv[1]))
+    let jump = obj.map("jump")
+    jump.setProg(0, obj.program("target_drop"))
+    sendS(sv[0], "1")
+    check recvAll(sv[1]).len == 0, "slot set: the tail call landed and dropped"
+    check jump.clearSlot(0) and not jump.clearSlot(0), "clearSlot: true, then false"
+    sendS(sv[0], "2")
+    check recvAll(sv[1]) == @["2"], "slot cleared: passes"
+    check obj.map("counts").get(5'u32, uint64) == 1, "the target ran once"
+  discard close(sv[0])
+  discard close(sv[1])
+  var root = ""
+  for l in lines("/proc/mounts"):
+    let f = l.split(' ')
+    if f.len > 2 and f[2] == "cgroup2":
+      root = f[1]
+      break
+  if root.len == 0:
+    echo "SKIPPED part: no cgroup2 mount"
+  else:
+    let cg = root & "/bpfl-nim-" & $me
+    createDir(cg)
+    let fd = posix.open(cstring(cg), O_RDONLY)
+    block:
+      var l = obj.program("egress_count").attachCgroupPath(cg, via = viaProgAttach)
+      check queryPrograms(int(fd), 1).len == 1, "one egress program on the cgroup"
+    check queryPrograms(int(fd), 1).len == 0, "none once the link is destroyed"
+    discard close(fd)
+    discard rmdir(cstring(cg))  # a cgroup goes with rmdir, its files with it
+  let e = expectError(BpflError, "auto-attach of a cgroup program"):
+    discard obj.program("egress_count").attach()
+  check e != nil and "attach_cgroup" in e.msg, "no automatic attach for a cgroup program"
 
 summary("test_bpfl (" & (when defined(gcOrc): "orc" elif defined(gcArc): "arc" else: "refc") & ")")
