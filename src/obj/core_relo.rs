@@ -16,7 +16,7 @@
 //!   give 0, and the rest poison the instruction (`call 0xbad2310`) so that
 //!   the verifier rejects the program only if that instruction is reachable.
 
-use crate::btf::{essential_name, Btf, BtfKind, IndexedBtf, Type};
+use crate::btf::{essential_name, Btf, BtfKind, IndexedBtf, Type, WalkBudget};
 use crate::error::{Error, Result};
 use crate::insn;
 
@@ -290,11 +290,13 @@ fn fields_compat(local: &Btf, l: u32, target: &Btf, t: u32) -> bool {
 
 /// Whether local type `l` and target type `t` are compatible (type-based relocations).
 pub fn types_compat(local: &Btf, l: u32, target: &Btf, t: u32) -> bool {
-    types_compat_depth(local, l, target, t, 32)
+    types_compat_depth(local, l, target, t, 32, &mut WalkBudget::new())
 }
 
-fn types_compat_depth(local: &Btf, l: u32, target: &Btf, t: u32, depth: u32) -> bool {
-    if depth == 0 {
+/// `budget` bounds the whole walk: function prototypes branch, and a crafted
+/// prototype whose parameters are itself would otherwise take 2^depth steps.
+fn types_compat_depth(local: &Btf, l: u32, target: &Btf, t: u32, depth: u32, budget: &mut WalkBudget) -> bool {
+    if depth == 0 || !budget.step() {
         return false;
     }
     let (_, lt) = skip(local, l);
@@ -305,12 +307,12 @@ fn types_compat_depth(local: &Btf, l: u32, target: &Btf, t: u32, depth: u32) -> 
     match lt.kind() {
         BtfKind::Void | BtfKind::Struct | BtfKind::Union | BtfKind::Enum | BtfKind::Enum64 | BtfKind::Fwd => true,
         BtfKind::Int => int_offset(&lt) == 0 && int_offset(&tt) == 0,
-        BtfKind::Ptr => types_compat_depth(local, lt.size_or_type, target, tt.size_or_type, depth - 1),
-        BtfKind::Array => types_compat_depth(local, lt.array().expect("array").0, target, tt.array().expect("array").0, depth - 1),
+        BtfKind::Ptr => types_compat_depth(local, lt.size_or_type, target, tt.size_or_type, depth - 1, budget),
+        BtfKind::Array => types_compat_depth(local, lt.array().expect("array").0, target, tt.array().expect("array").0, depth - 1, budget),
         BtfKind::FuncProto => {
             lt.vlen() == tt.vlen()
-                && lt.params().zip(tt.params()).all(|(lp, tp)| types_compat_depth(local, lp.1, target, tp.1, depth - 1))
-                && types_compat_depth(local, lt.size_or_type, target, tt.size_or_type, depth - 1)
+                && lt.params().zip(tt.params()).all(|(lp, tp)| types_compat_depth(local, lp.1, target, tp.1, depth - 1, budget))
+                && types_compat_depth(local, lt.size_or_type, target, tt.size_or_type, depth - 1, budget)
         }
         _ => false,
     }
@@ -318,13 +320,18 @@ fn types_compat_depth(local: &Btf, l: u32, target: &Btf, t: u32, depth: u32) -> 
 
 /// Looks for the member `name` (with local type `ltype`) in target
 /// struct/union `tid`, through anonymous members; extends `spec` and returns
-/// the member's type id when found.
-fn match_member<'a>(local: &Btf, name: &[u8], ltype: u32, target: &'a Btf, tid: u32, spec: &mut Spec<'a>) -> Result<Option<u32>> {
+/// the member's type id when found. `budget` bounds the search: anonymous
+/// members branch, and a crafted struct holding itself twice would otherwise
+/// take 2^MAX_SPEC_LEN steps.
+fn match_member<'a>(local: &Btf, name: &[u8], ltype: u32, target: &'a Btf, tid: u32, spec: &mut Spec<'a>, budget: &mut WalkBudget) -> Result<Option<u32>> {
     let (tid, t) = skip(target, tid);
     if !is_composite(&t) {
         return Ok(None);
     }
     for i in 0..t.vlen() {
+        if !budget.step() {
+            return why("the target's anonymous members nest or loop too much (malformed BTF?)".into());
+        }
         let off = member_bit_offset(&t, i) as u64;
         let (mname_off, mtype) = member(&t, i);
         if spec.raw.len() >= MAX_SPEC_LEN {
@@ -335,7 +342,7 @@ fn match_member<'a>(local: &Btf, name: &[u8], ltype: u32, target: &'a Btf, tid: 
         let mname = target.str_bytes_at(mname_off).unwrap_or(b"");
         if mname.is_empty() {
             if is_composite(&skip(target, mtype).1) {
-                if let Some(found) = match_member(local, name, ltype, target, mtype, spec)? {
+                if let Some(found) = match_member(local, name, ltype, target, mtype, spec, budget)? {
                     return Ok(Some(found));
                 }
             }
@@ -379,7 +386,7 @@ fn match_spec<'a>(local: &Spec, target: &'a Btf, cand: u32, k: u32) -> Result<Op
         if let Some(name) = la.name {
             let (_, lt) = skip(local.btf, la.type_id);
             let ltype = member(&lt, la.idx as usize).1;
-            match match_member(local.btf, name, ltype, target, tid, &mut spec)? {
+            match match_member(local.btf, name, ltype, target, tid, &mut spec, &mut WalkBudget::new())? {
                 Some(next) => tid = next,
                 None => return Ok(None),
             }
