@@ -163,7 +163,7 @@ pub(crate) fn add_legacy(obj: &mut ObjectSpec, data: &[u8], elf: &Elf, secs: &Se
 /// `SEC(".maps")`: definitions read from BTF, each inner-map template first.
 pub(crate) fn add_btf_defined(obj: &mut ObjectSpec, elf: &Elf, secs: &Sections, syms: &Symbols) -> Result<()> {
     let Some(mi) = secs.btf_maps else { return Ok(()) };
-    let btf = obj.btf.as_ref().ok_or_else(|| Error::malformed("section '.maps' needs '.BTF', which is missing"))?;
+    let btf = obj.btf.as_ref().ok_or_else(|| Error::malformed(format!("section '.maps' needs '.BTF': {}", obj.btf_missing())))?;
     let defs = map_defs(btf).map_err(|e| e.context("'.maps'"))?;
     for d in defs {
         let off = *syms.btf_maps.get(d.name.as_str()).ok_or_else(|| Error::malformed(format!("map '{}' in '.maps' has no ELF symbol", d.name)))?;
