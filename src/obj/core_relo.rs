@@ -192,6 +192,17 @@ fn size(btf: &Btf, id: u32) -> Result<u64> {
     btf.size_of(id).map(u64::from).map_err(|e| Error::unsupported(e.message()))
 }
 
+/// `acc` plus `idx` elements of `size` bytes, in bits; an error where a
+/// crafted BTF makes the offset overflow.
+fn add_bits(acc: u64, idx: u32, size: u64) -> Result<u64> {
+    (idx as u64).checked_mul(size).and_then(|b| b.checked_mul(8)).map_or_else(|| add_off(acc, u64::MAX), |b| add_off(acc, b))
+}
+
+/// `acc + bits`, an error on overflow.
+fn add_off(acc: u64, bits: u64) -> Result<u64> {
+    acc.checked_add(bits).ok_or_else(|| Error::unsupported("the field's offset overflows 64 bits (malformed BTF?)"))
+}
+
 /// A flexible array member: `T x[0]` (or `[]`), last member of its struct.
 fn is_flex(btf: &Btf, prev: Option<&Acc>, nelems: u32) -> bool {
     match prev {
@@ -227,7 +238,7 @@ fn parse_spec<'a>(btf: &'a Btf, type_id: u32, access: &str, k: u32) -> Result<Sp
         return why(format!("unknown relocation kind {k}"));
     }
     spec.acc.push(Acc { type_id: id, idx: first, name: None });
-    spec.bit_offset = first as u64 * size(btf, id)? * 8;
+    spec.bit_offset = add_bits(0, first, size(btf, id)?)?;
     for &i in &raw[1..] {
         let (sid, t) = skip(btf, id);
         id = sid;
@@ -235,7 +246,7 @@ fn parse_spec<'a>(btf: &'a Btf, type_id: u32, access: &str, k: u32) -> Result<Sp
             if i as usize >= t.vlen() {
                 return why(format!("member index {i} out of range in access string '{access}'"));
             }
-            spec.bit_offset += member_bit_offset(&t, i as usize) as u64;
+            spec.bit_offset = add_off(spec.bit_offset, member_bit_offset(&t, i as usize) as u64)?;
             let (name_off, mtype) = member(&t, i as usize);
             let name = btf.str_bytes_at(name_off).unwrap_or(b"");
             if !name.is_empty() {
@@ -248,7 +259,7 @@ fn parse_spec<'a>(btf: &'a Btf, type_id: u32, access: &str, k: u32) -> Result<Sp
                 return why(format!("array index {i} out of range ({nelems} elements) in access string '{access}'"));
             }
             spec.acc.push(Acc { type_id: eid, idx: i, name: None });
-            spec.bit_offset += i as u64 * size(btf, eid)? * 8;
+            spec.bit_offset = add_bits(spec.bit_offset, i, size(btf, eid)?)?;
             id = eid;
         } else {
             return why(format!("access string '{access}' steps into type [{id}], which is neither struct, union nor array"));
@@ -337,7 +348,7 @@ fn match_member<'a>(local: &Btf, name: &[u8], ltype: u32, target: &'a Btf, tid: 
         if spec.raw.len() >= MAX_SPEC_LEN {
             return why("access path too deep in the target".into());
         }
-        spec.bit_offset += off;
+        spec.bit_offset = add_off(spec.bit_offset, off)?;
         spec.raw.push(i as u32);
         let mname = target.str_bytes_at(mname_off).unwrap_or(b"");
         if mname.is_empty() {
@@ -404,7 +415,7 @@ fn match_spec<'a>(local: &Spec, target: &'a Btf, cand: u32, k: u32) -> Result<Op
             }
             spec.acc.push(Acc { type_id: tid, idx: la.idx, name: None });
             spec.raw.push(la.idx);
-            spec.bit_offset += la.idx as u64 * size(target, tid)? * 8;
+            spec.bit_offset = add_bits(spec.bit_offset, la.idx, size(target, tid)?)?;
         }
     }
     Ok(Some(spec))
@@ -466,6 +477,7 @@ fn field_value(k: u32, spec: Option<&Spec>) -> Result<Value> {
             return why("bitfield of a type without size".into());
         }
         let mut off = bit_off / 8 / sz * sz;
+        add_off(bit_off, bit_sz)?;
         while bit_off + bit_sz - off * 8 > sz * 8 {
             if sz >= 8 {
                 return why("bitfield cannot be read with a 64-bit load".into());
@@ -493,6 +505,9 @@ fn field_value(k: u32, spec: Option<&Spec>) -> Result<Value> {
         kind::FIELD_SIGNED => {
             v.val = ((is_any_enum(&mt) && kflag(&mt)) || (mt.kind() == BtfKind::Int && int_encoding(&mt) & INT_SIGNED != 0)) as u64;
             v.validate = true;
+        }
+        kind::FIELD_LSHIFT_U64 | kind::FIELD_RSHIFT_U64 if bit_sz > 64 || add_off(bit_off, bit_sz)? - byte_off * 8 > 64 => {
+            return why(format!("{} needs a field of at most 64 bits, this one is {bit_sz}", kind_name(k)));
         }
         kind::FIELD_LSHIFT_U64 => v.val = 64 - (bit_off + bit_sz - byte_off * 8),
         kind::FIELD_RSHIFT_U64 => {
