@@ -18,6 +18,8 @@ pub mod core_relo;
 mod elf;
 pub mod error;
 pub mod externs;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod insn;
 pub mod maps;
 mod parse;
