@@ -48,7 +48,8 @@ pub struct Object {
 impl Object {
     /// Open an object file.
     pub fn open_file(path: &str, opts: &OpenOptions) -> Result<Object> {
-        let data = std::fs::read(path).map_err(|e| Error::from_io(e, format_args!("object '{path}'")))?;
+        // A regular file of at most 1 GiB: not /dev/zero (read forever), not a FIFO (blocks).
+        let data = crate::sys::file::read_regular(path, "object")?;
         let mut o = opts.clone();
         if o.name.is_none() {
             let base = path.rsplit('/').next().unwrap_or(path);
@@ -194,7 +195,7 @@ impl Object {
                 None => None,
             };
             let initial = if Some(i) == self.file.kconfig_map { kconfig.as_deref() } else { spec.data.as_deref() };
-            let pin = (spec.pinning == 1).then(|| format!("{}/{}", self.pin_root.trim_end_matches('/'), spec.name));
+            let pin = if spec.pinning == 1 { Some(crate::map::pin_path(&self.pin_root, &spec.name)?) } else { None };
             if let Some(path) = self.maps[i].create(spec, inner, btf, initial, pin)? {
                 pinned.push(path);
             }

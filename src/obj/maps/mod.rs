@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::sections::{read_u32, section_bytes, Sections, Symbols};
 use crate::types::MapType;
 use crate::ObjectSpec;
-pub use btf_defs::{map_defs, BtfMapDef};
+pub use btf_defs::{check_pin_name, map_defs, BtfMapDef};
 
 /// Map flags bpfl sets itself.
 #[allow(missing_docs)]
