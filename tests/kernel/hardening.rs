@@ -151,12 +151,13 @@ pub fn open_pinned_refuses_a_program() {
     let path = format!("{}/a_program", pin_root());
     let _ = std::fs::remove_file(&path);
     obj_pin(o.program("on_call").unwrap().fd().unwrap(), &path);
-    let e = bpfl::Map::open_pinned(&path).err().expect("a pinned program opened as a map must be refused");
+    let r = bpfl::Map::open_pinned(&path);
+    std::fs::remove_file(&path).unwrap();
+    let e = r.err().expect("a pinned program opened as a map must be refused");
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     assert_eq!(e.errno(), libc::EINVAL);
     assert!(e.to_string().contains(&format!("'{path}' is pinned, but it is a program, not a map")), "{e}");
     // A real map pinned there is still opened.
-    std::fs::remove_file(&path).unwrap();
     o.map("stats").unwrap().pin(&path).unwrap();
     let m = bpfl::Map::open_pinned(&path).unwrap();
     assert_eq!((m.key_size(), m.value_size(), m.max_entries()), (4, 8, 4));
