@@ -37,13 +37,21 @@ fuzz: deps-fuzz fuzz-seed
 	  [ $$rc = 0 ] || { echo "fuzz target $$t crashed: see $(FUZZ_OUT)/$$t.log and $(FUZZ_OUT)/artifacts/$$t/" >&2; exit 1; }; \
 	done
 
-# Shrinks the checked-in corpus to the inputs that add coverage.
+# Shrinks the checked-in corpus to the inputs that add coverage (libFuzzer's
+# merge), then keeps the smallest of them within FUZZ_CORPUS_KB per target:
+# the repository stays small; `make fuzz` starts from every seed anyway.
+FUZZ_CORPUS_KB ?= 120
 fuzz-cmin: deps-fuzz fuzz-seed
 	@for t in $(FUZZ_TARGETS); do \
 	  rm -rf $(FUZZ_OUT)/cmin/$$t && mkdir -p $(FUZZ_OUT)/cmin/$$t && \
 	  $(CARGO_FUZZ) run --fuzz-dir $(FUZZ_DIR) $$t $(FUZZ_OUT)/cmin/$$t $(FUZZ_DIR)/corpus/$$t $(FUZZ_OUT)/seeds/$$t -- -merge=1 >/dev/null 2>&1 && \
-	  rm -rf $(FUZZ_DIR)/corpus/$$t && mv $(FUZZ_OUT)/cmin/$$t $(FUZZ_DIR)/corpus/$$t && \
-	  echo "$$t: $$(ls $(FUZZ_DIR)/corpus/$$t | wc -l) inputs, $$(du -sk $(FUZZ_DIR)/corpus/$$t | cut -f1) kB"; \
+	  rm -rf $(FUZZ_DIR)/corpus/$$t && mkdir -p $(FUZZ_DIR)/corpus/$$t && total=0 && \
+	  for f in $$(ls -Sr $(FUZZ_OUT)/cmin/$$t); do \
+	    sz=$$(( $$(stat -c %s $(FUZZ_OUT)/cmin/$$t/$$f) / 1024 + 1 )); \
+	    [ $$((total + sz)) -le $(FUZZ_CORPUS_KB) ] || break; \
+	    total=$$((total + sz)); cp $(FUZZ_OUT)/cmin/$$t/$$f $(FUZZ_DIR)/corpus/$$t/; \
+	  done && \
+	  echo "$$t: $$(ls $(FUZZ_DIR)/corpus/$$t | wc -l) of $$(ls $(FUZZ_OUT)/cmin/$$t | wc -l) inputs kept, $$(du -sk $(FUZZ_DIR)/corpus/$$t | cut -f1) kB"; \
 	done
 
 # The replay in a debug build too: with overflow checks, as the fuzzer runs
