@@ -6,7 +6,8 @@
 #   make tsan-stress                the same under ThreadSanitizer: the C side with
 #                                   -fsanitize=thread, the Rust library with nightly
 #                                   -Zsanitizer=thread (std itself is not rebuilt:
-#                                   -Zbuild-std needs rust-src, absent offline)
+#                                   -Zbuild-std needs rust-src, absent offline,
+#                                   hence -Cunsafe-allow-abi-mismatch=sanitizer)
 
 SOAK_CYCLES ?= 10000
 STRESS_ROUNDS ?= 100
@@ -32,8 +33,8 @@ stress: lib bpf mounts $(SOAK_OUT)/stress
 
 tsan-stress: bpf mounts
 	@command -v $(TSAN_CC) >/dev/null || { echo "tsan-stress needs $(TSAN_CC) (its ThreadSanitizer runtime)" >&2; exit 1; }
-	RUSTFLAGS=-Zsanitizer=thread $(CARGO) +nightly build --quiet --release --lib --target $(HOST_TRIPLE) --target-dir target/tsan
+	RUSTFLAGS="-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer" $(CARGO) +nightly build --quiet --release --lib --target $(HOST_TRIPLE) --target-dir target/tsan
 	@mkdir -p $(SOAK_OUT)
 	$(TSAN_CC) -std=c11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I include -fsanitize=thread -fno-omit-frame-pointer \
 	  tests/soak/stress.c -o $(SOAK_OUT)/stress-tsan target/tsan/$(HOST_TRIPLE)/release/libbpfl.a -lpthread -ldl -lm -lrt
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 $(TSAN_OPTIONS)" $(SOAK_OUT)/stress-tsan $(BPF_OUT) $(STRESS_ROUNDS)
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 print_suppressions=1 suppressions=$(CURDIR)/tests/soak/tsan.supp $(TSAN_OPTIONS)" $(SOAK_OUT)/stress-tsan $(BPF_OUT) $(STRESS_ROUNDS)

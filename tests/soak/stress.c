@@ -145,7 +145,8 @@ static void *poll_until_gone(void *arg)
 {
 	struct poller *p = arg;
 	for (;;) {
-		int r = p->perf ? bpfl_perfbuf_poll(p->pb, 1) : bpfl_ringbuf_poll(p->rb, 1);
+		int ms = p->polls % 2; /* a busy poll, then a waiting one */
+		int r = p->perf ? bpfl_perfbuf_poll(p->pb, ms) : bpfl_ringbuf_poll(p->rb, ms);
 		if (r == -EBADF)
 			return NULL;
 		if (r < 0 && r != -EINTR && r != -EBUSY)
@@ -175,7 +176,7 @@ static long poll_while_freeing(int rounds)
 			return polls;
 		}
 		pthread_create(&t, NULL, poll_until_gone, &p);
-		usleep(300 + (i % 5) * 200);
+		usleep(1000 + (i % 5) * 500);
 		/* Half the rounds close the object first: the consumer outlives it. */
 		if (i % 4 < 2 && (r = bpfl_object_close(o)))
 			bad("close under poll", r);
