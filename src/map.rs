@@ -210,6 +210,12 @@ impl Map {
             libc::EACCES | libc::EPERM if !crate::host::bpffs::on_bpffs(path) => e.error(format!("open pinned map '{path}': the path is not on a bpffs (mount -t bpf bpf /sys/fs/bpf)")),
             _ => e.error(format!("open pinned map '{path}'")),
         })?;
+        // The map info call answers for programs too (and reads their info
+        // as a map's): ask what the fd is first. Without /proc, the info call decides.
+        match sys::bpf_fd_kind(fd.as_fd()) {
+            Ok(sys::BpfFdKind::Map) | Err(_) => {}
+            Ok(k) => return Err(Error::inval(format!("'{path}' is pinned, but it is {}, not a map", k.noun()))),
+        }
         let info = sys::map_info(fd.as_fd()).map_err(|e| {
             if e.0 == libc::EINVAL {
                 Error::inval(format!("'{path}' is pinned, but it is not a map"))
@@ -486,6 +492,32 @@ impl Map {
     }
 }
 
+/// Where a `LIBBPF_PIN_BY_NAME` map is pinned: `root/name`, with `root`
+/// normalised (`.`, `..` and repeated `/` resolved by name) and `name` one
+/// plain file name, so that the path stays under the root whatever the
+/// object says (a map named `../x` is refused, not pinned beside the root).
+pub(crate) fn pin_path(root: &str, name: &str) -> Result<String> {
+    crate::obj::maps::check_pin_name(name)?;
+    let mut parts: Vec<&str> = Vec::new();
+    for c in root.split('/') {
+        match c {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            ".." if root.starts_with('/') => {}
+            c => parts.push(c),
+        }
+    }
+    let root = format!("{}{}", if root.starts_with('/') { "/" } else { "" }, parts.join("/"));
+    let path = if root.is_empty() || root.ends_with('/') { format!("{root}{name}") } else { format!("{root}/{name}") };
+    let p = std::path::Path::new(&path);
+    if p.parent() != Some(std::path::Path::new(if root.is_empty() { "" } else { &root })) || p.file_name().and_then(|n| n.to_str()) != Some(name) {
+        return Err(Error::inval(format!("map '{name}': pin path '{path}' is not directly under the pin root '{root}'")));
+    }
+    Ok(path)
+}
+
 fn create_error(e: Errno, what: &str, p: &sys::MapCreate<'_>) -> Error {
     match e.0 {
         libc::EINVAL if p.max_entries == 0 || (p.value_size == 0 && p.map_type == mt::STACK_TRACE) => Error::os(
@@ -563,5 +595,24 @@ impl Map {
             )));
         }
         self.delete(&index.to_ne_bytes())
+    }
+}
+
+#[cfg(test)]
+mod pin_path_tests {
+    use super::pin_path;
+
+    #[test]
+    fn pin_paths_stay_under_the_root() {
+        assert_eq!(pin_path("/sys/fs/bpf", "counts").unwrap(), "/sys/fs/bpf/counts");
+        assert_eq!(pin_path("/sys/fs/bpf/", "counts").unwrap(), "/sys/fs/bpf/counts");
+        assert_eq!(pin_path("/sys/fs/bpf/a/../b/./", "m").unwrap(), "/sys/fs/bpf/b/m");
+        assert_eq!(pin_path("/../sys//fs/bpf", "m").unwrap(), "/sys/fs/bpf/m");
+        assert_eq!(pin_path("pins/../x", "m").unwrap(), "x/m");
+        assert_eq!(pin_path("/", "m").unwrap(), "/m");
+        for bad in ["../x", "..", ".", "", "a/b", "/abs", "x\0"] {
+            let e = pin_path("/sys/fs/bpf", bad).unwrap_err();
+            assert!(e.to_string().contains("plain file name"), "{bad}: {e}");
+        }
     }
 }

@@ -63,7 +63,8 @@ pub struct Object {
 impl Object {
     /// Open an object file.
     pub fn open_file(path: &str, opts: &OpenOptions) -> Result<Object> {
-        let data = std::fs::read(path).map_err(|e| Error::from_io(e, format_args!("object '{path}'")))?;
+        // A regular file of at most 1 GiB: not /dev/zero (read forever), not a FIFO (blocks).
+        let data = crate::sys::file::read_regular(path, "object")?;
         let mut o = opts.clone();
         if o.name.is_none() {
             let base = path.rsplit('/').next().unwrap_or(path);
@@ -307,7 +308,11 @@ impl Object {
                 d
             })
         };
-        let pin = plan.pin_path.or_else(|| (spec.pinning == 1).then(|| format!("{}/{}", self.pin_root.trim_end_matches('/'), spec.name)));
+        let pin = match plan.pin_path {
+            Some(p) => Some(p),
+            None if spec.pinning == 1 => Some(crate::map::pin_path(&self.pin_root, &spec.name)?),
+            None => None,
+        };
         let kept = pin.as_deref().is_some_and(|p| std::path::Path::new(p).exists());
         Ok((map.create(spec, inner, btf, initial.as_deref(), pin)?, kept))
     }

@@ -5,6 +5,7 @@ use super::{attach_perf_event, no_kprobes, KprobeOptions, ProbeMode, UprobeOptio
 use crate::error::{Error, Result};
 use crate::host::{pmu, tracefs};
 use crate::link::{Link, LinkKind};
+use crate::sys::file::RegularFile;
 use crate::sys::{self, Errno};
 use std::ffi::CString;
 use std::os::fd::BorrowedFd;
@@ -70,10 +71,45 @@ fn kprobe_legacy(prog: BorrowedFd<'_>, func: &str, opts: &KprobeOptions, what: &
 /// Where a uprobe goes: the file offset of function `func` in the ELF image
 /// `data` (an executable or shared library). Pure: bytes in, offset out.
 pub fn elf_func_offset(data: &[u8], func: &str) -> Result<u64> {
-    use goblin::elf::{program_header::PT_LOAD, sym::STT_FUNC, sym::STT_GNU_IFUNC, Elf};
-    let elf = Elf::parse(data).map_err(|e| Error::parse(format!("not a valid ELF file ({e})")))?;
+    let read = |off: u64, len: u64| {
+        let r = usize::try_from(off).ok().and_then(|o| Some(o..o.checked_add(usize::try_from(len).ok()?)?));
+        r.and_then(|r| data.get(r)).map(<[u8]>::to_vec).ok_or_else(|| Error::parse(format!("not a valid ELF file ({len} bytes at offset {off} run past its end)")))
+    };
+    func_offset_with(data.len() as u64, &read, func)
+}
+
+/// [`elf_func_offset`] on a file: reads the ELF header, the program and
+/// section headers and the symbol and string tables only, not the code.
+fn file_func_offset(f: &RegularFile, path: &str, func: &str) -> Result<u64> {
+    let read = |off: u64, len: u64| f.read_at(off, len, path);
+    func_offset_with(f.size, &read, func)
+}
+
+/// The lookup, through `read(offset, len)` on an image of `size` bytes.
+fn func_offset_with(size: u64, read: &dyn Fn(u64, u64) -> Result<Vec<u8>>, func: &str) -> Result<u64> {
+    use goblin::container::Ctx;
+    use goblin::elf::{program_header::ProgramHeader, program_header::PT_LOAD, section_header::SectionHeader, section_header::SHT_DYNSYM, section_header::SHT_SYMTAB, sym::Sym, sym::Symtab, sym::STT_FUNC, sym::STT_GNU_IFUNC, Elf};
+    use goblin::strtab::Strtab;
+    let bad = |e: goblin::error::Error| Error::parse(format!("not a valid ELF file ({e})"));
+    let hdr = read(0, size.min(64))?;
+    let h = Elf::parse_header(&hdr).map_err(bad)?;
+    let ctx = Ctx::new(h.container().map_err(bad)?, h.endianness().map_err(bad)?);
+    // No section headers (or more than e_shnum can count): no symbols.
+    let shdrs = if h.e_shoff == 0 || h.e_shnum == 0 {
+        Vec::new()
+    } else {
+        let raw = read(h.e_shoff, h.e_shnum as u64 * SectionHeader::size(ctx) as u64)?;
+        SectionHeader::parse_from(&raw, 0, h.e_shnum as usize, ctx).map_err(bad)?
+    };
     let mut found = None;
-    for (syms, strtab) in [(&elf.syms, &elf.strtab), (&elf.dynsyms, &elf.dynstrtab)] {
+    let mut budget = crate::sys::file::MAX_FILE_READ;
+    for sh in shdrs.iter().filter(|s| s.sh_type == SHT_SYMTAB || s.sh_type == SHT_DYNSYM) {
+        let strs = shdrs.get(sh.sh_link as usize).ok_or_else(|| Error::parse("not a valid ELF file (a symbol table links to no string table)"))?;
+        // Each table is read once, within one bound for the whole lookup.
+        budget = budget.checked_sub(sh.sh_size.saturating_add(strs.sh_size)).ok_or_else(|| Error::parse(format!("symbol tables larger than {} bytes: refused", crate::sys::file::MAX_FILE_READ)))?;
+        let (syms_raw, strs_raw) = (read(sh.sh_offset, sh.sh_size)?, read(strs.sh_offset, strs.sh_size)?);
+        let syms = Symtab::parse(&syms_raw, 0, syms_raw.len() / Sym::size(ctx.container), ctx).map_err(bad)?;
+        let strtab = Strtab::parse(&strs_raw, 0, strs_raw.len(), 0).map_err(bad)?;
         for s in syms.iter() {
             if s.st_shndx == 0 || s.st_value == 0 || strtab.get_at(s.st_name) != Some(func) {
                 continue;
@@ -90,9 +126,11 @@ pub fn elf_func_offset(data: &[u8], func: &str) -> Result<u64> {
         }
     }
     let vaddr = found.ok_or_else(|| Error::not_found(format!("no function '{func}' in its symbol tables")))?;
-    elf.program_headers
+    let phdrs_raw = read(h.e_phoff, h.e_phnum as u64 * ProgramHeader::size(ctx) as u64)?;
+    let phdrs = ProgramHeader::parse(&phdrs_raw, 0, h.e_phnum as usize, ctx).map_err(bad)?;
+    phdrs
         .iter()
-        .find(|p| p.p_type == PT_LOAD && vaddr >= p.p_vaddr && vaddr < p.p_vaddr + p.p_memsz)
+        .find(|p| p.p_type == PT_LOAD && vaddr >= p.p_vaddr && vaddr - p.p_vaddr < p.p_memsz)
         .map(|p| vaddr - p.p_vaddr + p.p_offset)
         .ok_or_else(|| Error::parse(format!("'{func}' at {vaddr:#x} is in no loadable segment")))
 }
@@ -123,8 +161,9 @@ pub(crate) fn uprobe(prog: BorrowedFd<'_>, prog_name: &str, binary: &str, func: 
     let path = resolve_binary(binary).map_err(|e| e.context(&what))?;
     let offset = match func {
         Some(f) => {
-            let data = std::fs::read(&path).map_err(|e| Error::from_io(e, format!("{what}: read '{path}'")))?;
-            elf_func_offset(&data, f).map_err(|e| e.context(format!("{what}: '{path}'")))? + opts.offset
+            // A regular file only (not /dev/zero, not a FIFO), and only its tables are read.
+            let file = RegularFile::open(&path, "binary").map_err(|e| e.context(&what))?;
+            file_func_offset(&file, &path, f).map_err(|e| e.context(format!("{what}: '{path}'")))? + opts.offset
         }
         None => opts.offset,
     };
@@ -157,7 +196,7 @@ mod tests {
     #[test]
     fn function_offsets_in_elf_files() {
         let me = std::fs::read("/proc/self/exe").unwrap();
-        let off = super::elf_func_offset(&me, "bpfl_unit_test_symbol").unwrap();
+        let off = super::elf_func_offset(&me, "bpfl_unit_test_symbol").unwrap_or_else(|e| panic!("{e}"));
         // The file offset holds the function's code: compare with memory.
         let addr = bpfl_unit_test_symbol as *const () as usize;
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap();

@@ -16,7 +16,7 @@
 //!   give 0, and the rest poison the instruction (`call 0xbad2310`) so that
 //!   the verifier rejects the program only if that instruction is reachable.
 
-use crate::btf::{essential_name, Btf, BtfKind, IndexedBtf, Type};
+use crate::btf::{essential_name, Btf, BtfKind, IndexedBtf, Type, WalkBudget};
 use crate::error::{Error, Result};
 use crate::insn;
 
@@ -192,6 +192,17 @@ fn size(btf: &Btf, id: u32) -> Result<u64> {
     btf.size_of(id).map(u64::from).map_err(|e| Error::unsupported(e.message()))
 }
 
+/// `acc` plus `idx` elements of `size` bytes, in bits; an error where a
+/// crafted BTF makes the offset overflow.
+fn add_bits(acc: u64, idx: u32, size: u64) -> Result<u64> {
+    (idx as u64).checked_mul(size).and_then(|b| b.checked_mul(8)).map_or_else(|| add_off(acc, u64::MAX), |b| add_off(acc, b))
+}
+
+/// `acc + bits`, an error on overflow.
+fn add_off(acc: u64, bits: u64) -> Result<u64> {
+    acc.checked_add(bits).ok_or_else(|| Error::unsupported("the field's offset overflows 64 bits (malformed BTF?)"))
+}
+
 /// A flexible array member: `T x[0]` (or `[]`), last member of its struct.
 fn is_flex(btf: &Btf, prev: Option<&Acc>, nelems: u32) -> bool {
     match prev {
@@ -227,7 +238,7 @@ fn parse_spec<'a>(btf: &'a Btf, type_id: u32, access: &str, k: u32) -> Result<Sp
         return why(format!("unknown relocation kind {k}"));
     }
     spec.acc.push(Acc { type_id: id, idx: first, name: None });
-    spec.bit_offset = first as u64 * size(btf, id)? * 8;
+    spec.bit_offset = add_bits(0, first, size(btf, id)?)?;
     for &i in &raw[1..] {
         let (sid, t) = skip(btf, id);
         id = sid;
@@ -235,7 +246,7 @@ fn parse_spec<'a>(btf: &'a Btf, type_id: u32, access: &str, k: u32) -> Result<Sp
             if i as usize >= t.vlen() {
                 return why(format!("member index {i} out of range in access string '{access}'"));
             }
-            spec.bit_offset += member_bit_offset(&t, i as usize) as u64;
+            spec.bit_offset = add_off(spec.bit_offset, member_bit_offset(&t, i as usize) as u64)?;
             let (name_off, mtype) = member(&t, i as usize);
             let name = btf.str_bytes_at(name_off).unwrap_or(b"");
             if !name.is_empty() {
@@ -248,7 +259,7 @@ fn parse_spec<'a>(btf: &'a Btf, type_id: u32, access: &str, k: u32) -> Result<Sp
                 return why(format!("array index {i} out of range ({nelems} elements) in access string '{access}'"));
             }
             spec.acc.push(Acc { type_id: eid, idx: i, name: None });
-            spec.bit_offset += i as u64 * size(btf, eid)? * 8;
+            spec.bit_offset = add_bits(spec.bit_offset, i, size(btf, eid)?)?;
             id = eid;
         } else {
             return why(format!("access string '{access}' steps into type [{id}], which is neither struct, union nor array"));
@@ -290,11 +301,13 @@ fn fields_compat(local: &Btf, l: u32, target: &Btf, t: u32) -> bool {
 
 /// Whether local type `l` and target type `t` are compatible (type-based relocations).
 pub fn types_compat(local: &Btf, l: u32, target: &Btf, t: u32) -> bool {
-    types_compat_depth(local, l, target, t, 32)
+    types_compat_depth(local, l, target, t, 32, &mut WalkBudget::new())
 }
 
-fn types_compat_depth(local: &Btf, l: u32, target: &Btf, t: u32, depth: u32) -> bool {
-    if depth == 0 {
+/// `budget` bounds the whole walk: function prototypes branch, and a crafted
+/// prototype whose parameters are itself would otherwise take 2^depth steps.
+fn types_compat_depth(local: &Btf, l: u32, target: &Btf, t: u32, depth: u32, budget: &mut WalkBudget) -> bool {
+    if depth == 0 || !budget.step() {
         return false;
     }
     let (_, lt) = skip(local, l);
@@ -305,12 +318,12 @@ fn types_compat_depth(local: &Btf, l: u32, target: &Btf, t: u32, depth: u32) -> 
     match lt.kind() {
         BtfKind::Void | BtfKind::Struct | BtfKind::Union | BtfKind::Enum | BtfKind::Enum64 | BtfKind::Fwd => true,
         BtfKind::Int => int_offset(&lt) == 0 && int_offset(&tt) == 0,
-        BtfKind::Ptr => types_compat_depth(local, lt.size_or_type, target, tt.size_or_type, depth - 1),
-        BtfKind::Array => types_compat_depth(local, lt.array().expect("array").0, target, tt.array().expect("array").0, depth - 1),
+        BtfKind::Ptr => types_compat_depth(local, lt.size_or_type, target, tt.size_or_type, depth - 1, budget),
+        BtfKind::Array => types_compat_depth(local, lt.array().expect("array").0, target, tt.array().expect("array").0, depth - 1, budget),
         BtfKind::FuncProto => {
             lt.vlen() == tt.vlen()
-                && lt.params().zip(tt.params()).all(|(lp, tp)| types_compat_depth(local, lp.1, target, tp.1, depth - 1))
-                && types_compat_depth(local, lt.size_or_type, target, tt.size_or_type, depth - 1)
+                && lt.params().zip(tt.params()).all(|(lp, tp)| types_compat_depth(local, lp.1, target, tp.1, depth - 1, budget))
+                && types_compat_depth(local, lt.size_or_type, target, tt.size_or_type, depth - 1, budget)
         }
         _ => false,
     }
@@ -318,24 +331,29 @@ fn types_compat_depth(local: &Btf, l: u32, target: &Btf, t: u32, depth: u32) -> 
 
 /// Looks for the member `name` (with local type `ltype`) in target
 /// struct/union `tid`, through anonymous members; extends `spec` and returns
-/// the member's type id when found.
-fn match_member<'a>(local: &Btf, name: &[u8], ltype: u32, target: &'a Btf, tid: u32, spec: &mut Spec<'a>) -> Result<Option<u32>> {
+/// the member's type id when found. `budget` bounds the search: anonymous
+/// members branch, and a crafted struct holding itself twice would otherwise
+/// take 2^MAX_SPEC_LEN steps.
+fn match_member<'a>(local: &Btf, name: &[u8], ltype: u32, target: &'a Btf, tid: u32, spec: &mut Spec<'a>, budget: &mut WalkBudget) -> Result<Option<u32>> {
     let (tid, t) = skip(target, tid);
     if !is_composite(&t) {
         return Ok(None);
     }
     for i in 0..t.vlen() {
+        if !budget.step() {
+            return why("the target's anonymous members nest or loop too much (malformed BTF?)".into());
+        }
         let off = member_bit_offset(&t, i) as u64;
         let (mname_off, mtype) = member(&t, i);
         if spec.raw.len() >= MAX_SPEC_LEN {
             return why("access path too deep in the target".into());
         }
-        spec.bit_offset += off;
+        spec.bit_offset = add_off(spec.bit_offset, off)?;
         spec.raw.push(i as u32);
         let mname = target.str_bytes_at(mname_off).unwrap_or(b"");
         if mname.is_empty() {
             if is_composite(&skip(target, mtype).1) {
-                if let Some(found) = match_member(local, name, ltype, target, mtype, spec)? {
+                if let Some(found) = match_member(local, name, ltype, target, mtype, spec, budget)? {
                     return Ok(Some(found));
                 }
             }
@@ -382,7 +400,7 @@ fn match_spec<'a>(local: &Spec, target: &'a Btf, cand: u32, k: u32) -> Result<Op
         if let Some(name) = la.name {
             let (_, lt) = skip(local.btf, la.type_id);
             let ltype = member(&lt, la.idx as usize).1;
-            match match_member(local.btf, name, ltype, target, tid, &mut spec)? {
+            match match_member(local.btf, name, ltype, target, tid, &mut spec, &mut WalkBudget::new())? {
                 Some(next) => tid = next,
                 None => return Ok(None),
             }
@@ -400,7 +418,7 @@ fn match_spec<'a>(local: &Spec, target: &'a Btf, cand: u32, k: u32) -> Result<Op
             }
             spec.acc.push(Acc { type_id: tid, idx: la.idx, name: None });
             spec.raw.push(la.idx);
-            spec.bit_offset += la.idx as u64 * size(target, tid)? * 8;
+            spec.bit_offset = add_bits(spec.bit_offset, la.idx, size(target, tid)?)?;
         }
     }
     Ok(Some(spec))
@@ -462,6 +480,7 @@ fn field_value(k: u32, spec: Option<&Spec>) -> Result<Value> {
             return why("bitfield of a type without size".into());
         }
         let mut off = bit_off / 8 / sz * sz;
+        add_off(bit_off, bit_sz)?;
         while bit_off + bit_sz - off * 8 > sz * 8 {
             if sz >= 8 {
                 return why("bitfield cannot be read with a 64-bit load".into());
@@ -489,6 +508,9 @@ fn field_value(k: u32, spec: Option<&Spec>) -> Result<Value> {
         kind::FIELD_SIGNED => {
             v.val = ((is_any_enum(&mt) && kflag(&mt)) || (mt.kind() == BtfKind::Int && int_encoding(&mt) & INT_SIGNED != 0)) as u64;
             v.validate = true;
+        }
+        kind::FIELD_LSHIFT_U64 | kind::FIELD_RSHIFT_U64 if bit_sz > 64 || add_off(bit_off, bit_sz)? - byte_off * 8 > 64 => {
+            return why(format!("{} needs a field of at most 64 bits, this one is {bit_sz}", kind_name(k)));
         }
         kind::FIELD_LSHIFT_U64 => v.val = 64 - (bit_off + bit_sz - byte_off * 8),
         kind::FIELD_RSHIFT_U64 => {

@@ -17,7 +17,7 @@
 //!   octal) and range-checked, and `"strings"` fill `char[N]`;
 //! - a weak extern nobody knows is 0; a strong one is an error naming it.
 
-use crate::btf::{Btf, BtfKind, TypeData};
+use crate::btf::{Btf, BtfKind, TypeData, WalkBudget, MAX_RESOLVE_STEPS};
 use crate::error::{Error, Result};
 
 /// What a `.kconfig` extern's C type is.
@@ -95,6 +95,12 @@ const BTF_INT_SIGNED: u32 = 1;
 const BTF_INT_BOOL: u32 = 4;
 
 fn kcfg_type(btf: &Btf, id: u32) -> Option<(KcfgType, bool)> {
+    kcfg_type_depth(btf, id, 2)
+}
+
+/// `depth` bounds the array nesting looked through (char[N] needs one level;
+/// a crafted array of itself must not recurse forever).
+fn kcfg_type_depth(btf: &Btf, id: u32, depth: u32) -> Option<(KcfgType, bool)> {
     let id = btf.skip_mods(id);
     let t = btf.type_by_id(id)?;
     match t.kind() {
@@ -115,24 +121,32 @@ fn kcfg_type(btf: &Btf, id: u32) -> Option<(KcfgType, bool)> {
         BtfKind::Enum | BtfKind::Enum64 if btf.name_of(id) == "libbpf_tristate" => Some((KcfgType::Tristate, false)),
         BtfKind::Array => {
             let (elem, _, n) = t.array()?;
-            (n > 0 && matches!(kcfg_type(btf, elem), Some((KcfgType::Char, _)))).then_some((KcfgType::CharArr, false))
+            (depth > 0 && n > 0 && matches!(kcfg_type_depth(btf, elem, depth - 1), Some((KcfgType::Char, _)))).then_some((KcfgType::CharArr, false))
         }
         _ => None,
     }
 }
 
-/// `_Alignof` a type, as the compiler lays it out.
+/// `_Alignof` a type, as the compiler lays it out; None when unknown, or
+/// when the types loop or branch beyond any real layout (a crafted blob).
 pub fn align_of(btf: &Btf, id: u32) -> Option<u32> {
+    align_of_bounded(btf, id, MAX_RESOLVE_STEPS, &mut WalkBudget::new())
+}
+
+fn align_of_bounded(btf: &Btf, id: u32, depth: u32, budget: &mut WalkBudget) -> Option<u32> {
+    if depth == 0 || !budget.step() {
+        return None;
+    }
     let id = btf.skip_mods(id);
     let t = btf.type_by_id(id)?;
     match t.kind() {
         BtfKind::Int | BtfKind::Enum | BtfKind::Enum64 | BtfKind::Float => Some(t.size_or_type.clamp(1, 8)),
         BtfKind::Ptr => Some(8),
-        BtfKind::Array => align_of(btf, t.array()?.0),
+        BtfKind::Array => align_of_bounded(btf, t.array()?.0, depth - 1, budget),
         BtfKind::Struct | BtfKind::Union => {
             let mut a = 1;
             for m in t.members() {
-                a = a.max(align_of(btf, m.type_id)?);
+                a = a.max(align_of_bounded(btf, m.type_id, depth - 1, budget)?);
             }
             Some(a)
         }

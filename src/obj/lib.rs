@@ -19,6 +19,8 @@ pub mod core_relo;
 mod elf;
 pub mod error;
 pub mod externs;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod insn;
 pub mod maps;
 mod parse;
@@ -208,11 +210,22 @@ pub struct ObjectSpec {
     /// Index in `maps` of the `.kconfig` map, when there are `__kconfig` externs.
     pub kconfig_map: Option<usize>,
     code: FastMap<usize, CodeSection>,
+    /// Why `.BTF` was dropped, when it was: said again when something later
+    /// needs it, instead of "missing".
+    btf_dropped: Option<String>,
     /// Symbols of data sections: (section index, name, offset, size), in symbol table order.
     data_syms: Vec<(usize, String, u64, u64)>,
 }
 
 impl ObjectSpec {
+    /// "'.BTF' is missing", or why it was dropped: for errors of what needs it.
+    pub(crate) fn btf_missing(&self) -> String {
+        match &self.btf_dropped {
+            Some(why) => format!("'.BTF' is present but unusable: {why}"),
+            None => "'.BTF' is missing".to_string(),
+        }
+    }
+
     /// Parse an object from its bytes.
     pub fn parse(data: &[u8], opts: &ParseOptions) -> Result<ObjectSpec> {
         let name = opts.name.clone().unwrap_or_else(|| "bpf".into());

@@ -22,6 +22,7 @@ pub(crate) fn parse(data: &[u8], obj_name: String) -> Result<ObjectSpec> {
         kconfig_map: None,
         code: FastMap::default(),
         data_syms: Vec::new(),
+        btf_dropped: None,
     };
     let secs = sections::scan_sections(&mut obj, data, &elf)?;
     let mut syms = sections::scan_symbols(&mut obj, &elf, &secs)?;
@@ -44,6 +45,7 @@ fn load_btf(obj: &mut ObjectSpec, elf: &Elf, secs: &Sections, syms: &Symbols) ->
         Err(e) if secs.btf_maps.is_some() => return Err(Error::malformed(format!("section '.BTF' is malformed and '.maps' needs it: {e}"))),
         Err(e) => {
             obj.warnings.push(format!(".BTF ignored: {e}"));
+            obj.btf_dropped = Some(format!("malformed: {e}"));
             return Ok(());
         }
     };
@@ -68,7 +70,9 @@ fn load_btf(obj: &mut ObjectSpec, elf: &Elf, secs: &Sections, syms: &Symbols) ->
         }
     };
     if let Err(e) = btf.fixup_datasecs_with(section, sym_off) {
+        // Kept: '.maps' or an extern needing the BTF says this, not "missing".
         obj.warnings.push(format!(".BTF ignored: {e}"));
+        obj.btf_dropped = Some(format!("its DATASEC fix-up failed: {e}"));
         return Ok(());
     }
     btf.sanitize_for_kernel();

@@ -96,7 +96,7 @@ fn resolve(obj: &ObjectSpec, secs: &Sections, site: &Site) -> Result<RelocTarget
 fn to_extern(obj: &ObjectSpec, site: &Site) -> Result<RelocTarget> {
     let name = site.sym_name();
     let Some(e) = obj.externs.iter().position(|e| e.name == name) else {
-        let why = if obj.btf.is_none() { "externs need the object's BTF (.BTF) to say what they are, and it is missing or unusable" } else { "not a __kconfig or __ksym extern" };
+        let why = if obj.btf.is_none() { format!("externs need the object's BTF to say what they are: {}", obj.btf_missing()) } else { "not a __kconfig or __ksym extern".to_string() };
         return site.fail(format!("extern symbol '{name}': {why}"));
     };
     let is_kfunc = matches!(obj.externs[e].kind, ExternKind::Kfunc { .. });

@@ -60,3 +60,42 @@ pub(crate) fn fs_magic(path: &CStr) -> SysResult<i64> {
     check(unsafe { libc::statfs(path.as_ptr(), &mut st) } as libc::c_long)?;
     Ok(st.f_type as i64)
 }
+
+/// What kind of BPF object an fd is, from its anonymous inode's name (the
+/// target of `/proc/self/fd/N`: `anon_inode:bpf-map`, `anon_inode:bpf-prog`,
+/// `anon_inode:bpf_link`, ...); `BPF_OBJ_GET_INFO_BY_FD` alone cannot tell,
+/// as it answers for programs and links too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BpfFdKind {
+    Map,
+    Program,
+    Link,
+    Btf,
+    Other,
+}
+
+impl BpfFdKind {
+    /// "a map", "a program", ...: for messages.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            BpfFdKind::Map => "a map",
+            BpfFdKind::Program => "a program",
+            BpfFdKind::Link => "a link",
+            BpfFdKind::Btf => "a BTF object",
+            BpfFdKind::Other => "not a BPF object",
+        }
+    }
+}
+
+/// The kind of BPF object behind `fd`.
+pub(crate) fn bpf_fd_kind(fd: BorrowedFd<'_>) -> SysResult<BpfFdKind> {
+    use std::os::fd::AsRawFd;
+    let target = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).map_err(|e| Errno::of_io(&e))?;
+    Ok(match target.to_string_lossy().strip_prefix("anon_inode:") {
+        Some("bpf-map") => BpfFdKind::Map,
+        Some("bpf-prog") => BpfFdKind::Program,
+        Some("bpf_link" | "bpf-link") => BpfFdKind::Link,
+        Some("btf") => BpfFdKind::Btf,
+        _ => BpfFdKind::Other,
+    })
+}

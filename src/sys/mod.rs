@@ -11,6 +11,7 @@
 
 pub(crate) mod bpf;
 pub(crate) mod epoll;
+pub(crate) mod file;
 pub(crate) mod misc;
 pub(crate) mod mmap;
 pub(crate) mod perf;

@@ -3,6 +3,7 @@
 #include <bpfl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -253,6 +254,46 @@ static void test_modern_rodata_pin(void)
 	CHECK(bpfl_map_open_pinned("/sys/fs/bpf/bpfl-no-such-pin", &pm) == -ENOENT, "missing pin");
 	unlink(pin);
 	rmdir(root);
+}
+
+/* Issue 15: special files are refused, not read or blocked on; a pinned
+ * program is not opened as a map. */
+static void test_hostile_paths(void)
+{
+	struct bpfl_object o;
+	struct bpfl_map m;
+	char fifo[128], pin[128];
+	CHECK(bpfl_object_open_file("/dev/zero", NULL, &o) == -EINVAL, "object /dev/zero");
+	CHECK(strstr(bpfl_last_error(), "is a character device, not a regular file") != NULL, "%s", bpfl_last_error());
+	CHECK(bpfl_object_open_file("/tmp", NULL, &o) == -EINVAL, "object directory");
+	CHECK(strstr(bpfl_last_error(), "is a directory") != NULL, "%s", bpfl_last_error());
+	snprintf(fifo, sizeof(fifo), "/tmp/bpfl-capi-fifo-%d", getpid());
+	unlink(fifo);
+	CHECK(mkfifo(fifo, 0600) == 0, "mkfifo");
+	CHECK(bpfl_object_open_file(fifo, NULL, &o) == -EINVAL, "object FIFO (no writer: must not block)");
+	CHECK(strstr(bpfl_last_error(), "is a FIFO") != NULL, "%s", bpfl_last_error());
+	unlink(fifo);
+
+	OK(bpfl_object_open_file(path("uprobe.o"), NULL, &o));
+	OK(bpfl_object_load(o, NULL));
+	struct bpfl_program p;
+	struct bpfl_link l;
+	OK(bpfl_object_find_program(o, "on_call", &p));
+	CHECK(bpfl_program_attach_uprobe(p, "/dev/zero", "main", NULL, &l) == -EINVAL, "uprobe on /dev/zero");
+	CHECK(strstr(bpfl_last_error(), "is a character device") != NULL, "%s", bpfl_last_error());
+	int fd = -1;
+	OK(bpfl_program_fd(p, &fd));
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/bpfl-capi-prog-%d", getpid());
+	unlink(pin);
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.pathname = (uint64_t)(uintptr_t)pin;
+	attr.bpf_fd = fd;
+	CHECK(syscall(SYS_bpf, BPF_OBJ_PIN, &attr, sizeof(attr)) == 0, "pin a program: %s", strerror(errno));
+	CHECK(bpfl_map_open_pinned(pin, &m) == -EINVAL, "a pinned program opened as a map");
+	CHECK(strstr(bpfl_last_error(), "is pinned, but it is a program, not a map") != NULL, "%s", bpfl_last_error());
+	unlink(pin);
+	OK(bpfl_object_close(o));
 }
 
 static int logged;
@@ -618,6 +659,7 @@ int main(int argc, char **argv)
 	test_null_and_bad_arguments();
 	test_seed_tp();
 	test_modern_rodata_pin();
+	test_hostile_paths();
 	test_verifier_rejection();
 	test_uprobe();
 	test_threads_and_close_race();

@@ -6,6 +6,7 @@ mod cgroup;
 mod harness;
 mod loader_internals;
 mod setup;
+mod hardening;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
@@ -999,4 +1000,8 @@ fn main() {
     ]
     .concat();
     harness::run(&tests)
+        Test { name: "pin_by_name_cannot_escape_the_pin_root", needs_kernel: true, f: hardening::pin_by_name_cannot_escape_the_pin_root },
+        Test { name: "special_files_are_refused_not_read", needs_kernel: true, f: hardening::special_files_are_refused_not_read },
+        Test { name: "open_pinned_refuses_a_program", needs_kernel: true, f: hardening::open_pinned_refuses_a_program },
+    ])
 }

@@ -10,6 +10,8 @@
 //! Layouts are the kernel's uapi (`include/uapi/linux/btf.h`). Little-endian
 //! only, as on every host bpfl runs on.
 
+#[cfg(test)]
+mod cycle_tests;
 mod ext;
 mod index;
 #[cfg(test)]
@@ -455,24 +457,62 @@ impl Btf {
         id
     }
 
-    /// `sizeof` the type, as the C compiler saw it.
+    /// `sizeof` the type, as the C compiler saw it. Iterative, and bounded:
+    /// a crafted blob may make a type refer to itself (an array of itself, a
+    /// typedef cycle), which must give an error, not a stack overflow.
     pub fn size_of(&self, id: u32) -> Result<u32> {
-        let mut id = id;
-        for _ in 0..64 {
+        let (start, mut id, mut mul) = (id, id, 1u32);
+        for _ in 0..MAX_RESOLVE_STEPS {
             let t = self.type_by_id(id).ok_or_else(|| Error::malformed(format!("type [{id}] does not exist")))?;
-            match t.kind() {
-                BtfKind::Int | BtfKind::Struct | BtfKind::Union | BtfKind::Enum | BtfKind::Enum64 | BtfKind::Float | BtfKind::Datasec => return Ok(t.size_or_type),
-                BtfKind::Ptr => return Ok(8),
-                BtfKind::Typedef | BtfKind::Volatile | BtfKind::Const | BtfKind::Restrict | BtfKind::TypeTag | BtfKind::Var => id = t.size_or_type,
+            let size = match t.kind() {
+                BtfKind::Int | BtfKind::Struct | BtfKind::Union | BtfKind::Enum | BtfKind::Enum64 | BtfKind::Float | BtfKind::Datasec => t.size_or_type,
+                BtfKind::Ptr => 8,
+                BtfKind::Typedef | BtfKind::Volatile | BtfKind::Const | BtfKind::Restrict | BtfKind::TypeTag | BtfKind::Var => {
+                    id = t.size_or_type;
+                    continue;
+                }
                 BtfKind::Array => {
                     let (elem, _, nelems) = t.array().expect("an array");
-                    let e = self.size_of(elem)?;
-                    return e.checked_mul(nelems).ok_or_else(|| Error::malformed(format!("array type [{id}] is too large")));
+                    mul = mul.checked_mul(nelems).ok_or_else(|| Error::malformed(format!("array type [{id}] is too large")))?;
+                    id = elem;
+                    continue;
                 }
                 k => return err(format!("type [{id}] ({k:?}) has no size")),
-            }
+            };
+            return size.checked_mul(mul).ok_or_else(|| Error::malformed(format!("type [{start}] is too large")));
         }
-        err(format!("type [{id}]: typedef chain too long"))
+        err(format!("type [{start}]: its size needs more than {MAX_RESOLVE_STEPS} steps through arrays, typedefs and qualifiers (a cycle?)"))
+    }
+}
+
+/// The longest chain of arrays, typedefs and qualifiers a walk follows
+/// before it calls the blob malformed (clang never emits more than a few;
+/// a crafted blob may loop).
+pub const MAX_RESOLVE_STEPS: u32 = 64;
+
+/// A budget for walks that branch (struct members, function parameters):
+/// bounds the total work however the types refer to one another, so that a
+/// crafted blob with shared or cyclic references cannot make a walk
+/// exponential or endless.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkBudget(u32);
+
+impl Default for WalkBudget {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WalkBudget {
+    /// Enough for any real type graph a relocation or layout walks.
+    pub fn new() -> WalkBudget {
+        WalkBudget(1 << 16)
+    }
+
+    /// Takes one step; false when the budget is spent.
+    pub fn step(&mut self) -> bool {
+        self.0 = self.0.saturating_sub(1);
+        self.0 > 0
     }
 }
 

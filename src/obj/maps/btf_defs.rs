@@ -147,7 +147,20 @@ pub(crate) fn btf_map_spec(d: &BtfMapDef, origin: MapOrigin) -> Result<MapSpec> 
     if m.pinning > 1 {
         return malformed(format!("map '{}': pinning {} is unknown (0 none, 1 by name)", d.name, m.pinning));
     }
+    if m.pinning == 1 {
+        check_pin_name(&d.name)?;
+    }
     Ok(m)
+}
+
+/// A `LIBBPF_PIN_BY_NAME` map's name becomes a file under the pin root: it
+/// must be one plain file name, or a crafted object (a map named `../x`)
+/// would pin and reuse maps outside the root.
+pub fn check_pin_name(name: &str) -> Result<()> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
+        return malformed(format!("map '{}': LIBBPF_PIN_BY_NAME needs a name that is a plain file name (not empty, '.' or '..', without '/' or NUL) to pin it under the pin root", name.escape_debug()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::sections::{read_u32, section_bytes, Sections, Symbols};
 use crate::types::MapType;
 use crate::ObjectSpec;
-pub use btf_defs::{map_defs, BtfMapDef};
+pub use btf_defs::{check_pin_name, map_defs, BtfMapDef};
 pub use slots::SlotTarget;
 
 /// Map flags bpfl sets itself.
@@ -194,7 +194,7 @@ fn legacy_def_extents(sec_len: usize, syms: &[(u64, String, u64)]) -> Result<Vec
 /// `SEC(".maps")`: definitions read from BTF, each inner-map template first.
 pub(crate) fn add_btf_defined(obj: &mut ObjectSpec, elf: &Elf, secs: &Sections, syms: &Symbols) -> Result<()> {
     let Some(mi) = secs.btf_maps else { return Ok(()) };
-    let btf = obj.btf.as_ref().ok_or_else(|| Error::malformed("section '.maps' needs '.BTF', which is missing"))?;
+    let btf = obj.btf.as_ref().ok_or_else(|| Error::malformed(format!("section '.maps' needs '.BTF': {}", obj.btf_missing())))?;
     let defs = map_defs(btf).map_err(|e| e.context("'.maps'"))?;
     for d in defs {
         let off = *syms.btf_maps.get(d.name.as_str()).ok_or_else(|| Error::malformed(format!("map '{}' in '.maps' has no ELF symbol", d.name)))?;

@@ -1,0 +1,4 @@
+//! Fuzz target `btf_ext`: the body is bpfl_obj::fuzz::btf_ext, shared with the
+//! corpus replay on stable (src/obj/tests/fuzz_replay.rs).
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| bpfl_obj::fuzz::btf_ext(data));
