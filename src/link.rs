@@ -20,6 +20,19 @@ pub enum LinkKind {
     Tracepoint,
     /// `BPF_RAW_TRACEPOINT_OPEN`.
     RawTracepoint,
+    /// XDP through a BPF link (5.9+).
+    Xdp,
+    /// XDP through netlink (`IFLA_XDP`).
+    XdpNetlink,
+    /// tc through a TCX link (6.6+).
+    Tcx,
+    /// tc through netlink: a `cls_bpf` filter on a `clsact` qdisc.
+    TcNetlink,
+}
+
+/// What undoes an attachment that no fd holds (netlink XDP, tc filters).
+pub(crate) trait Detach: std::fmt::Debug + Send + Sync {
+    fn detach(&mut self) -> Result<()>;
 }
 
 /// An attachment. Dropping it detaches the program.
@@ -33,11 +46,17 @@ pub struct Link {
     perf_fd: Option<OwnedFd>,
     /// The tracefs probe event the perf event is of, when bpfl created one.
     probe_event: Option<ProbeEvent>,
+    /// What undoes an attachment made by netlink.
+    guard: Option<Box<dyn Detach>>,
 }
 
 impl Link {
     pub(crate) fn new(kind: LinkKind, target: String, link_fd: Option<OwnedFd>, perf_fd: Option<OwnedFd>, probe_event: Option<ProbeEvent>) -> Link {
-        Link { kind, target, link_fd, perf_fd, probe_event }
+        Link { kind, target, link_fd, perf_fd, probe_event, guard: None }
+    }
+    /// An attachment a BPF link keeps, or (without one) that `guard` undoes.
+    pub(crate) fn net(kind: LinkKind, target: String, link_fd: Option<OwnedFd>, guard: Option<Box<dyn Detach>>) -> Link {
+        Link { kind, target, link_fd, perf_fd: None, probe_event: None, guard }
     }
     /// How it is attached.
     pub fn kind(&self) -> &LinkKind {
@@ -66,6 +85,9 @@ impl Link {
         self.perf_fd.take();
         if let Some(ev) = self.probe_event.take() {
             ev.remove()?;
+        }
+        if let Some(mut g) = self.guard.take() {
+            g.detach()?;
         }
         Ok(())
     }

@@ -8,10 +8,14 @@
 
 pub(crate) mod probe;
 pub(crate) mod tracepoint;
+pub mod tc;
+pub mod xdp;
 
 pub use probe::elf_func_offset;
 pub(crate) use probe::{kprobe, uprobe};
 pub(crate) use tracepoint::{btf_traced, raw_tracepoint, tracepoint};
+pub use tc::{TcDirection, TcOptions, TcxOptions};
+pub use xdp::{XdpAttached, XdpInfo, XdpMode, XdpOptions};
 
 use crate::error::{Error, Result};
 use crate::sys;

@@ -482,3 +482,7 @@ pub(crate) fn link_create(prog: BorrowedFd<'_>, target: BorrowedFd<'_>, attach_t
     // SAFETY: no pointers.
     unsafe { bpf_fd(cmd::LINK_CREATE, &mut a) }
 }
+
+// After the macros and the private door it uses.
+mod net;
+pub(crate) use net::*;

@@ -13,6 +13,7 @@ pub(crate) mod bpf;
 pub(crate) mod epoll;
 pub(crate) mod misc;
 pub(crate) mod mmap;
+pub(crate) mod netlink;
 pub(crate) mod perf;
 
 pub(crate) use bpf::*;

@@ -3,6 +3,7 @@
 //! (root); without root/bpf() each kernel test prints SKIPPED.
 
 mod harness;
+mod net;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
@@ -967,5 +968,12 @@ fn main() {
         Test { name: "ringbuf_and_perfbuf_refuse_wrong_maps", needs_kernel: true, f: ringbuf_and_perfbuf_refuse_wrong_maps },
         Test { name: "perfbuf_every_sample_once", needs_kernel: true, f: perfbuf_every_sample_once },
         Test { name: "perfbuf_lost_samples_are_counted", needs_kernel: true, f: perfbuf_lost_samples_are_counted },
+        Test { name: "test_run_xdp_drop_and_pass", needs_kernel: true, f: net::test_run_xdp_drop_and_pass },
+        Test { name: "xdp_bad_input", needs_kernel: true, f: net::xdp_bad_input },
+        Test { name: "xdp_generic_link_drops_and_counts", needs_kernel: true, f: net::xdp_generic_link_drops_and_counts },
+        Test { name: "xdp_generic_netlink_drops_and_counts", needs_kernel: true, f: net::xdp_generic_netlink_drops_and_counts },
+        Test { name: "xdp_netlink_replace", needs_kernel: true, f: net::xdp_netlink_replace },
+        Test { name: "tc_netlink_egress_counts_and_cleans_up", needs_kernel: true, f: net::tc_netlink_egress_counts_and_cleans_up },
+        Test { name: "tcx_egress_counts_and_orders", needs_kernel: true, f: net::tcx_egress_counts_and_orders },
     ])
 }
