@@ -38,8 +38,11 @@ mod map;
 
 mod buffers;
 
+mod net;
+
 // What the exports share.
 mod args;
 mod consumers;
 mod handles;
 mod types;
+mod types_net;

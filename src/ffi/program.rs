@@ -54,7 +54,7 @@ pub unsafe extern "C" fn bpfl_program_fd(prog: bpfl_program, out_fd: *mut c_int)
 ///
 /// # Safety
 /// `out_link` is NULL or a writable `bpfl_link`.
-unsafe fn attach_with(prog: bpfl_program, out_link: *mut bpfl_link, f: impl FnOnce(&crate::Program) -> Result<crate::Link>) -> c_int {
+pub(super) unsafe fn attach_with(prog: bpfl_program, out_link: *mut bpfl_link, f: impl FnOnce(&crate::Program) -> Result<crate::Link>) -> c_int {
     guard(|| {
         let o = out(out_link, "out_link")?;
         let (owner, p) = handles::program(prog.id)?;
