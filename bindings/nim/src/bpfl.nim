@@ -651,3 +651,5 @@ proc free*(pb: var BpfPerfBuffer) =
     let rc = bpfl_perfbuf_free(h)
     pb.ctx = nil
     check rc, "perf buffer free"
+
+include bpfl/net
