@@ -261,10 +261,18 @@ impl Program {
                 let opts = UprobeOptions { offset, retprobe: self.auto == AutoAttach::Uretprobe, ..Default::default() };
                 self.attach_uprobe(&binary, func.as_deref(), &opts)
             }
-            AutoAttach::None => Err(Error::unsupported(format!(
-                "program '{}': section '{}' cannot be attached automatically; attach it explicitly",
-                self.name, self.section
-            ))),
+            AutoAttach::None => {
+                // Networking sections name no interface: say which call takes one.
+                let hint = match self.prog_type {
+                    pt::XDP => " (an XDP program needs an interface: attach_xdp)",
+                    pt::SCHED_CLS => " (a tc program needs an interface: attach_tcx or attach_tc)",
+                    _ => "",
+                };
+                Err(Error::unsupported(format!(
+                    "program '{}': section '{}' cannot be attached automatically; attach it explicitly{hint}",
+                    self.name, self.section
+                )))
+            }
         }
     }
 }

@@ -290,6 +290,14 @@ pub fn tc_netlink_egress_counts_and_cleans_up() {
     drop(l3);
     assert!(tc_show("qdisc", &v.host, &[]).contains("clsact"), "a qdisc we did not make stays");
     assert_eq!(tc_show("filter", &v.host, &["ingress"]).trim(), "");
+    // A `tc/egress` program (loaded for TCX) goes on the netlink path too.
+    let l4 = o.program("tcx_count").unwrap().attach_tc(idx, &eg).unwrap();
+    assert!(tc_show("filter", &v.host, &["egress"]).contains("tcx_count"));
+    drop(l4);
+    assert_eq!(tc_show("filter", &v.host, &["egress"]).trim(), "");
+    // No interface in the section: auto-attach says which call takes one.
+    let e = p.attach().unwrap_err();
+    assert!(e.to_string().contains("attach_tcx or attach_tc"), "{e}");
 }
 
 pub fn tcx_egress_counts_and_orders() {
