@@ -11,6 +11,15 @@ pub struct Test {
     pub f: fn(),
 }
 
+/// What [`skip`] unwinds with.
+struct Skipped(String);
+
+/// End the running test as SKIPPED (counted so, never as a pass) with `why`:
+/// for a feature this kernel lacks ("... needs Linux 6.6").
+pub fn skip(why: impl Into<String>) -> ! {
+    std::panic::resume_unwind(Box::new(Skipped(why.into())))
+}
+
 pub fn run(tests: &[Test]) -> ! {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let kernel = bpfl::host::bpf_available();
@@ -35,6 +44,10 @@ pub fn run(tests: &[Test]) -> ! {
             Ok(()) => {
                 println!("PASS    {} ({} ms)", t.name, start.elapsed().as_millis());
                 pass += 1;
+            }
+            Err(p) if p.is::<Skipped>() => {
+                println!("SKIPPED {}: {}", t.name, p.downcast_ref::<Skipped>().unwrap().0);
+                skip += 1;
             }
             Err(p) => {
                 let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();

@@ -159,13 +159,11 @@ fn drain(r: &UdpSocket) -> usize {
     n
 }
 
+/// A veth pair, or the test ends SKIPPED (never passed) saying why.
 fn veth_or_skip(tag: &str) -> Option<Veth> {
     match Veth::new(tag) {
         Ok(v) => Some(v),
-        Err(e) => {
-            println!("SKIPPED (inside the test): cannot make a veth pair in a namespace: {e}");
-            None
-        }
+        Err(e) => super::harness::skip(format!("cannot make a veth pair in a network namespace here: {e}")),
     }
 }
 
@@ -302,11 +300,11 @@ pub fn tc_netlink_egress_counts_and_cleans_up() {
 
 pub fn tcx_egress_counts_and_orders() {
     if bpfl::host::kver::running() < bpfl::host::kver::kernel_version(6, 6, 0) {
-        println!("SKIPPED (inside the test): TCX needs Linux 6.6; the netlink tc path is tested instead");
         let o = loaded("net.o");
         let e = o.program("tcx_count").unwrap().attach_tcx(1, &TcxOptions::default()).unwrap_err();
         assert!(e.to_string().contains("TCX needs Linux 6.6"), "{e}");
-        return;
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        super::harness::skip("TCX needs Linux 6.6 (the refusal says so; the netlink tc path is tested by tc_netlink_egress_counts_and_cleans_up)");
     }
     let Some(v) = veth_or_skip("tx") else { return };
     let o = loaded("net.o");
