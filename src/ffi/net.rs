@@ -28,6 +28,10 @@ pub unsafe extern "C" fn bpfl_program_test_run(prog: bpfl_program, opts: *const 
         if result.is_null() {
             return Err(Error::inval("result is NULL: the program's return value comes back in it"));
         }
+        // Refuse a bad result before the program runs, not after.
+        if *(result as *const usize) < std::mem::size_of::<usize>() {
+            return Err(Error::inval("bpfl_test_run_result.sz is too small: set it to sizeof(struct bpfl_test_run_result)"));
+        }
         let null = std::ptr::null_mut();
         let none = bpfl_test_run_opts { sz: 0, data_in: null, data_size_in: 0, data_out: null, data_size_out: 0, ctx_in: null, ctx_size_in: 0, ctx_out: null, ctx_size_out: 0, repeat: 0, flags: 0, cpu: 0, batch_size: 0 };
         let o = read_opts(opts, none, "bpfl_test_run_opts")?;
