@@ -514,7 +514,8 @@ int bpfl_program_attach_raw_tracepoint(struct bpfl_program prog,
 // Detach and free a link. A second call gives -EBADF.
 int bpfl_link_destroy(struct bpfl_link link);
 
-// The file descriptor of a link (BPF link, or the perf event it hangs on).
+// The file descriptor of a link (BPF link, or the perf event it hangs on);
+// -1 for an attachment netlink keeps (XDP through `IFLA_XDP`, tc filters).
 //
 // # Safety
 // `out_fd` is NULL or writable.
