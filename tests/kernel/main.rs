@@ -3,6 +3,7 @@
 //! (root); without root/bpf() each kernel test prints SKIPPED.
 
 mod harness;
+mod loader_internals;
 mod net;
 use harness::{obj, Test};
 
@@ -939,7 +940,8 @@ fn perfbuf_lost_samples_are_counted() {
 }
 
 fn main() {
-    harness::run(&[
+    let tests = [
+        &[
         Test { name: "parse_every_object_and_link_every_program", needs_kernel: false, f: parse_every_object_and_link_every_program },
         Test { name: "parse_seed_legacy_maps", needs_kernel: false, f: parse_seed_legacy_maps },
         Test { name: "parse_modern_btf_maps_and_subprograms", needs_kernel: false, f: parse_modern_btf_maps_and_subprograms },
@@ -975,5 +977,9 @@ fn main() {
         Test { name: "xdp_netlink_replace", needs_kernel: true, f: net::xdp_netlink_replace },
         Test { name: "tc_netlink_egress_counts_and_cleans_up", needs_kernel: true, f: net::tc_netlink_egress_counts_and_cleans_up },
         Test { name: "tcx_egress_counts_and_orders", needs_kernel: true, f: net::tcx_egress_counts_and_orders },
-    ])
+        ][..],
+        loader_internals::TESTS,
+    ]
+    .concat();
+    harness::run(&tests)
 }
