@@ -84,6 +84,52 @@ typedef enum bpfl_attach_via {
   BPFL_VIA_PROG_ATTACH = 2,
 } bpfl_attach_via;
 
+// Where an XDP program runs, for `bpfl_xdp_opts.mode`.
+typedef enum bpfl_xdp_mode {
+  // The driver's (native) hook where it has one, else generic.
+  BPFL_XDP_MODE_AUTO = 0,
+  // Generic (skb) mode: any interface.
+  BPFL_XDP_MODE_GENERIC = 1,
+  // Native (driver) mode.
+  BPFL_XDP_MODE_NATIVE = 2,
+  // Offloaded to the NIC.
+  BPFL_XDP_MODE_OFFLOAD = 3,
+} bpfl_xdp_mode;
+
+// What `bpfl_xdp_info.attached` says (the kernel's `XDP_ATTACHED_*`).
+typedef enum bpfl_xdp_attached {
+  BPFL_XDP_ATTACHED_NONE = 0,
+  BPFL_XDP_ATTACHED_NATIVE = 1,
+  BPFL_XDP_ATTACHED_GENERIC = 2,
+  BPFL_XDP_ATTACHED_OFFLOAD = 3,
+  // Programs in more than one mode.
+  BPFL_XDP_ATTACHED_MULTI = 4,
+} bpfl_xdp_attached;
+
+// Flags of `bpfl_xdp_opts.flags` (netlink path).
+typedef enum bpfl_xdp_flags {
+  // Fail if a program is attached already (`XDP_FLAGS_UPDATE_IF_NOEXIST`).
+  BPFL_XDP_UPDATE_IF_NOEXIST = 1,
+} bpfl_xdp_flags;
+
+// Packet direction for tc and TCX attaches.
+typedef enum bpfl_tc_direction {
+  BPFL_TC_INGRESS = 0,
+  BPFL_TC_EGRESS = 1,
+} bpfl_tc_direction;
+
+// Flags of `bpfl_tcx_opts.flags` (the kernel's `BPF_F_BEFORE` ...).
+typedef enum bpfl_tcx_flags {
+  // Before the program or link `relative` names (none: first).
+  BPFL_TCX_BEFORE = (1 << 3),
+  // After it (none: last).
+  BPFL_TCX_AFTER = (1 << 4),
+  // `relative` is an id, not an fd.
+  BPFL_TCX_ID = (1 << 5),
+  // `relative` is a link, not a program.
+  BPFL_TCX_LINK = (1 << 13),
+} bpfl_tcx_flags;
+
 // Log callback: `level` is a `bpfl_log_level`, `msg` a NUL-terminated line.
 typedef void (*bpfl_log_fn)(int level, const char *msg, void *ctx);
 
@@ -277,6 +323,94 @@ typedef struct bpfl_perfbuf_opts {
 typedef struct bpfl_perfbuf {
   uint64_t id;
 } bpfl_perfbuf;
+
+// Options of `bpfl_program_test_run`. Set `sz` to `sizeof(struct bpfl_test_run_opts)`.
+typedef struct bpfl_test_run_opts {
+  size_t sz;
+  // The packet in (NULL with size 0: none).
+  const void *data_in;
+  size_t data_size_in;
+  // Where the packet out goes (NULL: not wanted), and its capacity.
+  void *data_out;
+  size_t data_size_out;
+  // The context in (`struct xdp_md`, `struct __sk_buff`...; Linux 5.2+).
+  const void *ctx_in;
+  size_t ctx_size_in;
+  // Where the context out goes (NULL: not wanted), and its capacity.
+  void *ctx_out;
+  size_t ctx_size_out;
+  // Runs (0 and 1: once); the duration is their mean.
+  uint32_t repeat;
+  // `BPF_F_TEST_RUN_ON_CPU` (1), `BPF_F_TEST_XDP_LIVE_FRAMES` (2).
+  uint32_t flags;
+  // The CPU, with `BPF_F_TEST_RUN_ON_CPU`.
+  uint32_t cpu;
+  // Frames per batch with live XDP frames (0: the kernel's default).
+  uint32_t batch_size;
+} bpfl_test_run_opts;
+
+// What `bpfl_program_test_run` reports. Set `sz` to `sizeof(struct bpfl_test_run_result)`.
+typedef struct bpfl_test_run_result {
+  size_t sz;
+  // The program's return value (`XDP_DROP`, `TC_ACT_OK`...).
+  uint32_t retval;
+  // Mean time of one run, in nanoseconds.
+  uint32_t duration_ns;
+  // Bytes written to `data_out`.
+  size_t data_size_out;
+  // Bytes written to `ctx_out`.
+  size_t ctx_size_out;
+} bpfl_test_run_result;
+
+// Options of `bpfl_program_attach_xdp`. Set `sz` to `sizeof(struct bpfl_xdp_opts)`.
+typedef struct bpfl_xdp_opts {
+  size_t sz;
+  // A `bpfl_xdp_mode`.
+  uint32_t mode;
+  // `bpfl_xdp_flags` (netlink path).
+  uint32_t flags;
+  // Replace the program with this fd, failing if another is attached
+  // (takes the netlink path); 0 or negative: replace nothing.
+  int32_t replace_prog_fd;
+  // Use netlink (`IFLA_XDP`) even where BPF links exist (Linux 5.9+).
+  bool netlink;
+} bpfl_xdp_opts;
+
+// What `bpfl_xdp_query` reports. Set `sz` to `sizeof(struct bpfl_xdp_info)`.
+typedef struct bpfl_xdp_info {
+  size_t sz;
+  // A `bpfl_xdp_attached`.
+  uint32_t attached;
+  // The attached program's id, when one mode has one (0: none).
+  uint32_t prog_id;
+  uint32_t drv_prog_id;
+  uint32_t skb_prog_id;
+  uint32_t hw_prog_id;
+} bpfl_xdp_info;
+
+// Options of `bpfl_program_attach_tcx`. Set `sz` to `sizeof(struct bpfl_tcx_opts)`.
+typedef struct bpfl_tcx_opts {
+  size_t sz;
+  // A `bpfl_tc_direction`.
+  uint32_t direction;
+  // `bpfl_tcx_flags`: where among the attached programs this one goes.
+  uint32_t flags;
+  // The program or link (fd, or id with `BPFL_TCX_ID`) the flags place it against.
+  uint32_t relative;
+  // Fail unless the list is at this revision (0: any).
+  uint64_t expected_revision;
+} bpfl_tcx_opts;
+
+// Options of `bpfl_program_attach_tc`. Set `sz` to `sizeof(struct bpfl_tc_opts)`.
+typedef struct bpfl_tc_opts {
+  size_t sz;
+  // A `bpfl_tc_direction`.
+  uint32_t direction;
+  // Filter priority (0: the kernel picks).
+  uint16_t priority;
+  // Filter handle (0: the kernel picks).
+  uint32_t handle;
+} bpfl_tc_opts;
 
 #ifdef __cplusplus
 extern "C" {
@@ -507,7 +641,8 @@ int bpfl_program_log(struct bpfl_program prog, char *buf, size_t len, size_t *ou
 int bpfl_link_destroy(struct bpfl_link link);
 
 // The file descriptor of a link (BPF link, or the perf event it hangs on);
-// -1 for an attachment that has none (`BPF_PROG_ATTACH`, a socket option).
+// -1 for an attachment that has none (`BPF_PROG_ATTACH`, a socket option,
+// or what netlink keeps: XDP through `IFLA_XDP`, tc filters).
 //
 // # Safety
 // `out_fd` is NULL or writable.
@@ -837,6 +972,66 @@ int bpfl_perfbuf_epoll_fd(struct bpfl_perfbuf pb);
 // Free a perf buffer consumer: remove its events from the map, unmap and
 // close them (after a poll in flight returns). A second call gives -EBADF.
 int bpfl_perfbuf_free(struct bpfl_perfbuf pb);
+
+// Run a loaded program on test input (`BPF_PROG_TEST_RUN`): the packet
+// and/or context of `opts` (may be NULL: no input) in, the return value,
+// mean duration and output sizes into `result`. A `data_out` too small for
+// the program's packet gives -ENOSPC and says how large it must be.
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_test_run_opts` with `sz` set whose
+// buffers are NULL or hold their sizes in bytes (the `_out` ones writable);
+// `result` is NULL or a writable `struct bpfl_test_run_result` with `sz` set.
+int bpfl_program_test_run(struct bpfl_program prog,
+                          const struct bpfl_test_run_opts *opts,
+                          struct bpfl_test_run_result *result);
+
+// Attach an XDP program to interface `ifindex` (`opts` may be NULL): a BPF
+// link (Linux 5.9+), or netlink `IFLA_XDP` on older kernels, to replace a
+// program, or when `opts->netlink` asks. Destroying the link detaches it
+// (netlink: only if our program is still the one attached).
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_xdp_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_xdp(struct bpfl_program prog,
+                            uint32_t ifindex,
+                            const struct bpfl_xdp_opts *opts,
+                            struct bpfl_link *out_link);
+
+// What interface `ifindex` has attached (netlink `RTM_GETLINK`).
+//
+// # Safety
+// `info` is NULL or a writable `struct bpfl_xdp_info` with `sz` set.
+int bpfl_xdp_query(uint32_t ifindex, struct bpfl_xdp_info *info);
+
+// Attach a tc (sched_cls) program to interface `ifindex` with a TCX link
+// (Linux 6.6+; older kernels: -EOPNOTSUPP, use `bpfl_program_attach_tc`).
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_tcx_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_tcx(struct bpfl_program prog,
+                            uint32_t ifindex,
+                            const struct bpfl_tcx_opts *opts,
+                            struct bpfl_link *out_link);
+
+// Attach a tc (sched_cls) program to interface `ifindex` through netlink:
+// a `clsact` qdisc (added if missing) and a direct-action `cls_bpf`
+// filter. Destroying the link removes exactly that filter, and the qdisc
+// if bpfl added it and no filter is left on it.
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_tc_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_tc(struct bpfl_program prog,
+                           uint32_t ifindex,
+                           const struct bpfl_tc_opts *opts,
+                           struct bpfl_link *out_link);
+
+// The index of network interface `name` in the caller's namespace
+// (-ENOENT if there is none).
+//
+// # Safety
+// `name` is NULL or a NUL-terminated string; `out_ifindex` is NULL or writable.
+int bpfl_ifindex(const char *name, uint32_t *out_ifindex);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -6,7 +6,7 @@
 EXAMPLES_OUT := $(BUILD)/examples
 CPP_OUT      := $(BUILD)/cpp
 # syscount.c is the lead's demo (built by the top Makefile).
-C_EXAMPLES   := getppid_count pinned
+C_EXAMPLES   := getppid_count pinned xdp_count
 CXXFLAGS_CPP := -std=c++17 -O2 -g -Wall -Wextra -Werror -pedantic -Wshadow -Wconversion -Wsign-conversion -I include -I bindings/cpp
 
 EXTRA_TESTS += test-c-examples test-cpp

@@ -29,7 +29,7 @@ deps-go:
 # The package and the example (build/go/syscount).
 go-build: deps-go lib
 	@mkdir -p $(GO_OUT)
-	cd $(GO_DIR) && $(GO_ENV) $(GO) build ./... && $(GO_ENV) $(GO) build -o $(CURDIR)/$(GO_OUT)/syscount ./examples/syscount
+	cd $(GO_DIR) && $(GO_ENV) $(GO) build ./... && $(GO_ENV) $(GO) build -o $(CURDIR)/$(GO_OUT)/syscount ./examples/syscount && $(GO_ENV) $(GO) build -o $(CURDIR)/$(GO_OUT)/xdpcount ./examples/xdpcount
 
 test-go: deps-go lib bpf mounts
 	@mkdir -p $(GO_OUT)

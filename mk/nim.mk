@@ -14,7 +14,7 @@ NIM_OUT   := $(BUILD)/nim
 NIM_SRC   := $(wildcard bindings/nim/src/*.nim bindings/nim/src/bpfl/*.nim)
 NIM_FLAGS := --hints:off --verbosity:0 -d:release -p:bindings/nim/src
 NIM_BINS  := $(NIM_OUT)/test_nimbpf $(NIM_OUT)/test_bpfl $(NIM_OUT)/test_bpfl_orc \
-             $(NIM_OUT)/boot_only $(NIM_OUT)/ovfslat
+             $(NIM_OUT)/boot_only $(NIM_OUT)/ovfslat $(NIM_OUT)/xdpcount
 
 .PHONY: nim test-nim nim-demo deps-nim
 
@@ -35,6 +35,10 @@ $(NIM_OUT)/test_bpfl_orc: bindings/nim/tests/test_bpfl.nim bindings/nim/tests/ha
 $(NIM_OUT)/ovfslat: bindings/nim/examples/ovfslat.nim $(NIM_SRC) $(LIBDIR)/libbpfl.a | deps-nim
 	@mkdir -p $(NIM_OUT)
 	$(NIM) c $(NIM_FLAGS) --nimcache:$(NIM_OUT)/cache/ovfslat -o:$@ $<
+
+$(NIM_OUT)/xdpcount: bindings/nim/examples/xdpcount.nim $(NIM_SRC) $(LIBDIR)/libbpfl.a | deps-nim
+	@mkdir -p $(NIM_OUT)
+	$(NIM) c $(NIM_FLAGS) --nimcache:$(NIM_OUT)/cache/xdpcount -o:$@ $<
 
 test-nim: deps-nim lib bpf mounts $(NIM_BINS)
 	@fail=0; for t in test_bpfl test_bpfl_orc; do \

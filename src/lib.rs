@@ -29,6 +29,7 @@ pub mod perfbuf;
 mod quiesce;
 pub mod ringbuf;
 mod sys;
+pub mod test_run;
 
 /// The pure side: the `bpfl-obj` crate (ELF, BTF, CO-RE, relocations).
 pub use bpfl_obj as obj;
@@ -42,3 +43,4 @@ pub use object::{LoadOptions, Object, OpenOptions};
 pub use perfbuf::PerfBuffer;
 pub use program::Program;
 pub use ringbuf::RingBuffer;
+pub use test_run::{TestRunOptions, TestRunResult};

@@ -36,6 +36,19 @@ pub enum LinkKind {
     Netns,
     /// A netfilter BPF link (Linux 6.4).
     Netfilter,
+    /// XDP through a BPF link (5.9+).
+    Xdp,
+    /// XDP through netlink (`IFLA_XDP`).
+    XdpNetlink,
+    /// tc through a TCX link (6.6+).
+    Tcx,
+    /// tc through netlink: a `cls_bpf` filter on a `clsact` qdisc.
+    TcNetlink,
+}
+
+/// What undoes an attachment that no fd holds (netlink XDP, tc filters).
+pub(crate) trait Detach: std::fmt::Debug + Send + Sync {
+    fn detach(&mut self) -> Result<()>;
 }
 
 /// What undoes an attachment that is not a BPF link or perf event.
@@ -76,15 +89,21 @@ pub struct Link {
     probe_event: Option<ProbeEvent>,
     /// What else undoes the attachment.
     undo: Option<Undo>,
+    /// What undoes an attachment made by netlink.
+    guard: Option<Box<dyn Detach>>,
 }
 
 impl Link {
     pub(crate) fn new(kind: LinkKind, target: String, link_fd: Option<OwnedFd>, perf_fd: Option<OwnedFd>, probe_event: Option<ProbeEvent>) -> Link {
-        Link { kind, target, link_fd, perf_fd, probe_event, undo: None }
+        Link { kind, target, link_fd, perf_fd, probe_event, undo: None, guard: None }
     }
     /// An attachment undone by `undo` rather than by closing an fd.
     pub(crate) fn undone_by(kind: LinkKind, target: String, undo: Undo) -> Link {
-        Link { kind, target, link_fd: None, perf_fd: None, probe_event: None, undo: Some(undo) }
+        Link { kind, target, link_fd: None, perf_fd: None, probe_event: None, undo: Some(undo), guard: None }
+    }
+    /// An attachment a BPF link keeps, or (without one) that `guard` undoes.
+    pub(crate) fn net(kind: LinkKind, target: String, link_fd: Option<OwnedFd>, guard: Option<Box<dyn Detach>>) -> Link {
+        Link { kind, target, link_fd, perf_fd: None, probe_event: None, undo: None, guard }
     }
     /// How it is attached.
     pub fn kind(&self) -> &LinkKind {
@@ -114,6 +133,9 @@ impl Link {
         self.perf_fd.take();
         if let Some(u) = self.undo.take() {
             u.run()?;
+        }
+        if let Some(mut g) = self.guard.take() {
+            g.detach()?;
         }
         if let Some(ev) = self.probe_event.take() {
             ev.remove()?;

@@ -185,6 +185,29 @@ impl Program {
         self.with_fd(f)
     }
 
+    /// Run the program once (or `opts.repeat` times) on test input
+    /// (`BPF_PROG_TEST_RUN`); see [`crate::test_run`].
+    pub fn test_run(&self, opts: crate::TestRunOptions<'_>) -> Result<crate::TestRunResult> {
+        self.with_fd(|fd| crate::test_run::test_run(fd, &self.name, opts))
+    }
+
+    /// Attach an XDP program to interface `ifindex` (see [`crate::attach::xdp`]):
+    /// a BPF link (5.9+), else netlink.
+    pub fn attach_xdp(&self, ifindex: u32, opts: &attach::XdpOptions) -> Result<Link> {
+        self.attach_as(&[pt::XDP], "XDP program", |fd| attach::xdp::attach(fd, &self.name, ifindex, opts))
+    }
+
+    /// Attach a tc (sched_cls) program to interface `ifindex` with a TCX link (6.6+).
+    pub fn attach_tcx(&self, ifindex: u32, opts: &attach::TcxOptions) -> Result<Link> {
+        self.attach_as(&[pt::SCHED_CLS], "TCX program", |fd| attach::tc::attach_tcx(fd, &self.name, ifindex, opts))
+    }
+
+    /// Attach a tc (sched_cls) program to interface `ifindex` as a netlink
+    /// `cls_bpf` direct-action filter on a `clsact` qdisc (made if missing).
+    pub fn attach_tc(&self, ifindex: u32, opts: &attach::TcOptions) -> Result<Link> {
+        self.attach_as(&[pt::SCHED_CLS], "tc filter", |fd| attach::tc::attach_tc(fd, &self.name, ifindex, opts))
+    }
+
     /// Attach to a kprobe (or kretprobe with `opts.retprobe`) on kernel function `func`.
     pub fn attach_kprobe(&self, func: &str, opts: &KprobeOptions) -> Result<Link> {
         self.attach_as(&[pt::KPROBE], "kprobe", |fd| attach::kprobe(fd, &self.name, func, opts))
@@ -271,12 +294,20 @@ impl Program {
                 let opts = UprobeOptions { offset, retprobe: self.auto == AutoAttach::Uretprobe, ..Default::default() };
                 self.attach_uprobe(&binary, func.as_deref(), &opts)
             }
-            AutoAttach::None => Err(Error::unsupported(format!(
-                "program '{}': section '{}' cannot be attached automatically; attach it explicitly{}",
-                self.name,
-                self.section,
-                self.no_auto_attach_reason().map_or(String::new(), |r| format!(" ({r})"))
-            ))),
+            AutoAttach::None => {
+                // Networking sections name no interface: say which call takes one.
+                let hint = match self.prog_type() {
+                    pt::XDP => Some("an XDP program needs an interface: attach_xdp"),
+                    pt::SCHED_CLS => Some("a tc program needs an interface: attach_tcx or attach_tc"),
+                    _ => self.no_auto_attach_reason(),
+                };
+                Err(Error::unsupported(format!(
+                    "program '{}': section '{}' cannot be attached automatically; attach it explicitly{}",
+                    self.name,
+                    self.section,
+                    hint.map_or(String::new(), |r| format!(" ({r})"))
+                )))
+            }
         }
     }
 }

@@ -132,6 +132,49 @@ struct SockmapOptions {
 };
 
 class MapOps;
+// Program::test_run input (BPF_PROG_TEST_RUN). data_out/ctx_out: bytes of room
+// for the packet and context out (0: not wanted).
+struct TestRunOptions {
+    std::vector<std::uint8_t> data;
+    std::size_t data_out = 0;
+    std::vector<std::uint8_t> ctx;
+    std::size_t ctx_out = 0;
+    std::uint32_t repeat = 0, flags = 0, cpu = 0, batch_size = 0;
+};
+
+struct TestRunResult {
+    std::uint32_t retval = 0;       // XDP_DROP, TC_ACT_OK...
+    std::uint32_t duration_ns = 0;  // mean time of one run
+    std::vector<std::uint8_t> data_out, ctx_out;
+};
+
+// Options of Program::attach_xdp.
+struct XdpOptions {
+    bpfl_xdp_mode mode = BPFL_XDP_MODE_AUTO;
+    std::uint32_t flags = 0;         // BPFL_XDP_UPDATE_IF_NOEXIST
+    int replace_prog_fd = 0;         // > 0: replace that program (netlink)
+    bool netlink = false;            // netlink even where BPF links exist
+};
+
+struct XdpInfo {
+    bpfl_xdp_attached attached = BPFL_XDP_ATTACHED_NONE;
+    std::uint32_t prog_id = 0, drv_prog_id = 0, skb_prog_id = 0, hw_prog_id = 0;
+};
+
+// Options of Program::attach_tcx.
+struct TcxOptions {
+    bpfl_tc_direction direction = BPFL_TC_INGRESS;
+    std::uint32_t flags = 0;     // BPFL_TCX_BEFORE/AFTER, with BPFL_TCX_ID/LINK
+    std::uint32_t relative = 0;  // program or link fd (or id) placed against
+    std::uint64_t expected_revision = 0;
+};
+
+// Options of Program::attach_tc (netlink clsact + cls_bpf).
+struct TcOptions {
+    bpfl_tc_direction direction = BPFL_TC_INGRESS;
+    std::uint16_t priority = 0;  // 0: the kernel picks
+    std::uint32_t handle = 0;    // 0: the kernel picks
+};
 
 struct ProgramInfo {
     std::string name;
@@ -320,6 +363,70 @@ public:
         detail::check(bpfl_program_log(h_, s.data(), s.size(), &n), "bpfl_program_log");
         s.resize(n);
         return s;
+    }
+
+    // Run the loaded program on test input (BPF_PROG_TEST_RUN).
+    TestRunResult test_run(const TestRunOptions& opts = {}) const {
+        TestRunResult r;
+        r.data_out.resize(opts.data_out);
+        r.ctx_out.resize(opts.ctx_out);
+        bpfl_test_run_opts o{};
+        o.sz = sizeof(o);
+        o.data_in = opts.data.empty() ? nullptr : opts.data.data();
+        o.data_size_in = opts.data.size();
+        o.data_out = r.data_out.empty() ? nullptr : r.data_out.data();
+        o.data_size_out = r.data_out.size();
+        o.ctx_in = opts.ctx.empty() ? nullptr : opts.ctx.data();
+        o.ctx_size_in = opts.ctx.size();
+        o.ctx_out = r.ctx_out.empty() ? nullptr : r.ctx_out.data();
+        o.ctx_size_out = r.ctx_out.size();
+        o.repeat = opts.repeat;
+        o.flags = opts.flags;
+        o.cpu = opts.cpu;
+        o.batch_size = opts.batch_size;
+        bpfl_test_run_result res{};
+        res.sz = sizeof(res);
+        detail::check(bpfl_program_test_run(h_, &o, &res), "bpfl_program_test_run");
+        r.retval = res.retval;
+        r.duration_ns = res.duration_ns;
+        r.data_out.resize(res.data_size_out);
+        r.ctx_out.resize(res.ctx_size_out);
+        return r;
+    }
+    // XDP on interface `ifindex`: a BPF link (Linux 5.9+), else netlink.
+    Link attach_xdp(std::uint32_t ifindex, const XdpOptions& opts = {}) const {
+        bpfl_xdp_opts o{};
+        o.sz = sizeof(o);
+        o.mode = static_cast<std::uint32_t>(opts.mode);
+        o.flags = opts.flags;
+        o.replace_prog_fd = opts.replace_prog_fd;
+        o.netlink = opts.netlink;
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_xdp(h_, ifindex, &o, &l), "bpfl_program_attach_xdp");
+        return Link(l);
+    }
+    // A TCX link (Linux 6.6+; older kernels: Error with code EOPNOTSUPP).
+    Link attach_tcx(std::uint32_t ifindex, const TcxOptions& opts = {}) const {
+        bpfl_tcx_opts o{};
+        o.sz = sizeof(o);
+        o.direction = static_cast<std::uint32_t>(opts.direction);
+        o.flags = opts.flags;
+        o.relative = opts.relative;
+        o.expected_revision = opts.expected_revision;
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_tcx(h_, ifindex, &o, &l), "bpfl_program_attach_tcx");
+        return Link(l);
+    }
+    // A netlink clsact qdisc (added if missing) and direct-action cls_bpf filter.
+    Link attach_tc(std::uint32_t ifindex, const TcOptions& opts = {}) const {
+        bpfl_tc_opts o{};
+        o.sz = sizeof(o);
+        o.direction = static_cast<std::uint32_t>(opts.direction);
+        o.priority = opts.priority;
+        o.handle = opts.handle;
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_tc(h_, ifindex, &o, &l), "bpfl_program_attach_tc");
+        return Link(l);
     }
 
     bpfl_program handle() const noexcept { return h_; }
@@ -802,6 +909,27 @@ private:
     bpfl_ringbuf h_{};
     std::vector<std::unique_ptr<Callback>> cbs_;
 };
+
+// What interface `ifindex` has attached (XDP).
+inline XdpInfo xdp_query(std::uint32_t ifindex) {
+    bpfl_xdp_info i{};
+    i.sz = sizeof(i);
+    detail::check(bpfl_xdp_query(ifindex, &i), "bpfl_xdp_query");
+    XdpInfo r;
+    r.attached = static_cast<bpfl_xdp_attached>(i.attached);
+    r.prog_id = i.prog_id;
+    r.drv_prog_id = i.drv_prog_id;
+    r.skb_prog_id = i.skb_prog_id;
+    r.hw_prog_id = i.hw_prog_id;
+    return r;
+}
+
+// The index of network interface `name` (Error ENOENT if none).
+inline std::uint32_t ifindex(const std::string& name) {
+    std::uint32_t i = 0;
+    detail::check(bpfl_ifindex(name.c_str(), &i), "bpfl_ifindex");
+    return i;
+}
 
 }  // namespace bpfl
 

@@ -12,12 +12,16 @@ pub(crate) mod cgroup;
 pub(crate) mod probe;
 pub(crate) mod socket;
 pub(crate) mod tracepoint;
+pub mod tc;
+pub mod xdp;
 
 pub use cgroup::{query_cgroup_path, query_programs, AttachVia, CgroupOptions, BPF_F_ALLOW_MULTI, BPF_F_ALLOW_OVERRIDE, BPF_F_REPLACE};
 pub use probe::elf_func_offset;
 pub use socket::{NetfilterOptions, SockmapOptions};
 pub(crate) use probe::{kprobe, uprobe};
 pub(crate) use tracepoint::{btf_traced, raw_tracepoint, tracepoint};
+pub use tc::{TcDirection, TcOptions, TcxOptions};
+pub use xdp::{XdpAttached, XdpInfo, XdpMode, XdpOptions};
 
 use crate::error::{Error, Result};
 use crate::sys;

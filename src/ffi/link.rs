@@ -45,7 +45,8 @@ pub extern "C" fn bpfl_link_destroy(link: bpfl_link) -> c_int {
 }
 
 /// The file descriptor of a link (BPF link, or the perf event it hangs on);
-/// -1 for an attachment that has none (`BPF_PROG_ATTACH`, a socket option).
+/// -1 for an attachment that has none (`BPF_PROG_ATTACH`, a socket option,
+/// or what netlink keeps: XDP through `IFLA_XDP`, tc filters).
 ///
 /// # Safety
 /// `out_fd` is NULL or writable.

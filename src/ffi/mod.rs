@@ -43,8 +43,11 @@ mod cgroup_sock;
 
 mod buffers;
 
+mod net;
+
 // What the exports share.
 mod args;
 mod consumers;
 mod handles;
 mod types;
+mod types_net;

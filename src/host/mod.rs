@@ -17,6 +17,7 @@ pub mod kallsyms;
 pub mod kconfig;
 pub mod kver;
 pub mod module_btf;
+pub mod net;
 pub mod pmu;
 pub mod progs;
 pub mod tracefs;

@@ -663,3 +663,6 @@ pub(crate) fn link_create_netfilter(prog: BorrowedFd<'_>, attach_type: u32, pf: 
     // SAFETY: no pointers.
     unsafe { bpf_fd(cmd::LINK_CREATE, &mut a) }
 }
+// After the macros and the private door it uses.
+mod net;
+pub(crate) use net::*;

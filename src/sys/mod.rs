@@ -14,6 +14,7 @@ pub(crate) mod epoll;
 pub(crate) mod file;
 pub(crate) mod misc;
 pub(crate) mod mmap;
+pub(crate) mod netlink;
 pub(crate) mod perf;
 pub(crate) mod sock;
 

@@ -68,5 +68,38 @@ if [ $rc = 1 ] && printf '%s' "$out" | grep -q "nothing-here"; then
 	ok "pinned: a missing pin fails and names the path"
 else bad "pinned: missing pin: exit $rc: $out"; fi
 
+# ---- xdp_count: counts the packets a veth end receives ----------------------
+# The far end lives in a namespace and sends N UDP datagrams (bash's
+# /dev/udp); IPv6 and multicast are off and the neighbour entries static, so they are the
+# only packets that arrive.
+NS=bpflcex$$ A=bcxa$$ B=bcxb$$ N=5
+if command -v bash >/dev/null && ip netns add $NS 2>/dev/null && ip link add $A type veth peer name $B netns $NS 2>/dev/null; then
+	sysctl -qw net.ipv6.conf.$A.disable_ipv6=1
+	ip netns exec $NS sysctl -qw net.ipv6.conf.$B.disable_ipv6=1
+	ip addr add 10.251.$(($$ % 250)).1/24 dev $A && ip link set $A up
+	# No multicast: no IGMP reports on the wire.
+	ip -n $NS link set $B multicast off
+	ip -n $NS addr add 10.251.$(($$ % 250)).2/24 dev $B && ip -n $NS link set $B up
+	ip -n $NS neigh replace 10.251.$(($$ % 250)).1 lladdr "$(cat /sys/class/net/$A/address)" dev $B nud permanent
+	# And the other way, for the ICMP port-unreachable replies (no ARP reply comes back).
+	ip neigh replace 10.251.$(($$ % 250)).2 lladdr "$(ip netns exec $NS cat /sys/class/net/$B/address)" dev $A nud permanent
+	"$BIN/xdp_count" "$BPF/xdp_count.o" $A 3 > /tmp/bpfl-cex-xdp.$$ 2>&1 &
+	pid=$!
+	for i in 1 2 3 4 5 6 7 8 9 10; do grep -q attached /tmp/bpfl-cex-xdp.$$ && break; sleep 0.2; done
+	ip netns exec $NS bash -c "for i in \$(seq $N); do echo x > /dev/udp/10.251.$(($$ % 250)).1/9; done"
+	wait $pid; rc=$?
+	out=$(cat /tmp/bpfl-cex-xdp.$$); rm -f /tmp/bpfl-cex-xdp.$$
+	[ $rc = 0 ] && ok "xdp_count: exit 0" || bad "xdp_count: exit $rc: $out"
+	has "$out" "attached to $A (ifindex $(cat /sys/class/net/$A/ifindex), generic mode)" "xdp_count: attached to the veth end"
+	has "$out" "total: $N" "xdp_count: counted exactly the $N datagrams"
+	ip link del $A; ip netns del $NS
+	out=$("$BIN/xdp_count" "$BPF/xdp_count.o" nosuchif0 1 2>&1); rc=$?
+	if [ $rc = 1 ] && printf '%s' "$out" | grep -q "nosuchif0"; then ok "xdp_count: a missing interface fails and names it"
+	else bad "xdp_count: missing interface: exit $rc: $out"; fi
+else
+	ip netns del $NS 2>/dev/null
+	echo "SKIPPED: xdp_count (cannot make a veth pair in a namespace here)"
+fi
+
 echo "C examples: $pass passed, $fail failed, 0 skipped"
 [ $fail = 0 ]

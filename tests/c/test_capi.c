@@ -648,6 +648,83 @@ static void test_setup(void)
 	CHECK(err == -ENOENT && strstr(bpfl_last_error(), "/nonexistent/vmlinux.btf"), "missing btf_custom_path: %d", err);
 }
 #include "test_cgroup_sock.h"
+/* Test runs, XDP and tc through the C ABI on a veth pair made here. */
+static void test_net(void)
+{
+	struct bpfl_object o = {0};
+	struct bpfl_program byte = {0}, cnt = {0}, tc = {0};
+	struct bpfl_link l = {0};
+	unsigned char pkt[64] = {0xdd}, outp[64];
+	char cmd[256], a[32], b[32];
+	uint32_t idx = 0;
+	OK(bpfl_object_open_file(path("net.o"), NULL, &o));
+	OK(bpfl_object_load(o, NULL));
+	OK(bpfl_object_find_program(o, "xdp_by_byte", &byte));
+	OK(bpfl_object_find_program(o, "xdp_count_drop", &cnt));
+	OK(bpfl_object_find_program(o, "tc_count", &tc));
+
+	BPFL_OPTS(bpfl_test_run_opts, ro, .data_in = pkt, .data_size_in = sizeof pkt);
+	BPFL_OPTS(bpfl_test_run_result, rr);
+	OK(bpfl_program_test_run(byte, &ro, &rr));
+	CHECK(rr.retval == 1, "first byte 0xdd: XDP_DROP, got %u", rr.retval);
+	pkt[0] = 0x11;
+	ro.data_out = outp;
+	ro.data_size_out = sizeof outp;
+	ro.repeat = 5;
+	OK(bpfl_program_test_run(byte, &ro, &rr));
+	CHECK(rr.retval == 2 && rr.data_size_out == 64 && outp[1] == 0x42, "XDP_PASS and the packet out: %u %zu %x", rr.retval, rr.data_size_out, outp[1]);
+	ro.data_size_out = 8;
+	CHECK(bpfl_program_test_run(byte, &ro, &rr) == -ENOSPC, "short data_out");
+	CHECK(strstr(bpfl_last_error(), "64 bytes") != NULL, "%s", bpfl_last_error());
+	CHECK(bpfl_program_test_run(byte, &ro, NULL) == -EINVAL, "NULL result");
+
+	snprintf(a, sizeof a, "bca%d", (int)getpid());
+	snprintf(b, sizeof b, "bcb%d", (int)getpid());
+	snprintf(cmd, sizeof cmd, "ip link add %s type veth peer name %s && ip link set %s up && ip link set %s up", a, b, a, b);
+	if (system(cmd) != 0) {
+		printf("SKIPPED (inside test_net): cannot make a veth pair\n");
+		bpfl_object_close(o);
+		return;
+	}
+	OK(bpfl_ifindex(a, &idx));
+	CHECK(bpfl_ifindex("nosuchif0", &idx) == -ENOENT, "missing interface");
+	OK(bpfl_ifindex(a, &idx));
+	BPFL_OPTS(bpfl_xdp_info, xi);
+	for (int nl = 0; nl < 2; nl++) {
+		BPFL_OPTS(bpfl_xdp_opts, xo, .mode = BPFL_XDP_MODE_GENERIC, .netlink = nl);
+		OK(bpfl_program_attach_xdp(cnt, idx, &xo, &l));
+		OK(bpfl_xdp_query(idx, &xi));
+		CHECK(xi.attached == BPFL_XDP_ATTACHED_GENERIC && xi.skb_prog_id != 0, "attached %u id %u (netlink %d)", xi.attached, xi.skb_prog_id, nl);
+		OK(bpfl_link_destroy(l));
+		OK(bpfl_xdp_query(idx, &xi));
+		CHECK(xi.attached == BPFL_XDP_ATTACHED_NONE && xi.prog_id == 0, "detached (netlink %d)", nl);
+	}
+	xi.sz = 0;
+	CHECK(bpfl_xdp_query(idx, &xi) == -EINVAL, "info sz 0");
+	BPFL_OPTS(bpfl_xdp_opts, bad, .mode = 9);
+	CHECK(bpfl_program_attach_xdp(cnt, idx, &bad, &l) == -EINVAL, "bad mode");
+	CHECK(bpfl_program_attach_xdp(tc, idx, NULL, &l) == -EINVAL, "a tc program as XDP");
+
+	BPFL_OPTS(bpfl_tc_opts, to, .direction = BPFL_TC_EGRESS, .priority = 4);
+	OK(bpfl_program_attach_tc(tc, idx, &to, &l));
+	snprintf(cmd, sizeof cmd, "tc filter show dev %s egress | grep -q 'pref 4 bpf.*tc_count.*direct-action'", a);
+	CHECK(system(cmd) == 0, "the filter is there");
+	OK(bpfl_link_destroy(l));
+	snprintf(cmd, sizeof cmd, "tc qdisc show dev %s | grep -q clsact", a);
+	CHECK(system(cmd) != 0, "no clsact qdisc left");
+	BPFL_OPTS(bpfl_tcx_opts, txo, .direction = BPFL_TC_EGRESS);
+	int r = bpfl_program_attach_tcx(tc, idx, &txo, &l);
+	CHECK(r == 0 || r == -EOPNOTSUPP, "tcx: %d %s", r, bpfl_last_error());
+	if (r == 0) {
+		int fd = -1;
+		OK(bpfl_link_fd(l, &fd));
+		CHECK(fd >= 0, "a TCX link has an fd");
+		OK(bpfl_link_destroy(l));
+	}
+	snprintf(cmd, sizeof cmd, "ip link del %s", a);
+	CHECK(system(cmd) == 0, "%s", cmd);
+	OK(bpfl_object_close(o));
+}
 
 int main(int argc, char **argv)
 {
@@ -666,6 +743,7 @@ int main(int argc, char **argv)
 	test_ringbuf_perfbuf();
 	test_setup();
 	test_cgroup_sock();
+	test_net();
 	printf("C ABI tests: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

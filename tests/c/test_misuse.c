@@ -365,6 +365,68 @@ static void test_sizes(void)
 	fixture_intact("wrong sizes");
 }
 
+/* ---- networking and test runs: NULLs and sizes --------------------------------- */
+
+static void test_net_misuse(void)
+{
+	struct bpfl_link l;
+	uint32_t idx;
+	char buf[64] = { 0 };
+
+	EXPECT(bpfl_program_test_run(prog, NULL, NULL), -EINVAL);
+	struct bpfl_test_run_result rr = { .sz = sizeof(rr) };
+	BPFL_OPTS(bpfl_test_run_opts, ro, .data_in = NULL, .data_size_in = 8);
+	EXPECT(bpfl_program_test_run(prog, &ro, &rr), -EINVAL); /* NULL data with a size */
+	ro.data_in = buf;
+	ro.data_size_in = SIZE_MAX;
+	EXPECT(bpfl_program_test_run(prog, &ro, &rr), -EINVAL); /* no buffer is that large */
+	ro.data_size_in = sizeof(buf);
+	ro.data_out = buf;
+	ro.data_size_out = SIZE_MAX / 2 + 2;
+	EXPECT(bpfl_program_test_run(prog, &ro, &rr), -EINVAL);
+	rr.sz = 0;
+	ro.data_size_out = sizeof(buf);
+	EXPECT(bpfl_program_test_run(prog, &ro, &rr), -EINVAL); /* result sz 0 */
+	OPTS_TAIL(bpfl_test_run_opts, rt) = { { .sz = sizeof(rt) }, { 0, 1 } };
+	rr.sz = sizeof(rr);
+	EXPECT(bpfl_program_test_run(prog, &rt.o, &rr), -E2BIG);
+
+	EXPECT(bpfl_program_attach_xdp(prog, 1, NULL, NULL), -EINVAL);
+	OPTS_TAIL(bpfl_xdp_opts, xo) = { { .sz = 2 }, { 0, 0 } };
+	EXPECT(bpfl_program_attach_xdp(prog, 1, &xo.o, &l), -EINVAL);
+	xo.o.sz = sizeof(xo);
+	xo.tail[0] = 1;
+	EXPECT(bpfl_program_attach_xdp(prog, 1, &xo.o, &l), -E2BIG);
+	EXPECT(bpfl_program_attach_xdp(prog, 1, NULL, &l), -EINVAL); /* not an XDP program */
+	EXPECT(bpfl_xdp_query(1, NULL), -EINVAL);
+	struct bpfl_xdp_info xi = { .sz = 0 };
+	EXPECT(bpfl_xdp_query(1, &xi), -EINVAL);
+	xi.sz = sizeof(xi);
+	EXPECT(bpfl_xdp_query(999999, &xi), -ENOENT);
+
+	EXPECT(bpfl_program_attach_tcx(prog, 1, NULL, NULL), -EINVAL);
+	OPTS_TAIL(bpfl_tcx_opts, txo) = { { .sz = sizeof(txo) }, { 1, 0 } };
+	EXPECT(bpfl_program_attach_tcx(prog, 1, &txo.o, &l), -E2BIG);
+	BPFL_OPTS(bpfl_tcx_opts, txd, .direction = 7);
+	EXPECT(bpfl_program_attach_tcx(prog, 1, &txd, &l), -EINVAL);
+	EXPECT(bpfl_program_attach_tc(prog, 1, NULL, NULL), -EINVAL);
+	OPTS_TAIL(bpfl_tc_opts, tco) = { { .sz = 1 }, { 0, 0 } };
+	EXPECT(bpfl_program_attach_tc(prog, 1, &tco.o, &l), -EINVAL);
+	tco.o.sz = sizeof(tco);
+	tco.tail[1] = 3;
+	EXPECT(bpfl_program_attach_tc(prog, 1, &tco.o, &l), -E2BIG);
+	EXPECT(bpfl_program_attach_tc(prog, 1, NULL, &l), -EINVAL); /* not a tc program */
+
+	EXPECT(bpfl_ifindex(NULL, &idx), -EINVAL);
+	EXPECT(bpfl_ifindex("lo", NULL), -EINVAL);
+	EXPECT(bpfl_ifindex("", &idx), -EINVAL);
+	EXPECT(bpfl_ifindex("a/b", &idx), -EINVAL);
+	EXPECT(bpfl_ifindex("nosuchif0", &idx), -ENOENT);
+	OK(bpfl_ifindex("lo", &idx));
+	CHECK(idx == 1, "lo is interface 1, got %u", idx);
+	fixture_intact("networking misuse");
+}
+
 /* ---- 3. bad handles for every handle-taking call ----------------------------- */
 
 enum kind { K_OBJECT = 1, K_PROGRAM, K_MAP, K_LINK, K_RINGBUF, K_PERFBUF };
@@ -405,6 +467,10 @@ static int h_set_prog_prog(uint64_t h) { return bpfl_map_set_prog(failures, 0, (
 static int h_set_inner(uint64_t h) { return bpfl_map_set_inner((struct bpfl_map){ h }, &hk, 4, failures); }
 static int h_set_inner_inner(uint64_t h) { return bpfl_map_set_inner(failures, &hk, 4, (struct bpfl_map){ h }); }
 static int h_clear_slot(uint64_t h) { return bpfl_map_clear_slot((struct bpfl_map){ h }, 0); }
+static int h_test_run(uint64_t h) { struct bpfl_test_run_result r = { .sz = sizeof(r) }; return bpfl_program_test_run((struct bpfl_program){ h }, NULL, &r); }
+static int h_xdp(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_xdp((struct bpfl_program){ h }, 1, NULL, &l); }
+static int h_tcx(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_tcx((struct bpfl_program){ h }, 1, NULL, &l); }
+static int h_tc(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_tc((struct bpfl_program){ h }, 1, NULL, &l); }
 static int h_link_destroy(uint64_t h) { return bpfl_link_destroy((struct bpfl_link){ h }); }
 static int h_link_fd(uint64_t h) { int fd; return bpfl_link_fd((struct bpfl_link){ h }, &fd); }
 static int h_map_info(uint64_t h) { struct bpfl_map_info i = { .sz = sizeof(i) }; return bpfl_map_get_info((struct bpfl_map){ h }, &i); }
@@ -486,6 +552,10 @@ static const struct hcall {
 	{ "bpfl_map_set_inner", K_MAP, h_set_inner },
 	{ "bpfl_map_set_inner (inner)", K_MAP, h_set_inner_inner },
 	{ "bpfl_map_clear_slot", K_MAP, h_clear_slot },
+	{ "bpfl_program_test_run", K_PROGRAM, h_test_run },
+	{ "bpfl_program_attach_xdp", K_PROGRAM, h_xdp },
+	{ "bpfl_program_attach_tcx", K_PROGRAM, h_tcx },
+	{ "bpfl_program_attach_tc", K_PROGRAM, h_tc },
 	{ "bpfl_link_destroy", K_LINK, h_link_destroy },
 	{ "bpfl_link_fd", K_LINK, h_link_fd },
 	{ "bpfl_map_get_info", K_MAP, h_map_info },
@@ -819,6 +889,7 @@ int main(int argc, char **argv)
 	}
 	test_nulls();
 	test_sizes();
+	test_net_misuse();
 	test_handles();
 	test_close_races();
 	test_reentrant_callbacks();

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -565,6 +566,65 @@ void test_cgroup_sock() {
     CHECK_EQ(bpfl::query_programs(fd, 1).size(), std::size_t{0});
     close(fd);
     rmdir(cg.c_str());
+// Test runs, XDP and tc through the wrapper, on a veth pair made here.
+static void test_net() {
+    bpfl::Object o(obj_path("net.o"));
+    o.load();
+    auto by_byte = o.program("xdp_by_byte");
+    bpfl::TestRunOptions t;
+    t.data.assign(64, 0);
+    t.data[0] = 0xdd;
+    CHECK(by_byte.test_run(t).retval == 1);
+    t.data[0] = 0x11;
+    t.data_out = 128;
+    auto r = by_byte.test_run(t);
+    CHECK(r.retval == 2 && r.data_out.size() == 64 && r.data_out[1] == 0x42);
+    t.data_out = 8;
+    try {
+        by_byte.test_run(t);
+        CHECK(!"a short data_out throws");
+    } catch (const bpfl::Error& e) {
+        CHECK(e.code() == ENOSPC);
+    }
+    std::string a = "bxa" + std::to_string(getpid()), b = "bxb" + std::to_string(getpid());
+    if (std::system(("ip link add " + a + " type veth peer name " + b + " && ip link set " + a + " up").c_str()) != 0) {
+        std::cout << "SKIPPED (inside test_net): cannot make a veth pair\n";
+        return;
+    }
+    struct Del {
+        std::string n;
+        ~Del() { (void)std::system(("ip link del " + n).c_str()); }
+    } del{a};
+    auto idx = bpfl::ifindex(a);
+    auto cnt = o.program("xdp_count_drop");
+    for (bool nl : {false, true}) {
+        bpfl::XdpOptions xo;
+        xo.mode = BPFL_XDP_MODE_GENERIC;
+        xo.netlink = nl;
+        {
+            auto l = cnt.attach_xdp(idx, xo);
+            auto q = bpfl::xdp_query(idx);
+            CHECK(q.attached == BPFL_XDP_ATTACHED_GENERIC && q.skb_prog_id != 0);
+        }
+        CHECK(bpfl::xdp_query(idx).attached == BPFL_XDP_ATTACHED_NONE);
+    }
+    {
+        bpfl::TcOptions to;
+        to.direction = BPFL_TC_EGRESS;
+        to.priority = 11;
+        auto l = o.program("tc_count").attach_tc(idx, to);
+        CHECK(std::system(("tc filter show dev " + a + " egress | grep -q 'pref 11 bpf'").c_str()) == 0);
+    }
+    CHECK(std::system(("tc qdisc show dev " + a + " | grep -q clsact").c_str()) != 0);
+    try {
+        bpfl::TcxOptions xo;
+        xo.direction = BPFL_TC_EGRESS;
+        auto l = o.program("tc_count").attach_tcx(idx, xo);
+        CHECK(l.fd() >= 0);
+    } catch (const bpfl::Error& e) {
+        CHECK(e.code() == EOPNOTSUPP);
+        std::cout << "SKIPPED (inside test_net): " << e.what() << "\n";
+    }
 }
 
 int main(int argc, char** argv) {
@@ -598,6 +658,7 @@ int main(int argc, char** argv) {
         {"RingBuffer: exact records, discarded ones skipped, moves", test_ringbuf},
         {"set-up before load: autoload, sizes, types, log, kconfig, EBUSY after", test_setup},
         {"socket filter, tail-call slots, cgroup attach and query", test_cgroup_sock},
+        {"test runs, XDP (link and netlink), tc and TCX on a veth pair", test_net},
     };
     int failed_tests = 0, n = 0;
     for (const auto& t : tests) {

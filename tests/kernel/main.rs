@@ -7,6 +7,7 @@ mod harness;
 mod loader_internals;
 mod setup;
 mod hardening;
+mod net;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
@@ -995,13 +996,19 @@ fn main() {
         Test { name: "sk_lookup_netns_link", needs_kernel: true, f: cgroup::sk_lookup_netns_link },
         Test { name: "flow_dissector_auto_attach_to_thread_netns", needs_kernel: true, f: cgroup::flow_dissector_auto_attach_to_thread_netns },
         Test { name: "netfilter_link_counts_local_out", needs_kernel: true, f: cgroup::netfilter_link_counts_local_out },
+        Test { name: "test_run_xdp_drop_and_pass", needs_kernel: true, f: net::test_run_xdp_drop_and_pass },
+        Test { name: "xdp_bad_input", needs_kernel: true, f: net::xdp_bad_input },
+        Test { name: "xdp_generic_link_drops_and_counts", needs_kernel: true, f: net::xdp_generic_link_drops_and_counts },
+        Test { name: "xdp_generic_netlink_drops_and_counts", needs_kernel: true, f: net::xdp_generic_netlink_drops_and_counts },
+        Test { name: "xdp_netlink_replace", needs_kernel: true, f: net::xdp_netlink_replace },
+        Test { name: "tc_netlink_egress_counts_and_cleans_up", needs_kernel: true, f: net::tc_netlink_egress_counts_and_cleans_up },
+        Test { name: "tcx_egress_counts_and_orders", needs_kernel: true, f: net::tcx_egress_counts_and_orders },
+        Test { name: "pin_by_name_cannot_escape_the_pin_root", needs_kernel: true, f: hardening::pin_by_name_cannot_escape_the_pin_root },
+        Test { name: "special_files_are_refused_not_read", needs_kernel: true, f: hardening::special_files_are_refused_not_read },
+        Test { name: "open_pinned_refuses_a_program", needs_kernel: true, f: hardening::open_pinned_refuses_a_program },
         ][..],
         loader_internals::TESTS,
     ]
     .concat();
     harness::run(&tests)
-        Test { name: "pin_by_name_cannot_escape_the_pin_root", needs_kernel: true, f: hardening::pin_by_name_cannot_escape_the_pin_root },
-        Test { name: "special_files_are_refused_not_read", needs_kernel: true, f: hardening::special_files_are_refused_not_read },
-        Test { name: "open_pinned_refuses_a_program", needs_kernel: true, f: hardening::open_pinned_refuses_a_program },
-    ])
 }

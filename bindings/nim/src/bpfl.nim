@@ -662,3 +662,4 @@ proc free*(pb: var BpfPerfBuffer) =
 include bpfl/setup
 # cgroup, socket, sockmap and netns attachments; prog-array and map-of-maps slots.
 include bpfl/cgroup_sock
+include bpfl/net

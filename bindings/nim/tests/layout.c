@@ -18,3 +18,19 @@ void bpfl_nim_test_layout(long *r)
 	r[11] = sizeof(struct bpfl_perfbuf_opts);
 	r[12] = offsetof(struct bpfl_perfbuf_opts, page_cnt);
 }
+
+/* The networking and test-run structs. */
+void bpfl_nim_test_layout_net(long *r)
+{
+	r[0] = sizeof(struct bpfl_test_run_opts);
+	r[1] = offsetof(struct bpfl_test_run_opts, batch_size);
+	r[2] = sizeof(struct bpfl_test_run_result);
+	r[3] = offsetof(struct bpfl_test_run_result, ctx_size_out);
+	r[4] = sizeof(struct bpfl_xdp_opts);
+	r[5] = offsetof(struct bpfl_xdp_opts, netlink);
+	r[6] = sizeof(struct bpfl_xdp_info);
+	r[7] = sizeof(struct bpfl_tcx_opts);
+	r[8] = offsetof(struct bpfl_tcx_opts, expected_revision);
+	r[9] = sizeof(struct bpfl_tc_opts);
+	r[10] = offsetof(struct bpfl_tc_opts, handle);
+}

@@ -568,5 +568,55 @@ block:
   let e = expectError(BpflError, "auto-attach of a cgroup program"):
     discard obj.program("egress_count").attach()
   check e != nil and "attach_cgroup" in e.msg, "no automatic attach for a cgroup program"
+# ---- net.o: test runs, XDP and tc on a veth pair ----------------------------------
+proc bpfl_nim_test_layout_net(r: ptr array[11, clong]) {.importc, cdecl.}
+block:
+  var r: array[11, clong]
+  bpfl_nim_test_layout_net(addr r)
+  let nimNet = [sizeof(BpflTestRunOpts), offsetOf(BpflTestRunOpts, batchSize), sizeof(BpflTestRunResult),
+                offsetOf(BpflTestRunResult, ctxSizeOut), sizeof(BpflXdpOpts), offsetOf(BpflXdpOpts, netlink),
+                sizeof(BpflXdpInfo), sizeof(BpflTcxOpts), offsetOf(BpflTcxOpts, expectedRevision),
+                sizeof(BpflTcOpts), offsetOf(BpflTcOpts, handle)]
+  check r.mapIt(int(it)) == @nimNet, "net struct layouts: C " & $r & ", Nim " & $nimNet
+block:
+  var obj = openObject(bpfDir / "net.o")
+  obj.load()
+  let byByte = obj.program("xdp_by_byte")
+  var pkt = newSeq[byte](64)
+  pkt[0] = 0xdd
+  check byByte.testRun(pkt).retval == 1, "first byte 0xdd: XDP_DROP"
+  pkt[0] = 0x11
+  let r = byByte.testRun(pkt, dataOut = 128, repeat = 4)
+  check r.retval == 2 and r.dataOut.len == 64 and r.dataOut[1] == 0x42, "XDP_PASS and the marked packet out"
+  let e = expectError(BpflError, "too small a packet out"):
+    discard byByte.testRun(pkt, dataOut = 8)
+  check e != nil and e.code == -ENOSPC and "64 bytes" in e, "ENOSPC says the size needed"
+  let (a, b) = ("bna" & $me, "bnb" & $me)
+  if execShellCmd("ip link add " & a & " type veth peer name " & b & " && ip link set " & a & " up && ip link set " & b & " up") != 0:
+    echo "SKIPPED (inside test_bpfl): cannot make a veth pair"
+  else:
+    defer: discard execShellCmd("ip link del " & a)
+    let idx = ifindex(a)
+    let cnt = obj.program("xdp_count_drop")
+    for nl in [false, true]:
+      var l = cnt.attachXdp(idx, mode = xmGeneric, netlink = nl)
+      let q = xdpQuery(idx)
+      check q.attached == xaGeneric and q.skbProgId != 0, "attached generic (netlink " & $nl & "): " & $q
+      l.detach()
+      check xdpQuery(idx).attached == xaNone, "detached (netlink " & $nl & ")"
+    let tc = obj.program("tc_count")
+    block:
+      let l = tc.attachTc(idx, direction = tcEgress, priority = 9)
+      check execShellCmd("tc filter show dev " & a & " egress | grep -q 'pref 9 bpf.*tc_count'") == 0, "the filter is there"
+    check execShellCmd("tc qdisc show dev " & a & " | grep -q clsact") != 0, "no qdisc left after the link is destroyed"
+    try:
+      var l = tc.attachTcx(idx, direction = tcEgress)
+      check l.fd >= 0, "a TCX link has an fd"
+    except BpflError as e:
+      check e.code == -EOPNOTSUPP, "TCX refused only where the kernel lacks it: " & e.msg
+      echo "SKIPPED (inside test_bpfl): ", e.msg
+    let ei = expectError(BpflError, "missing interface"):
+      discard ifindex("nosuchif0")
+    check ei != nil and ei.code == -ENOENT, "missing interface: ENOENT"
 
 summary("test_bpfl (" & (when defined(gcOrc): "orc" elif defined(gcArc): "arc" else: "refc") & ")")

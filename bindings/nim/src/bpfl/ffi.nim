@@ -182,3 +182,5 @@ proc bpfl_perfbuf_free*(pb: BpflPerfbufH): cint
 proc lastError*(): string =
   ## bpfl_last_error() as a Nim string.
   $bpfl_last_error()
+
+include ffi_net
