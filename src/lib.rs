@@ -32,9 +32,9 @@ mod sys;
 pub use bpfl_obj as obj;
 pub use bpfl_obj::btf;
 
-pub use attach::{KprobeOptions, ProbeMode, UprobeOptions};
+pub use attach::{Iter, IterOptions, KprobeOptions, PerfEventOptions, PerfEventSpec, ProbeMode, UprobeOptions};
 pub use error::{Error, ErrorKind, Result};
-pub use link::Link;
+pub use link::{Link, LinkInfo};
 pub use map::Map;
 pub use object::{LoadOptions, Object, OpenOptions};
 pub use perfbuf::PerfBuffer;

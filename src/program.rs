@@ -1,6 +1,6 @@
 //! Programs in the kernel and their attach calls.
 
-use crate::attach::{self, KprobeOptions, UprobeOptions};
+use crate::attach::{self, IterOptions, KprobeOptions, PerfEventOptions, UprobeOptions};
 use crate::error::{Error, ErrorKind, Result};
 use crate::obj::core_relo::Poisoned;
 use crate::obj::{AssembledProgram, ProgramSpec};
@@ -187,6 +187,25 @@ impl Program {
         self.attach_as(&[pt::RAW_TRACEPOINT, pt::RAW_TRACEPOINT_WRITABLE], "raw tracepoint", |fd| attach::raw_tracepoint(fd, &self.name, name))
     }
 
+    /// Attach a `perf_event` program to the perf event `event` (see
+    /// [`crate::attach::open_perf_event`]); the link holds its own dup of it.
+    pub fn attach_perf_event(&self, event: BorrowedFd<'_>, opts: &PerfEventOptions) -> Result<Link> {
+        self.attach_as(&[pt::PERF_EVENT], "perf event program", |fd| attach::perf::perf_event(fd, &self.name, event, opts))
+    }
+
+    /// Make an iterator link of an `iter/TARGET` program; read its output
+    /// with [`crate::attach::Iter`].
+    pub fn attach_iter(&self, opts: &IterOptions) -> Result<Link> {
+        if !self.is_iter() {
+            return Err(Error::inval(format!("program '{}' (section '{}') is not an iterator (iter/TARGET)", self.name, self.section)));
+        }
+        self.with_fd(|fd| attach::iter::iter(fd, &self.name, &self.section, opts))
+    }
+
+    fn is_iter(&self) -> bool {
+        self.prog_type == pt::TRACING && self.expected_attach_type == crate::obj::section::attach_type::TRACE_ITER
+    }
+
     /// Loaded with a kernel BTF attach point that attaches without more
     /// arguments: tp_btf, fentry/fexit/fmod_ret, lsm (not iter).
     fn is_btf_traced(&self) -> bool {
@@ -197,7 +216,7 @@ impl Program {
 
     /// Whether [`Program::attach`] knows where to attach this program.
     pub fn can_auto_attach(&self) -> bool {
-        if self.is_btf_traced() {
+        if self.is_btf_traced() || self.is_iter() {
             return crate::obj::section::attach_target(&self.section).is_some();
         }
         match self.auto {
@@ -216,6 +235,10 @@ impl Program {
         if self.is_btf_traced() {
             need()?;
             return self.with_fd(|fd| attach::btf_traced(fd, &self.name, &self.section));
+        }
+        if self.is_iter() {
+            need()?;
+            return self.attach_iter(&IterOptions::default());
         }
         match self.auto {
             AutoAttach::Kprobe | AutoAttach::Kretprobe => {
@@ -243,6 +266,19 @@ impl Program {
                 self.name, self.section
             ))),
         }
+    }
+}
+
+// Here rather than in link.rs, which stays below program in the module order.
+impl Link {
+    /// Run `new` in this link instead of its program (`BPF_LINK_UPDATE`);
+    /// with `old`, only if `old` is the program it runs now. The program
+    /// must have the link's type and target; not every link type takes it.
+    pub fn update_program(&self, new: &Program, old: Option<&Program>) -> Result<()> {
+        new.with_fd(|n| match old {
+            Some(o) => o.with_fd(|o| self.update_fds(n, Some(o), &new.name)),
+            None => self.update_fds(n, None, &new.name),
+        })
     }
 }
 

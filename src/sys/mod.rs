@@ -11,12 +11,14 @@
 
 pub(crate) mod bpf;
 pub(crate) mod epoll;
+pub(crate) mod link;
 pub(crate) mod misc;
 pub(crate) mod mmap;
 pub(crate) mod perf;
 
 pub(crate) use bpf::*;
 pub(crate) use epoll::*;
+pub(crate) use link::*;
 pub(crate) use misc::*;
 pub(crate) use mmap::Mmap;
 pub(crate) use perf::*;

@@ -38,6 +38,11 @@ pub fn run(tests: &[Test]) -> ! {
             }
             Err(p) => {
                 let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+                if let Some(why) = msg.strip_prefix(SKIP) {
+                    println!("SKIPPED {}: {why}", t.name);
+                    skip += 1;
+                    continue;
+                }
                 println!("FAIL    {}: {msg}", t.name);
                 fail += 1;
                 failed.push(t.name);
@@ -49,6 +54,14 @@ pub fn run(tests: &[Test]) -> ! {
     }
     println!("\n{pass} passed, {fail} failed, {skip} skipped");
     std::process::exit(if fail > 0 { 1 } else { 0 })
+}
+
+const SKIP: &str = "SKIPPED: ";
+
+/// End the running test as SKIPPED (counted as such, never a pass), saying
+/// why: for a feature this host's kernel lacks.
+pub fn skip(why: &str) -> ! {
+    std::panic::resume_unwind(Box::new(format!("{SKIP}{why}")))
 }
 
 /// Directory of the compiled BPF objects (`make bpf`).

@@ -3,6 +3,7 @@
 //! (root); without root/bpf() each kernel test prints SKIPPED.
 
 mod harness;
+mod kinds;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
@@ -938,6 +939,10 @@ fn perfbuf_lost_samples_are_counted() {
 }
 
 fn main() {
+    if let Ok(dir) = std::env::var("BPFL_KINDS_CHILD") {
+        kinds::child(&dir, std::env::var("BPFL_KINDS_PARENT").unwrap().parse().unwrap());
+        return;
+    }
     harness::run(&[
         Test { name: "parse_every_object_and_link_every_program", needs_kernel: false, f: parse_every_object_and_link_every_program },
         Test { name: "parse_seed_legacy_maps", needs_kernel: false, f: parse_seed_legacy_maps },
@@ -967,5 +972,12 @@ fn main() {
         Test { name: "ringbuf_and_perfbuf_refuse_wrong_maps", needs_kernel: true, f: ringbuf_and_perfbuf_refuse_wrong_maps },
         Test { name: "perfbuf_every_sample_once", needs_kernel: true, f: perfbuf_every_sample_once },
         Test { name: "perfbuf_lost_samples_are_counted", needs_kernel: true, f: perfbuf_lost_samples_are_counted },
+        Test { name: "kinds_perf_event_samples_cpu_clock", needs_kernel: true, f: kinds::perf_event_samples_cpu_clock },
+        Test { name: "kinds_perf_event_hardware_counter_or_loud_skip", needs_kernel: true, f: kinds::perf_event_hardware_counter_or_loud_skip },
+        Test { name: "kinds_task_iterator_lists_own_pid", needs_kernel: true, f: kinds::task_iterator_lists_own_pid },
+        Test { name: "kinds_map_elem_iterator_sums_values", needs_kernel: true, f: kinds::map_elem_iterator_sums_values },
+        Test { name: "kinds_link_update_and_detach", needs_kernel: true, f: kinds::link_update_and_detach },
+        Test { name: "kinds_pinned_links_survive_their_process", needs_kernel: true, f: kinds::pinned_links_survive_their_process },
+        Test { name: "kinds_pin_refusals_say_why", needs_kernel: true, f: kinds::pin_refusals_say_why },
     ])
 }
