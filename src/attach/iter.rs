@@ -105,6 +105,10 @@ impl Iter {
     pub fn fd(&self) -> RawFd {
         self.file.as_raw_fd()
     }
+    /// Give up the fd to the caller.
+    pub fn into_raw_fd(self) -> RawFd {
+        std::os::fd::IntoRawFd::into_raw_fd(self.file)
+    }
     /// Read the whole output.
     pub fn read_all(mut self) -> Result<Vec<u8>> {
         let mut v = Vec::new();

@@ -34,6 +34,8 @@ mod program;
 
 mod link;
 
+mod kinds;
+
 mod map;
 
 mod buffers;
