@@ -651,3 +651,6 @@ proc free*(pb: var BpfPerfBuffer) =
     let rc = bpfl_perfbuf_free(h)
     pb.ctx = nil
     check rc, "perf buffer free"
+
+# Links, perf events and iterators (issue 12).
+include bpfl/kinds
