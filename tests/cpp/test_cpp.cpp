@@ -7,7 +7,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <sched.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -464,6 +467,76 @@ void test_ringbuf() {
 
 }  // namespace
 
+std::string read_fd(int fd) {
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        out.append(buf, static_cast<size_t>(n));
+    close(fd);
+    return out;
+}
+
+// Iterators, link update/info/pin/open, perf events (issue 12).
+void test_kinds() {
+    bpfl::Object obj(obj_path("kinds.o"));
+    obj.set_rodata("target_tgid", tgid());
+    obj.load();
+    auto tasks = obj.program("list_tasks");
+    auto marked = obj.program("list_tasks_marked");
+    bpfl::IterOptions io;
+    io.pid = tgid();
+    bpfl::Link it = tasks.attach_iter(io);
+    std::string me = std::to_string(tgid());
+    CHECK(read_fd(it.open_iter()).rfind(me + " " + me + " ", 0) == 0);
+    auto info = it.info();
+    CHECK_EQ(info.type, 4u);
+    CHECK_EQ(info.name, std::string("task"));
+    CHECK_EQ(info.task_pid, tgid());
+    int code = 0;
+    try {
+        it.update_program(tasks, &marked);
+    } catch (const bpfl::Error& e) {
+        code = e.code();
+    }
+    CHECK_EQ(code, EPERM);
+    it.update_program(marked, &tasks);
+    CHECK(it.info().prog_id != info.prog_id);
+    code = 0;
+    try {
+        it.force_detach();
+    } catch (const bpfl::Error& e) {
+        code = e.code();
+    }
+    CHECK_EQ(code, EOPNOTSUPP);
+    std::string pin = "/sys/fs/bpf/bpfl-cpp-iter-" + me;
+    it.pin(pin);
+    it.destroy();
+    {
+        bpfl::Link opened = bpfl::Link::open_pinned(pin);
+        CHECK_EQ(read_fd(opened.open_iter()), "marked " + me + " " + me + "\n");
+    }
+    unlink(pin.c_str());
+
+    // cpu-clock at 1000 Hz on CPU 0 while this thread burns 200 ms there.
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    CHECK(sched_setaffinity(0, sizeof(one), &one) == 0);
+    int pfd = bpfl::open_perf_event(bpfl::PerfEventSpec{}, 0);
+    bpfl::Link pl = obj.program("on_sample").attach_perf_event(pfd);
+    close(pfd);
+    auto t0 = std::chrono::steady_clock::now();
+    volatile std::uint64_t x = 0;
+    while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(200))
+        for (int i = 0; i < 10000; i++)
+            x = x + static_cast<std::uint64_t>(i);
+    CHECK_EQ(pl.info().type, 7u);
+    pl.destroy();
+    auto n = obj.map("samples").get<std::uint32_t, std::uint64_t>(0).value_or(0);
+    CHECK(n >= 4 && n <= 400);
+}
+
 int main(int argc, char** argv) {
     if (argc != 2) {
         std::cerr << "usage: test_cpp BPF_DIR\n";
@@ -493,6 +566,7 @@ int main(int argc, char** argv) {
         {"release() hands the handle back", test_release},
         {"uprobe and uretprobe on a function of this program", test_uprobe},
         {"RingBuffer: exact records, discarded ones skipped, moves", test_ringbuf},
+        {"iterators, link update/info/pin/open, perf events", test_kinds},
     };
     int failed_tests = 0, n = 0;
     for (const auto& t : tests) {
