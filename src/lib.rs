@@ -25,6 +25,7 @@ pub mod object;
 pub mod program;
 pub mod perfbuf;
 mod quiesce;
+mod struct_ops;
 pub mod ringbuf;
 mod sys;
 

@@ -25,6 +25,8 @@ pub enum LinkKind {
     PerfEvent,
     /// A BPF iterator (`BPF_TRACE_ITER`).
     Iter,
+    /// A registered struct_ops map (a `.struct_ops.link` link, or a `.struct_ops` map update).
+    StructOps,
     /// A link opened from its pin on a bpffs ([`Link::open_pinned`]).
     Pinned,
 }
@@ -42,11 +44,17 @@ pub struct Link {
     /// Pinned on a bpffs by [`Link::pin`]: the attachment outlives this
     /// handle, so dropping it must not remove the probe event.
     pinned: AtomicBool,
+    /// What undoes a legacy `.struct_ops` registration (a map update has no link).
+    unregister: Option<Box<dyn FnOnce() -> Result<()> + Send + Sync>>,
 }
 
 impl Link {
     pub(crate) fn new(kind: LinkKind, target: String, link_fd: Option<OwnedFd>, perf_fd: Option<OwnedFd>, probe_event: Option<ProbeEvent>) -> Link {
-        Link { kind, target, link_fd, perf_fd, probe_event, pinned: AtomicBool::new(false) }
+        Link { kind, target, link_fd, perf_fd, probe_event, pinned: AtomicBool::new(false), unregister: None }
+    }
+    /// A link whose undoing is `unregister` (a legacy `.struct_ops` map).
+    pub(crate) fn with_unregister(kind: LinkKind, target: String, unregister: Box<dyn FnOnce() -> Result<()> + Send + Sync>) -> Link {
+        Link { kind, target, link_fd: None, perf_fd: None, probe_event: None, pinned: AtomicBool::new(false), unregister: Some(unregister) }
     }
     /// How it is attached.
     pub fn kind(&self) -> &LinkKind {
@@ -79,6 +87,9 @@ impl Link {
             } else {
                 ev.remove()?;
             }
+        }
+        if let Some(f) = self.unregister.take() {
+            f()?;
         }
         Ok(())
     }
@@ -172,9 +183,10 @@ impl Link {
     /// The BPF link fd, or an error saying why this attachment has none.
     pub(crate) fn bpf_link_fd(&self, what: &str) -> Result<BorrowedFd<'_>> {
         self.link_fd.as_ref().map(|f| f.as_fd()).ok_or_else(|| {
-            let how = match &self.perf_fd {
-                Some(_) => "it is a perf event the program was attached to with PERF_EVENT_IOC_SET_BPF, because this kernel has no BPF link for perf events (Linux 5.15+)",
-                None => "it has no BPF link",
+            let how = match (&self.perf_fd, &self.unregister) {
+                (Some(_), _) => "it is a perf event the program was attached to with PERF_EVENT_IOC_SET_BPF, because this kernel has no BPF link for perf events (Linux 5.15+)",
+                (_, Some(_)) => "it is a struct_ops map registered by a map update (section `.struct_ops`; `.struct_ops.link`, Linux 6.4+, makes a link)",
+                _ => "it has no BPF link",
             };
             Error::unsupported(format!("link '{}' ({:?}) cannot {what}: {how}", self.target, self.kind))
         })

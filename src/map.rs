@@ -31,6 +31,8 @@ pub struct Map {
     fd: AtomicI32,
     /// Owner of that fd: replaced only by [`Map::set_fd`] and [`Map::reset_all`].
     owned: Mutex<Option<OwnedFd>>,
+    /// A struct_ops map's value, made at load (it holds the programs' fds).
+    struct_ops_value: Mutex<Option<Vec<u8>>>,
 }
 
 fn is_percpu(t: u32) -> bool {
@@ -43,7 +45,7 @@ fn is_array_like(t: u32) -> bool {
 
 impl Map {
     pub(crate) fn new(name: &str, map_type: u32, key_size: u32, value_size: u32, max_entries: u32, map_flags: u32) -> Map {
-        Map { name: name.to_string(), map_type, key_size, value_size, max_entries, map_flags, fd: AtomicI32::new(-1), owned: Mutex::new(None) }
+        Map { name: name.to_string(), map_type, key_size, value_size, max_entries, map_flags, fd: AtomicI32::new(-1), owned: Mutex::new(None), struct_ops_value: Mutex::new(None) }
     }
 
     pub(crate) fn set_fd(&self, fd: OwnedFd) {
@@ -59,6 +61,14 @@ impl Map {
 
     /// Close the fds of several maps (a failed load undoes itself, a closed
     /// handle lets go at once), waiting once for operations in flight.
+    pub(crate) fn set_struct_ops_value(&self, v: Vec<u8>) {
+        *self.struct_ops_value.lock() = Some(v);
+    }
+
+    pub(crate) fn struct_ops_value(&self) -> Option<Vec<u8>> {
+        self.struct_ops_value.lock().clone()
+    }
+
     pub(crate) fn reset_all<'a>(maps: impl IntoIterator<Item = &'a Map>) {
         let mut closing = Vec::new();
         for m in maps {
@@ -120,6 +130,7 @@ impl Map {
             btf_key_type_id: 0,
             btf_value_type_id: 0,
             map_extra: spec.map_extra,
+            btf_vmlinux_value_type_id: 0,
         };
         if btf.is_some() && (spec.btf_key_type_id != 0 || spec.btf_value_type_id != 0) {
             p.btf_fd = btf;

@@ -187,8 +187,13 @@ impl Object {
         };
         let ksyms = if self.file.externs.iter().any(|e| e.kconfig().is_none()) { crate::ksyms::resolve_ksyms(&self.file)? } else { Vec::new() };
 
+        let so_targets = crate::struct_ops::program_targets(&self.file)?;
         for i in map_creation_order(&self.file) {
             let spec = &self.file.maps[i];
+            if let Some(so) = self.file.struct_ops.iter().find(|s| s.map == i) {
+                crate::struct_ops::create_map(&self.maps[i], so, spec, btf)?;
+                continue;
+            }
             let inner = match spec.inner {
                 Some(j) => Some(self.maps[j].dup_fd().map_err(|e| e.context(format!("map '{}'", spec.name)))?),
                 None => None,
@@ -202,13 +207,19 @@ impl Object {
         let map_fds = self.maps.iter().map(|m| m.fd()).collect::<Result<Vec<_>>>()?;
 
         self.logs = vec![String::new(); self.programs.len()];
-        let args = crate::program::LoadArgs { license: &license, kern_version: kver, btf, log_level: opts.log_level };
+        let mut args = crate::program::LoadArgs { license: &license, kern_version: kver, btf, log_level: opts.log_level, struct_ops: None };
         for i in 0..self.file.programs.len() {
+            args.struct_ops = so_targets[i];
             let spec = &self.file.programs[i];
             let what = format!("program '{}' (section '{}')", spec.name, spec.section);
             let (prog, poisoned) = self.prepare_program(i, &what, &map_fds, &ksyms).map_err(|e| e.context(&what))?;
             self.logs[i] = self.programs[i].load(spec, &prog, &poisoned, &args).map_err(|e| e.context(&what))?;
             log::debug(&format!("{what}: loaded, {} instructions", prog.insns.len() / 8));
+        }
+        // struct_ops values hold the programs' fds: made now, registered at attach.
+        let prog_fds: Vec<i32> = self.programs.iter().map(|p| p.fd().unwrap_or(-1)).collect();
+        for so in &self.file.struct_ops {
+            self.maps[so.map].set_struct_ops_value(crate::struct_ops::map_value(so, &prog_fds)?);
         }
         Ok(())
     }

@@ -32,6 +32,9 @@ pub(crate) struct LoadArgs<'a> {
     pub btf: Option<BorrowedFd<'a>>,
     /// Verifier log level (0: a log only when the verifier refuses the program).
     pub log_level: u32,
+    /// A struct_ops program's (`attach_btf_id`, `expected_attach_type`):
+    /// the kernel struct and the member it implements.
+    pub struct_ops: Option<(u32, u32)>,
 }
 
 const BPF_F_SLEEPABLE: u32 = 1 << 4;
@@ -78,15 +81,16 @@ impl Program {
         if spec.section.starts_with("xdp.frags") {
             flags |= BPF_F_XDP_HAS_FRAGS;
         }
-        let attach_btf_id = match crate::obj::section::btf_attach_target(def, &spec.section).filter(|_| def.needs_btf_target) {
-            Some((name, is_typedef)) => btf_attach_id(&name, is_typedef)?,
-            None => 0,
+        let (attach_btf_id, expected_attach_type) = match (args.struct_ops, crate::obj::section::btf_attach_target(def, &spec.section).filter(|_| def.needs_btf_target)) {
+            (Some(so), _) => so,
+            (None, Some((name, is_typedef))) => (btf_attach_id(&name, is_typedef)?, def.expected_attach_type.as_u32()),
+            (None, None) => (0, def.expected_attach_type.as_u32()),
         };
         let func_info: Vec<u8> = prog.func_info.iter().flat_map(|(o, t)| o.to_le_bytes().into_iter().chain(t.to_le_bytes())).collect();
         let line_info: Vec<u8> = prog.line_info.iter().flat_map(|r| r.iter().flat_map(|v| v.to_le_bytes())).collect();
         let mut p = sys::ProgLoad {
             prog_type: def.prog_type.as_u32(),
-            expected_attach_type: def.expected_attach_type.as_u32(),
+            expected_attach_type,
             name: &spec.name,
             insns: &prog.insns,
             license: args.license,

@@ -71,7 +71,7 @@ pub(crate) fn iter(prog: BorrowedFd<'_>, prog_name: &str, section: &str, opts: &
     let target = section.split_once('/').map_or(section, |(_, t)| t).to_string();
     let what = format!("program '{prog_name}': iterator '{target}'");
     let fd = sys::link_create_iter(prog, crate::obj::section::attach_type::TRACE_ITER, &info).map_err(|e| match e.0 {
-        libc::EINVAL if info.is_empty() && ["bpf_map_elem", "bpf_sk_storage_map", "sockmap"].contains(&target.as_str()) => {
+        libc::EINVAL | libc::EBADF if info.is_empty() && ["bpf_map_elem", "bpf_sk_storage_map", "sockmap"].contains(&target.as_str()) => {
             Error::inval(format!("{what}: this iterator walks one map: give its fd (map_fd)"))
         }
         libc::EINVAL if target.starts_with("task") && (opts.tid != 0 || opts.pid != 0 || opts.pid_fd.is_some()) => {

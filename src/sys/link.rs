@@ -118,6 +118,14 @@ pub(crate) fn link_create_iter(prog: BorrowedFd<'_>, attach_type: u32, iter_info
     unsafe { bpf(BPF_LINK_CREATE, &mut a).map(|fd| owned(fd)) }
 }
 
+/// `BPF_LINK_CREATE` with a raw target (an fd or 0): struct_ops links name
+/// their map in `prog_fd`.
+pub(crate) fn link_create_raw(prog_or_map: BorrowedFd<'_>, target: u32, attach_type: u32) -> SysResult<OwnedFd> {
+    let mut a = LinkCreateIterAttr { prog_fd: raw(prog_or_map), target_fd: target, attach_type, flags: 0, iter_info: 0, iter_info_len: 0, _pad: 0 };
+    // SAFETY: no pointers.
+    unsafe { bpf(BPF_LINK_CREATE, &mut a).map(|fd| owned(fd)) }
+}
+
 /// `BPF_OBJ_GET_INFO_BY_FD` of a link. `name` (may be empty) receives the
 /// name the link type reports (a raw tracepoint's, an iterator's target, a
 /// perf event's function, file or tracepoint), NUL-terminated.

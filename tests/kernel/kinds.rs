@@ -231,6 +231,8 @@ pub fn pinned_links_survive_their_process() {
         for e in std::fs::read_dir(&dir).unwrap() {
             std::fs::remove_file(e.unwrap().path()).unwrap();
         }
+        // The kernel releases a link whose last reference went from a work queue: let it.
+        std::thread::sleep(Duration::from_millis(200));
         let end = total(&samples);
         pinned(|_| burn(Duration::from_millis(100)));
         assert_eq!(total(&samples), end, "samples after the pins were removed");
@@ -247,4 +249,123 @@ pub fn pin_refusals_say_why() {
     assert!(e.to_string().contains("not on a bpffs"), "{e}");
     let e = Link::open_pinned("/sys/fs/bpf/bpfl_no_such_link").unwrap_err();
     assert_eq!(e.kind(), bpfl::ErrorKind::NotFound, "{e}");
+}
+
+const CC: &str = "bpfl_cc";
+
+/// setsockopt(TCP_CONGESTION) on `fd`.
+fn set_cc(fd: i32, name: &str) -> std::io::Result<()> {
+    let r = unsafe { libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_CONGESTION, name.as_ptr().cast(), name.len() as u32) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+fn get_cc(fd: i32) -> String {
+    let mut buf = [0u8; 16];
+    let mut len = buf.len() as u32;
+    assert_eq!(unsafe { libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_CONGESTION, buf.as_mut_ptr().cast(), &mut len) }, 0);
+    String::from_utf8_lossy(&buf[..len as usize]).trim_end_matches('\0').to_string()
+}
+
+/// A loopback TCP connection under congestion control `cc`: 1 MB sent, all
+/// of it received.
+fn transfer_with(cc: &str) {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let rx = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let mut n = 0usize;
+        let mut buf = vec![0u8; 65536];
+        loop {
+            match s.read(&mut buf).unwrap() {
+                0 => break,
+                k => n += k,
+            }
+        }
+        n
+    });
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    set_cc(c.as_raw_fd(), cc).unwrap_or_else(|e| panic!("setsockopt(TCP_CONGESTION, {cc}): {e}"));
+    assert_eq!(get_cc(c.as_raw_fd()), cc);
+    let chunk = vec![0x5au8; 1 << 16];
+    for _ in 0..16 {
+        c.write_all(&chunk).unwrap();
+    }
+    drop(c);
+    assert_eq!(rx.join().unwrap(), 1 << 20, "bytes received");
+}
+
+fn cc_calls(o: &Object) -> [u64; 4] {
+    let m = o.map("cc_calls").unwrap();
+    [0u32, 1, 2, 3].map(|k| u64_at(m, &k.to_le_bytes()).unwrap())
+}
+
+/// Whether a new socket can select `cc`.
+fn cc_selectable(cc: &str) -> bool {
+    let s = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    set_cc(std::os::fd::AsRawFd::as_raw_fd(&s), cc).is_ok()
+}
+
+fn load_cc(name: &str) -> Option<Object> {
+    let mut o = open(name);
+    match o.load(&Default::default()) {
+        Ok(()) => Some(o),
+        Err(e) if e.to_string().contains("Linux 6.4") => harness::skip(&format!("{e}")),
+        Err(e) => panic!("load {name}: {e}"),
+    }
+}
+
+pub fn struct_ops_tcp_congestion_control() {
+    assert!(!cc_selectable(CC), "'{CC}' is registered before the test");
+    let o = load_cc("kinds_cc.o").unwrap();
+    let link = o.map(CC).unwrap().attach_struct_ops().unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        transfer_with(CC);
+        let calls = cc_calls(&o);
+        assert!(calls[0] > 0, "init ran: {calls:?}");
+        assert!(calls[2] > 0, "cong_avoid ran: {calls:?}");
+        let info = link.info().unwrap();
+        assert_eq!(info.type_name(), "struct_ops", "{info:?}");
+        assert!(info.map_id > 0, "{info:?}");
+        // A second registration of the same name is refused with the reason.
+        let o2 = load_cc("kinds_cc.o").unwrap();
+        let e = o2.map(CC).unwrap().attach_struct_ops().unwrap_err();
+        assert_eq!(e.errno(), libc::EEXIST, "{e}");
+        // The link moves to the second object's map: its callbacks run now.
+        link.update_map(o2.map(CC).unwrap()).unwrap();
+        let before = cc_calls(&o);
+        transfer_with(CC);
+        assert_eq!(cc_calls(&o)[0], before[0], "the old map's init ran after the update");
+        assert!(cc_calls(&o2)[0] > 0 && cc_calls(&o2)[2] > 0, "the new map's callbacks: {:?}", cc_calls(&o2));
+        // BPF_LINK_DETACH (struct_ops links: Linux 6.9) unregisters while the link stays.
+        link.force_detach().unwrap();
+        assert!(!cc_selectable(CC), "'{CC}' still registered after BPF_LINK_DETACH");
+    }));
+    drop(link);
+    result.unwrap_or_else(|p| std::panic::resume_unwind(p));
+    assert!(!cc_selectable(CC), "'{CC}' is still registered after the link was dropped");
+}
+
+pub fn struct_ops_legacy_map_registration() {
+    assert!(!cc_selectable(CC), "'{CC}' is registered before the test");
+    let o = load_cc("kinds_cc_legacy.o").unwrap();
+    let link = o.map(CC).unwrap().attach_struct_ops().unwrap();
+    let e = link.pin("/sys/fs/bpf/bpfl_no_pin").unwrap_err();
+    assert!(e.to_string().contains(".struct_ops.link"), "{e}");
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        transfer_with(CC);
+        let calls = cc_calls(&o);
+        assert!(calls[0] > 0 && calls[2] > 0, "callbacks ran: {calls:?}");
+    }));
+    drop(link);
+    result.unwrap_or_else(|p| std::panic::resume_unwind(p));
+    assert!(!cc_selectable(CC), "'{CC}' is still registered after the link was dropped");
+    // Non-struct_ops maps are refused.
+    let e = o.map("cc_calls").unwrap().attach_struct_ops().unwrap_err();
+    assert!(e.to_string().contains("not a struct_ops map"), "{e}");
 }

@@ -979,5 +979,7 @@ fn main() {
         Test { name: "kinds_link_update_and_detach", needs_kernel: true, f: kinds::link_update_and_detach },
         Test { name: "kinds_pinned_links_survive_their_process", needs_kernel: true, f: kinds::pinned_links_survive_their_process },
         Test { name: "kinds_pin_refusals_say_why", needs_kernel: true, f: kinds::pin_refusals_say_why },
+        Test { name: "kinds_struct_ops_tcp_congestion_control", needs_kernel: true, f: kinds::struct_ops_tcp_congestion_control },
+        Test { name: "kinds_struct_ops_legacy_map_registration", needs_kernel: true, f: kinds::struct_ops_legacy_map_registration },
     ])
 }
