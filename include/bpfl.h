@@ -532,6 +532,19 @@ int bpfl_program_attach_iter(struct bpfl_program prog,
 // `out_fd` is NULL or writable.
 int bpfl_iter_create(struct bpfl_link link, int *out_fd);
 
+// Register a loaded struct_ops map (a `SEC(".struct_ops.link")` or
+// `SEC(".struct_ops")` variable: a TCP congestion control, ...). The link
+// (a BPF link for `.struct_ops.link`, Linux 6.4+; a map update for
+// `.struct_ops`) unregisters it when destroyed, or when its object closes.
+//
+// # Safety
+// `out_link` is NULL or writable.
+int bpfl_map_attach_struct_ops(struct bpfl_map map, struct bpfl_link *out_link);
+
+// Switch a struct_ops link to another loaded `.struct_ops.link` map of the
+// same kernel type (`BPF_LINK_UPDATE`, Linux 6.4+).
+int bpfl_link_update_map(struct bpfl_link link, struct bpfl_map map);
+
 // Describe a map.
 //
 // # Safety

@@ -7,7 +7,7 @@ use super::args::{out, read_opts, str_arg, write_info};
 use super::errors::guard;
 use super::handles::{self, Entry, Kind};
 use super::link::add_link;
-use super::types::{bpfl_link, bpfl_program};
+use super::types::{bpfl_link, bpfl_map, bpfl_program};
 use crate::attach::{IterOptions, PerfEventOptions, PerfEventSpec};
 use crate::error::{Error, Result};
 use std::ffi::{c_char, c_int};
@@ -289,6 +289,43 @@ pub unsafe extern "C" fn bpfl_iter_create(link: bpfl_link, out_fd: *mut c_int) -
         let o = out(out_fd, "out_fd")?;
         let it = with_link(link, crate::attach::Iter::new)?;
         *o = it.into_raw_fd();
+        Ok(0)
+    })
+}
+
+/// The owner object and the map behind a map handle.
+fn map_and_owner(h: u64) -> Result<(Option<u64>, std::sync::Arc<crate::Map>)> {
+    handles::with(h, Kind::Map, |e| match e {
+        Entry::Map { owner, map, .. } => Ok((*owner, map.clone())),
+        _ => Err(handles::stale(h, Kind::Map)),
+    })
+}
+
+/// Register a loaded struct_ops map (a `SEC(".struct_ops.link")` or
+/// `SEC(".struct_ops")` variable: a TCP congestion control, ...). The link
+/// (a BPF link for `.struct_ops.link`, Linux 6.4+; a map update for
+/// `.struct_ops`) unregisters it when destroyed, or when its object closes.
+///
+/// # Safety
+/// `out_link` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn bpfl_map_attach_struct_ops(map: bpfl_map, out_link: *mut bpfl_link) -> c_int {
+    guard(|| {
+        let o = out(out_link, "out_link")?;
+        let (owner, m) = map_and_owner(map.id)?;
+        let l = m.attach_struct_ops()?;
+        o.id = add_link(owner, l)?;
+        Ok(0)
+    })
+}
+
+/// Switch a struct_ops link to another loaded `.struct_ops.link` map of the
+/// same kernel type (`BPF_LINK_UPDATE`, Linux 6.4+).
+#[no_mangle]
+pub extern "C" fn bpfl_link_update_map(link: bpfl_link, map: bpfl_map) -> c_int {
+    guard(|| {
+        let (_, m) = map_and_owner(map.id)?;
+        with_link(link, |l| l.update_map(&m))?;
         Ok(0)
     })
 }

@@ -2,7 +2,11 @@
  *   test_capi BPF_DIR     exit 0 all passed, 1 a failure, 77 skipped (no root/bpf()) */
 #include <bpfl.h>
 #include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -571,6 +575,73 @@ static void test_kinds(void)
 	OK(bpfl_object_close(o));
 }
 
+/* struct_ops: a BPF TCP congestion control over loopback (issue 12). */
+static void *cc_receiver(void *arg)
+{
+	int ls = *(int *)arg, s = accept(ls, NULL, NULL);
+	static size_t total;
+	char buf[65536];
+	ssize_t n;
+	total = 0;
+	while (s >= 0 && (n = read(s, buf, sizeof(buf))) > 0)
+		total += (size_t)n;
+	close(s);
+	return &total;
+}
+
+static void test_struct_ops(void)
+{
+	struct bpfl_object o;
+	struct bpfl_map cc, calls;
+	struct bpfl_link l;
+	OK(bpfl_object_open_file(path("kinds_cc.o"), NULL, &o));
+	OK(bpfl_object_load(o, NULL));
+	OK(bpfl_object_find_map(o, "bpfl_cc", &cc));
+	OK(bpfl_object_find_map(o, "cc_calls", &calls));
+	CHECK(bpfl_map_attach_struct_ops(calls, &l) == -EINVAL, "not a struct_ops map");
+	OK(bpfl_map_attach_struct_ops(cc, &l));
+	BPFL_OPTS(bpfl_link_info, li);
+	OK(bpfl_link_get_info(l, &li));
+	CHECK(li.link_type == 9 && li.map_id > 0, "struct_ops link info %u %u", li.link_type, li.map_id);
+
+	int ls = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	bind(ls, (struct sockaddr *)&a, sizeof(a));
+	listen(ls, 1);
+	getsockname(ls, (struct sockaddr *)&a, &al);
+	CHECK(setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "bpfl_cc", 7) == 0, "select bpfl_cc: %s", strerror(errno));
+	pthread_t t;
+	pthread_create(&t, NULL, cc_receiver, &ls);
+	CHECK(connect(c, (struct sockaddr *)&a, sizeof(a)) == 0, "connect");
+	char name[16] = { 0 };
+	socklen_t nl = sizeof(name);
+	getsockopt(c, IPPROTO_TCP, TCP_CONGESTION, name, &nl);
+	CHECK(strcmp(name, "bpfl_cc") == 0, "TCP_CONGESTION is %s", name);
+	static char chunk[65536];
+	for (int i = 0; i < 16; i++)
+		for (size_t off = 0; off < sizeof(chunk);) {
+			ssize_t n = write(c, chunk + off, sizeof(chunk) - off);
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+	close(c);
+	void *got;
+	pthread_join(t, &got);
+	close(ls);
+	CHECK(*(size_t *)got == 1 << 20, "received %zu bytes", *(size_t *)got);
+	int err;
+	uint32_t k0 = 0, k2 = 2;
+	CHECK(lookup_u64(calls, &k0, 4, &err) > 0, "init ran");
+	CHECK(lookup_u64(calls, &k2, 4, &err) > 0, "cong_avoid ran");
+	OK(bpfl_link_destroy(l));
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "bpfl_cc", 7) != 0, "bpfl_cc unregistered");
+	close(c);
+	OK(bpfl_object_close(o));
+}
+
 int main(int argc, char **argv)
 {
 	dir = argc > 1 ? argv[1] : "build/bpf";
@@ -586,6 +657,7 @@ int main(int argc, char **argv)
 	test_threads_and_close_race();
 	test_ringbuf_perfbuf();
 	test_kinds();
+	test_struct_ops();
 	printf("C ABI tests: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
