@@ -246,6 +246,8 @@ public:
     // BPF_LINK_DETACH: end the attachment for every holder (pins too); the
     // Link stays until destroyed. Only some link types take it.
     void force_detach() const { detail::check(bpfl_link_detach(h_), "bpfl_link_detach"); }
+    // Switch a struct_ops link to another loaded .struct_ops.link map of the same type.
+    void update_map(bpfl_map map) const { detail::check(bpfl_link_update_map(h_, map), "bpfl_link_update_map"); }
     // A new pass of an iterator link: an fd to read() until 0, then close().
     int open_iter() const {
         int fd = -1;
@@ -543,6 +545,13 @@ public:
     // Initial contents of a global data map (.data/.rodata/.bss) before load.
     void set_initial_value(const void* data, std::size_t len) const {
         detail::check(bpfl_map_set_initial_value(h_, data, len), "bpfl_map_set_initial_value");
+    }
+    // Register a loaded struct_ops map (SEC(".struct_ops.link") or
+    // SEC(".struct_ops")); destroying the link unregisters it.
+    Link attach_struct_ops() const {
+        bpfl_link l{};
+        detail::check(bpfl_map_attach_struct_ops(h_, &l), "bpfl_map_attach_struct_ops");
+        return Link(l);
     }
 };
 

@@ -167,3 +167,21 @@ func (l *Link) OpenIter() (*os.File, error) {
 	}
 	return os.NewFile(uintptr(fd), "bpf_iter"), nil
 }
+
+// AttachStructOps registers a loaded struct_ops map (a SEC(".struct_ops.link")
+// or SEC(".struct_ops") variable, such as a TCP congestion control). Closing
+// the link unregisters it.
+func (m *Map) AttachStructOps() (*Link, error) {
+	var l C.bpfl_link
+	if _, err := call("bpfl_map_attach_struct_ops", func() C.int { return C.bpfl_map_attach_struct_ops(m.h, &l) }); err != nil {
+		return nil, err
+	}
+	return &Link{h: l}, nil
+}
+
+// UpdateMap switches a struct_ops link to another loaded .struct_ops.link map
+// of the same kernel type (BPF_LINK_UPDATE, Linux 6.4+).
+func (l *Link) UpdateMap(m *Map) error {
+	_, err := call("bpfl_link_update_map", func() C.int { return C.bpfl_link_update_map(l.h, m.h) })
+	return err
+}

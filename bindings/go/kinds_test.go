@@ -130,3 +130,60 @@ func TestPerfEventSamplesCPUClock(t *testing.T) {
 	}
 
 }
+
+func ccSelectable(t *testing.T) bool {
+	s, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(s)
+	return syscall.SetsockoptString(s, syscall.IPPROTO_TCP, syscall.TCP_CONGESTION, "bpfl_cc") == nil
+}
+
+func TestStructOpsCongestionControl(t *testing.T) {
+	needKernel(t)
+	if ccSelectable(t) {
+		t.Fatal("bpfl_cc is registered before the test")
+	}
+	o, err := Open(objPath(t, "kinds_cc.o"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if err := o.Load(nil); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := o.Map("bpfl_cc")
+	l, err := m.AttachStructOps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ccSelectable(t) {
+		t.Fatal("bpfl_cc is not selectable once registered")
+	}
+	if info, err := l.Info(); err != nil || info.Type != 9 {
+		t.Fatalf("struct_ops link info %+v, %v", info, err)
+	}
+	// A connection under bpfl_cc: its init callback runs.
+	ls, _ := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	defer syscall.Close(ls)
+	syscall.Bind(ls, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+	syscall.Listen(ls, 1)
+	sa, _ := syscall.Getsockname(ls)
+	c, _ := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err := syscall.SetsockoptString(c, syscall.IPPROTO_TCP, syscall.TCP_CONGESTION, "bpfl_cc"); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Connect(c, sa); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Close(c)
+	calls, _ := o.Map("cc_calls")
+	if n, err := Lookup[uint32, uint64](calls, 0); err != nil || n == 0 {
+		t.Fatalf("init calls %d, %v", n, err)
+	}
+	l.Close()
+	if ccSelectable(t) {
+		t.Fatal("bpfl_cc is still registered after Close")
+	}
+}

@@ -7,7 +7,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -537,6 +541,49 @@ void test_kinds() {
     CHECK(n >= 4 && n <= 400);
 }
 
+// struct_ops: a BPF TCP congestion control registered and unregistered (issue 12).
+void test_struct_ops() {
+    auto selectable = [] {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        bool ok = setsockopt(s, IPPROTO_TCP, TCP_CONGESTION, "bpfl_cc", 7) == 0;
+        close(s);
+        return ok;
+    };
+    CHECK(!selectable());
+    bpfl::Object obj(obj_path("kinds_cc_legacy.o"));
+    obj.load();
+    {
+        bpfl::Link l = obj.map("bpfl_cc").attach_struct_ops();
+        CHECK(selectable());
+        int ls = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t al = sizeof(a);
+        bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+        listen(ls, 1);
+        getsockname(ls, reinterpret_cast<sockaddr*>(&a), &al);
+        CHECK(setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "bpfl_cc", 7) == 0);
+        CHECK(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+        int s = accept(ls, nullptr, nullptr);
+        char buf[4096] = {1};
+        CHECK(write(c, buf, sizeof(buf)) == static_cast<ssize_t>(sizeof(buf)));
+        std::size_t got = 0;
+        while (got < sizeof(buf)) {
+            ssize_t n = read(s, buf, sizeof(buf));
+            if (n <= 0)
+                break;
+            got += static_cast<std::size_t>(n);
+        }
+        CHECK_EQ(got, sizeof(buf));
+        close(c);
+        close(s);
+        close(ls);
+        CHECK(obj.map("cc_calls").get<std::uint32_t, std::uint64_t>(0).value_or(0) > 0);  // init ran
+    }  // ~Link: unregistered
+    CHECK(!selectable());
+}
+
 int main(int argc, char** argv) {
     if (argc != 2) {
         std::cerr << "usage: test_cpp BPF_DIR\n";
@@ -567,6 +614,7 @@ int main(int argc, char** argv) {
         {"uprobe and uretprobe on a function of this program", test_uprobe},
         {"RingBuffer: exact records, discarded ones skipped, moves", test_ringbuf},
         {"iterators, link update/info/pin/open, perf events", test_kinds},
+        {"struct_ops: a BPF TCP congestion control", test_struct_ops},
     };
     int failed_tests = 0, n = 0;
     for (const auto& t : tests) {

@@ -76,4 +76,20 @@ pl.detach()
 let n = obj.map("samples").get(uint32(cpu), uint64)
 check n >= 4 and n <= 400, $n & " cpu-clock samples in 200 ms (x " & $(x mod 2) & ")"
 
+# struct_ops: a BPF TCP congestion control, registered and unregistered.
+proc ccSelectable(): bool =
+  let s = posix.socket(AF_INET, SOCK_STREAM, 0.cint)
+  defer: discard posix.close(s)
+  var name = "bpfl_cc"
+  setsockopt(s, IPPROTO_TCP.cint, 13.cint, addr name[0], SockLen(name.len)) == 0  # TCP_CONGESTION
+check not ccSelectable(), "bpfl_cc is not registered before the test"
+block:
+  var cc = openObject(bpfDir / "kinds_cc.o")
+  cc.load()
+  var l = cc.map("bpfl_cc").attachStructOps()
+  check ccSelectable(), "bpfl_cc selectable once registered"
+  check l.info.linkType == 9, "struct_ops link"
+  l.detach()
+  check not ccSelectable(), "bpfl_cc unregistered when the link goes"
+
 summary("test_kinds")

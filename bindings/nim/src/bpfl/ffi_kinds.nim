@@ -46,3 +46,8 @@ proc bpfl_program_attach_perf_event*(prog: BpflProgramH, perfFd: cint, opts: ptr
 proc bpfl_program_attach_iter*(prog: BpflProgramH, opts: ptr BpflIterOpts, outLink: var BpflLinkH): cint
 proc bpfl_iter_create*(link: BpflLinkH, outFd: var cint): cint
 {.pop.}
+
+{.push importc, cdecl.}
+proc bpfl_map_attach_struct_ops*(m: BpflMapH, outLink: var BpflLinkH): cint
+proc bpfl_link_update_map*(link: BpflLinkH, m: BpflMapH): cint
+{.pop.}

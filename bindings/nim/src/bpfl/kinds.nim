@@ -92,3 +92,13 @@ proc readIter*(l: BpfLink): string =
     let old = result.len
     result.setLen(old + n)
     copyMem(addr result[old], addr buf[0], n)
+
+proc attachStructOps*(m: BpfMap): BpfLink =
+  ## Register a loaded struct_ops map (SEC(".struct_ops.link") or
+  ## SEC(".struct_ops"), e.g. a TCP congestion control); destroying the link
+  ## unregisters it.
+  check bpfl_map_attach_struct_ops(m.h, result.h), "attach struct_ops " & m.name
+
+proc updateMap*(l: BpfLink, m: BpfMap) =
+  ## Switch a struct_ops link to another loaded .struct_ops.link map of the same type.
+  check bpfl_link_update_map(l.h, m.h), "update struct_ops link"
