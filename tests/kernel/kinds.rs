@@ -66,15 +66,19 @@ pub fn perf_event_samples_cpu_clock() {
     assert_eq!(samples_by_cpu(&o).iter().sum::<u64>(), total, "samples after the links were dropped");
 }
 
-pub fn perf_event_hardware_counter_or_loud_skip() {
+pub fn perf_event_hardware_counter_or_clear_refusal() {
     let o = kinds();
     // Only perf_event programs attach to perf events.
     let e = o.program("list_tasks").unwrap().attach_perf_event(std::io::stdin().as_fd(), &Default::default()).unwrap_err();
     assert!(e.to_string().contains("cannot be attached as a perf event program"), "{e}");
     match sample_every_cpu(&o, &PerfEventSpec::cpu_cycles(1_000_000)) {
+        // No PMU here (this host, the TCG guests): what is checked is that
+        // the refusal says so, and that nothing was left attached.
         Err(e) if e.kind() == bpfl::ErrorKind::Unsupported => {
             assert!(e.to_string().contains("hardware PMU"), "{e}");
-            harness::skip(&format!("hardware counter sampling: {e}"));
+            println!("        NOTE: no hardware PMU on this machine: cycle sampling not run, its refusal checked ({e})");
+            pinned(|_| burn(Duration::from_millis(20)));
+            assert_eq!(samples_by_cpu(&o).iter().sum::<u64>(), 0);
         }
         Err(e) => panic!("{e}"),
         Ok(links) => {
@@ -311,18 +315,28 @@ fn cc_selectable(cc: &str) -> bool {
     set_cc(std::os::fd::AsRawFd::as_raw_fd(&s), cc).is_ok()
 }
 
+fn kernel_before(a: u32, b: u32) -> bool {
+    bpfl::host::kver::running() < bpfl::host::kver::kernel_version(a, b, 0)
+}
+
+/// The object, or None on a kernel before 6.4 where `.struct_ops.link`
+/// maps cannot exist: then the refusal must say so.
 fn load_cc(name: &str) -> Option<Object> {
     let mut o = open(name);
     match o.load(&Default::default()) {
         Ok(()) => Some(o),
-        Err(e) if e.to_string().contains("Linux 6.4") => harness::skip(&format!("{e}")),
+        Err(e) if kernel_before(6, 4) && name == "kinds_cc.o" => {
+            assert!(e.to_string().contains("need Linux 6.4"), "{e}");
+            println!("        NOTE: .struct_ops.link needs Linux 6.4: its refusal checked (kinds_struct_ops_legacy_map_registration registers here): {e}");
+            None
+        }
         Err(e) => panic!("load {name}: {e}"),
     }
 }
 
 pub fn struct_ops_tcp_congestion_control() {
     assert!(!cc_selectable(CC), "'{CC}' is registered before the test");
-    let o = load_cc("kinds_cc.o").unwrap();
+    let Some(o) = load_cc("kinds_cc.o") else { return };
     let link = o.map(CC).unwrap().attach_struct_ops().unwrap();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         transfer_with(CC);
@@ -343,8 +357,13 @@ pub fn struct_ops_tcp_congestion_control() {
         assert_eq!(cc_calls(&o)[0], before[0], "the old map's init ran after the update");
         assert!(cc_calls(&o2)[0] > 0 && cc_calls(&o2)[2] > 0, "the new map's callbacks: {:?}", cc_calls(&o2));
         // BPF_LINK_DETACH (struct_ops links: Linux 6.9) unregisters while the link stays.
-        link.force_detach().unwrap();
-        assert!(!cc_selectable(CC), "'{CC}' still registered after BPF_LINK_DETACH");
+        match link.force_detach() {
+            Err(e) if kernel_before(6, 9) => assert!(e.to_string().contains("6.9"), "{e}"),
+            r => {
+                r.unwrap();
+                assert!(!cc_selectable(CC), "'{CC}' still registered after BPF_LINK_DETACH");
+            }
+        }
     }));
     drop(link);
     result.unwrap_or_else(|p| std::panic::resume_unwind(p));

@@ -973,7 +973,7 @@ fn main() {
         Test { name: "perfbuf_every_sample_once", needs_kernel: true, f: perfbuf_every_sample_once },
         Test { name: "perfbuf_lost_samples_are_counted", needs_kernel: true, f: perfbuf_lost_samples_are_counted },
         Test { name: "kinds_perf_event_samples_cpu_clock", needs_kernel: true, f: kinds::perf_event_samples_cpu_clock },
-        Test { name: "kinds_perf_event_hardware_counter_or_loud_skip", needs_kernel: true, f: kinds::perf_event_hardware_counter_or_loud_skip },
+        Test { name: "kinds_perf_event_hardware_counter_or_clear_refusal", needs_kernel: true, f: kinds::perf_event_hardware_counter_or_clear_refusal },
         Test { name: "kinds_task_iterator_lists_own_pid", needs_kernel: true, f: kinds::task_iterator_lists_own_pid },
         Test { name: "kinds_map_elem_iterator_sums_values", needs_kernel: true, f: kinds::map_elem_iterator_sums_values },
         Test { name: "kinds_link_update_and_detach", needs_kernel: true, f: kinds::link_update_and_detach },
