@@ -4,6 +4,7 @@
 
 mod harness;
 mod kinds;
+mod loader_internals;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
@@ -943,7 +944,8 @@ fn main() {
         kinds::child(&dir, std::env::var("BPFL_KINDS_PARENT").unwrap().parse().unwrap());
         return;
     }
-    harness::run(&[
+    let tests = [
+        &[
         Test { name: "parse_every_object_and_link_every_program", needs_kernel: false, f: parse_every_object_and_link_every_program },
         Test { name: "parse_seed_legacy_maps", needs_kernel: false, f: parse_seed_legacy_maps },
         Test { name: "parse_modern_btf_maps_and_subprograms", needs_kernel: false, f: parse_modern_btf_maps_and_subprograms },
@@ -981,5 +983,9 @@ fn main() {
         Test { name: "kinds_pin_refusals_say_why", needs_kernel: true, f: kinds::pin_refusals_say_why },
         Test { name: "kinds_struct_ops_tcp_congestion_control", needs_kernel: true, f: kinds::struct_ops_tcp_congestion_control },
         Test { name: "kinds_struct_ops_legacy_map_registration", needs_kernel: true, f: kinds::struct_ops_legacy_map_registration },
-    ])
+        ][..],
+        loader_internals::TESTS,
+    ]
+    .concat();
+    harness::run(&tests)
 }
