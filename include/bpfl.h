@@ -221,6 +221,79 @@ typedef struct bpfl_uprobe_opts {
   int32_t pid;
 } bpfl_uprobe_opts;
 
+// Options of `bpfl_link_update`. Set `sz` to `sizeof(struct bpfl_link_update_opts)`.
+typedef struct bpfl_link_update_opts {
+  size_t sz;
+  // When set (non-null), update only if the link runs this program now (`BPF_F_REPLACE`).
+  struct bpfl_program old_prog;
+} bpfl_link_update_opts;
+
+// What `bpfl_link_get_info` reports (`struct bpf_link_info`). Set `sz`.
+typedef struct bpfl_link_info {
+  size_t sz;
+  // `enum bpf_link_type` (1 raw_tracepoint, 2 tracing, 3 cgroup, 4 iter, 5 netns, 6 xdp, 7 perf_event, 8 kprobe_multi, 9 struct_ops ...).
+  uint32_t link_type;
+  uint32_t id;
+  uint32_t prog_id;
+  // Tracing, cgroup and netns links.
+  uint32_t attach_type;
+  // cgroup links and cgroup iterators.
+  uint64_t cgroup_id;
+  // Map iterators; struct_ops links.
+  uint32_t map_id;
+  // Tracing links: the target's BTF object and type ids.
+  uint32_t target_obj_id;
+  uint32_t target_btf_id;
+  // XDP links.
+  uint32_t ifindex;
+  // netns links.
+  uint32_t netns_ino;
+  // Perf event links (Linux 6.6+): `enum bpf_perf_event_type`.
+  uint32_t perf_event_type;
+  // Task iterators of one thread or process.
+  uint32_t task_tid;
+  uint32_t task_pid;
+  // Raw tracepoint name, iterator target, perf event function/file/tracepoint; NUL-terminated.
+  char name[128];
+} bpfl_link_info;
+
+// A sampling perf event for `bpfl_perf_event_open`. Set `sz`.
+typedef struct bpfl_perf_event_spec {
+  size_t sz;
+  // `PERF_TYPE_*` (0 hardware, 1 software ...).
+  uint32_t perf_type;
+  // Sample `period` times a second (`period` is a frequency) instead of every `period` events.
+  bool freq;
+  // The event of that type (`PERF_COUNT_SW_CPU_CLOCK` 0, `PERF_COUNT_HW_CPU_CYCLES` 0 ...).
+  uint64_t config;
+  uint64_t period;
+  // Only this process; 0 or -1: every task.
+  int32_t pid;
+} bpfl_perf_event_spec;
+
+// Options of `bpfl_program_attach_perf_event`. Set `sz`.
+typedef struct bpfl_perf_event_opts {
+  size_t sz;
+  // `bpf_get_attach_cookie()` value (needs the BPF link path, Linux 5.15+).
+  uint64_t cookie;
+} bpfl_perf_event_opts;
+
+// Parameters of `bpfl_program_attach_iter` (`union bpf_iter_link_info`):
+// set those of the iterator's target, or none. Fds <= 0 mean none. Set `sz`.
+typedef struct bpfl_iter_opts {
+  size_t sz;
+  // `bpf_map_elem`, `bpf_sk_storage_map`, `sockmap`: the map to walk.
+  int map_fd;
+  // `cgroup`: start (fd or id) and `enum bpf_cgroup_iter_order`.
+  int cgroup_fd;
+  uint64_t cgroup_id;
+  uint32_t cgroup_order;
+  // `task`, `task_file`, `task_vma`: one thread, one process, or a pidfd's process (Linux 6.1+).
+  uint32_t tid;
+  uint32_t pid;
+  int pid_fd;
+} bpfl_iter_opts;
+
 // What `bpfl_map_info` reports. Set `sz` to `sizeof(struct bpfl_map_info)`.
 typedef struct bpfl_map_info {
   size_t sz;
@@ -647,6 +720,92 @@ int bpfl_link_destroy(struct bpfl_link link);
 // # Safety
 // `out_fd` is NULL or writable.
 int bpfl_link_fd(struct bpfl_link link, int *out_fd);
+
+// Pin a link at `path` on a bpffs: the attachment outlives the handle and
+// the process until the pin is removed. Destroying the handle then releases
+// only its fd (it does not unpin). -EOPNOTSUPP, with the reason, for an
+// attachment that is no BPF link (a perf event on a kernel before 5.15).
+//
+// # Safety
+// `path` is NULL or a NUL-terminated string.
+int bpfl_link_pin(struct bpfl_link link, const char *path);
+
+// Open a link pinned at `path`. The new handle owns a new fd of it and
+// belongs to no object; `bpfl_link_destroy` closes that fd (no unpin, no detach).
+//
+// # Safety
+// `path` is NULL or a NUL-terminated string; `out_link` is NULL or writable.
+int bpfl_link_open_pinned(const char *path, struct bpfl_link *out_link);
+
+// Run `new_prog` in the link instead of its program (`BPF_LINK_UPDATE`);
+// with `opts->old_prog` set, only if that is the program it runs now
+// (-EPERM otherwise). `opts` may be NULL.
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_link_update_opts` with `sz` set.
+int bpfl_link_update(struct bpfl_link link,
+                     struct bpfl_program new_prog,
+                     const struct bpfl_link_update_opts *opts);
+
+// Describe a link (`BPF_OBJ_GET_INFO_BY_FD`, Linux 5.8+).
+//
+// # Safety
+// `info` is NULL or a writable `struct bpfl_link_info` with `sz` set.
+int bpfl_link_get_info(struct bpfl_link link, struct bpfl_link_info *info);
+
+// End the attachment now (`BPF_LINK_DETACH`), for every holder of the link
+// and its pins; the handle stays valid (its link defunct) until destroyed.
+// -EOPNOTSUPP, saying which links take it, for other link types.
+int bpfl_link_detach(struct bpfl_link link);
+
+// Open a sampling perf event on `cpu` (-1 with a pid: that process on every
+// CPU). `*out_fd` is the caller's, to close. A machine without a hardware
+// PMU gives -EOPNOTSUPP/-ENOENT with the reason for hardware events.
+//
+// # Safety
+// `spec` is NULL or a `struct bpfl_perf_event_spec` with `sz` set; `out_fd` is NULL or writable.
+int bpfl_perf_event_open(const struct bpfl_perf_event_spec *spec, int cpu, int *out_fd);
+
+// Attach a `perf_event` program to the perf event `perf_fd` (a BPF link on
+// Linux 5.15+, else `PERF_EVENT_IOC_SET_BPF`). The link holds its own
+// duplicate of `perf_fd`: the caller may close it. `opts` may be NULL.
+//
+// # Safety
+// `perf_fd` is an fd open for the duration of the call; `opts` is NULL or a
+// `struct bpfl_perf_event_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_perf_event(struct bpfl_program prog,
+                                   int perf_fd,
+                                   const struct bpfl_perf_event_opts *opts,
+                                   struct bpfl_link *out_link);
+
+// Make an iterator link of an `iter/TARGET` program (Linux 5.8+); read its
+// output with `bpfl_iter_create` and read(). `opts` may be NULL.
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_iter_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_iter(struct bpfl_program prog,
+                             const struct bpfl_iter_opts *opts,
+                             struct bpfl_link *out_link);
+
+// Start a pass of an iterator link (`BPF_ITER_CREATE`): `*out_fd` is the
+// caller's, to read() until it returns 0, then close.
+//
+// # Safety
+// `out_fd` is NULL or writable.
+int bpfl_iter_create(struct bpfl_link link, int *out_fd);
+
+// Register a loaded struct_ops map (a `SEC(".struct_ops.link")` or
+// `SEC(".struct_ops")` variable: a TCP congestion control, ...). The link
+// (a BPF link for `.struct_ops.link`, Linux 6.4+; a map update for
+// `.struct_ops`) unregisters it when destroyed, or when its object closes.
+//
+// # Safety
+// `out_link` is NULL or writable.
+int bpfl_map_attach_struct_ops(struct bpfl_map map, struct bpfl_link *out_link);
+
+// Switch a struct_ops link to another loaded `.struct_ops.link` map of the
+// same kernel type (`BPF_LINK_UPDATE`, Linux 6.4+).
+int bpfl_link_update_map(struct bpfl_link link, struct bpfl_map map);
 
 // Describe a map.
 //

@@ -98,11 +98,25 @@ pub fn resolve_ksyms(obj: &crate::obj::ObjectSpec) -> Result<Vec<KsymValue>> {
 
 /// A kfunc's local prototype against the kernel's: same number of
 /// parameters, compatible return and parameter types.
+/// A pointer to a forward declaration (`struct sock;`, as BPF C declares a
+/// kfunc's argument types) matches a pointer to a struct or union of the name.
+fn fwd_ptr_compat(local: &crate::btf::Btf, l: u32, target: &crate::btf::Btf, t: u32) -> bool {
+    let pointee = |b: &crate::btf::Btf, id: u32| {
+        let p = b.type_by_id(b.skip_mods(id)).filter(|t| t.kind() == BtfKind::Ptr)?;
+        let id = b.skip_mods(p.size_or_type);
+        Some((b.type_by_id(id)?.kind(), b.name_of(id).to_string()))
+    };
+    match (pointee(local, l), pointee(target, t)) {
+        (Some((BtfKind::Fwd, ln)), Some((BtfKind::Struct | BtfKind::Union, tn))) => ln == tn,
+        _ => false,
+    }
+}
+
 fn func_protos_compat(local: &crate::btf::Btf, l: u32, target: &crate::btf::Btf, t: u32) -> bool {
     let (Some(lp), Some(tp)) = (local.type_by_id(l), target.type_by_id(t)) else { return false };
     if lp.kind() != BtfKind::FuncProto || tp.kind() != BtfKind::FuncProto || lp.vlen() != tp.vlen() {
         return false;
     }
-    let compat = |a: u32, b: u32| (a == 0 && b == 0) || (a != 0 && b != 0 && crate::obj::core_relo::types_compat(local, a, target, b));
+    let compat = |a: u32, b: u32| (a == 0 && b == 0) || (a != 0 && b != 0 && (crate::obj::core_relo::types_compat(local, a, target, b) || fwd_ptr_compat(local, a, target, b)));
     compat(lp.size_or_type, tp.size_or_type) && lp.params().zip(tp.params()).all(|(a, b)| compat(a.1, b.1))
 }

@@ -36,6 +36,8 @@ pub struct Map {
     fd: AtomicI32,
     /// Owner of that fd: replaced only by [`Map::set_fd`] and [`Map::reset_all`].
     owned: Mutex<Option<OwnedFd>>,
+    /// A struct_ops map's value, made at load (it holds the programs' fds).
+    struct_ops_value: Mutex<Option<Vec<u8>>>,
 }
 
 fn is_percpu(t: u32) -> bool {
@@ -59,6 +61,7 @@ impl Map {
             sealed: AtomicBool::new(false),
             fd: AtomicI32::new(-1),
             owned: Mutex::new(None),
+            struct_ops_value: Mutex::new(None),
         }
     }
 
@@ -75,6 +78,14 @@ impl Map {
 
     /// Close the fds of several maps (a failed load undoes itself, a closed
     /// handle lets go at once), waiting once for operations in flight.
+    pub(crate) fn set_struct_ops_value(&self, v: Vec<u8>) {
+        *self.struct_ops_value.lock() = Some(v);
+    }
+
+    pub(crate) fn struct_ops_value(&self) -> Option<Vec<u8>> {
+        self.struct_ops_value.lock().clone()
+    }
+
     pub(crate) fn reset_all<'a>(maps: impl IntoIterator<Item = &'a Map>) {
         let mut closing = Vec::new();
         for m in maps {
@@ -137,6 +148,7 @@ impl Map {
             btf_key_type_id: 0,
             btf_value_type_id: 0,
             map_extra: spec.map_extra,
+            btf_vmlinux_value_type_id: 0,
         };
         // Sizes changed from the definition no longer match its BTF types: create without them.
         let resized = (self.key_size(), self.value_size()) != (spec.key_size, spec.value_size);

@@ -227,8 +227,13 @@ impl Object {
         };
         let ksyms = if self.file.externs.iter().any(|e| e.kconfig().is_none()) { crate::ksyms::resolve_ksyms(&self.file)? } else { Vec::new() };
 
+        let so_targets = crate::struct_ops::program_targets(&self.file)?;
         let mut reused = vec![false; self.maps.len()];
         for i in map_creation_order(&self.file) {
+            if let Some(so) = self.file.struct_ops.iter().find(|s| s.map == i) {
+                crate::struct_ops::create_map(&self.maps[i], so, &self.file.maps[i], btf)?;
+                continue;
+            }
             // The kernel types a global-data map by its DATASEC only (keyless BTF came with it).
             let map_btf = btf.filter(|_| features.datasec || !matches!(self.file.maps[i].origin, MapOrigin::Data(_)));
             let (pinned_at, kept) = self.create_map(i, map_btf, kconfig.as_deref())?;
@@ -243,8 +248,9 @@ impl Object {
 
         self.logs = vec![String::new(); self.programs.len()];
         let log_level = if opts.log_level != 0 { opts.log_level } else { self.kernel_log_level };
-        let args = crate::program::LoadArgs { license: &license, kern_version: kver, btf, func_info: features.func, log_level };
+        let mut args = crate::program::LoadArgs { license: &license, kern_version: kver, btf, func_info: features.func, log_level, struct_ops: None };
         for i in 0..self.file.programs.len() {
+            args.struct_ops = so_targets[i];
             let spec = &self.file.programs[i];
             if !self.programs[i].autoload() {
                 log::debug(&format!("program '{}': autoload is off; not loaded", spec.name));
@@ -254,6 +260,11 @@ impl Object {
             let (prog, poisoned) = self.prepare_program(i, &what, &map_fds, &ksyms).map_err(|e| e.context(&what))?;
             self.logs[i] = self.programs[i].load(spec, &prog, &poisoned, &args).map_err(|e| e.context(&what))?;
             log::debug(&format!("{what}: loaded, {} instructions", prog.insns.len() / 8));
+        }
+        // struct_ops values hold the programs' fds: made now, registered at attach.
+        let prog_fds: Vec<i32> = self.programs.iter().map(|p| p.fd().unwrap_or(-1)).collect();
+        for so in &self.file.struct_ops {
+            self.maps[so.map].set_struct_ops_value(crate::struct_ops::map_value(so, &prog_fds)?);
         }
         self.fill_slots(&reused, true)
     }

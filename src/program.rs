@@ -1,6 +1,6 @@
 //! Programs in the kernel and their attach calls.
 
-use crate::attach::{self, KprobeOptions, UprobeOptions};
+use crate::attach::{self, IterOptions, KprobeOptions, PerfEventOptions, UprobeOptions};
 use crate::error::{Error, ErrorKind, Result};
 use crate::obj::core_relo::Poisoned;
 use crate::obj::{AssembledProgram, ProgramSpec};
@@ -42,6 +42,9 @@ pub(crate) struct LoadArgs<'a> {
     pub func_info: bool,
     /// Verifier log level (0: a log only when the verifier refuses the program).
     pub log_level: u32,
+    /// A struct_ops program's (`attach_btf_id`, `expected_attach_type`):
+    /// the kernel struct and the member it implements.
+    pub struct_ops: Option<(u32, u32)>,
 }
 
 pub(crate) const BPF_F_SLEEPABLE: u32 = 1 << 4;
@@ -93,11 +96,16 @@ impl Program {
             (s.flags, s.log_level.unwrap_or(args.log_level))
         };
         let target = self.attach_target(spec)?;
+        // A struct_ops program attaches to the kernel struct's member.
+        let (attach_btf_id, expected_attach_type) = match args.struct_ops {
+            Some(so) => so,
+            None => (target.as_ref().map_or(0, |t| t.btf_id), self.expected_attach_type()),
+        };
         let func_info: Vec<u8> = prog.func_info.iter().filter(|_| args.func_info).flat_map(|(o, t)| o.to_le_bytes().into_iter().chain(t.to_le_bytes())).collect();
         let line_info: Vec<u8> = prog.line_info.iter().filter(|_| args.func_info).flat_map(|r| r.iter().flat_map(|v| v.to_le_bytes())).collect();
         let mut p = sys::ProgLoad {
             prog_type: self.prog_type(),
-            expected_attach_type: self.expected_attach_type(),
+            expected_attach_type,
             name: &spec.name,
             insns: &prog.insns,
             license: args.license,
@@ -108,7 +116,7 @@ impl Program {
             func_info_rec_size: 8,
             line_info: &line_info,
             line_info_rec_size: 16,
-            attach_btf_id: target.as_ref().map_or(0, |t| t.btf_id),
+            attach_btf_id,
             attach_prog_fd: target.as_ref().and_then(|t| t.prog.as_ref().map(|f| f.as_fd())),
         };
         let (fd, log_text) = match load_prog(&p, log_level).map_err(|e| explain_poison(e, poisoned)) {
@@ -230,6 +238,25 @@ impl Program {
         self.attach_as(&[pt::RAW_TRACEPOINT, pt::RAW_TRACEPOINT_WRITABLE], "raw tracepoint", |fd| attach::raw_tracepoint(fd, &self.name, name))
     }
 
+    /// Attach a `perf_event` program to the perf event `event` (see
+    /// [`crate::attach::open_perf_event`]); the link holds its own dup of it.
+    pub fn attach_perf_event(&self, event: BorrowedFd<'_>, opts: &PerfEventOptions) -> Result<Link> {
+        self.attach_as(&[pt::PERF_EVENT], "perf event program", |fd| attach::perf::perf_event(fd, &self.name, event, opts))
+    }
+
+    /// Make an iterator link of an `iter/TARGET` program; read its output
+    /// with [`crate::attach::Iter`].
+    pub fn attach_iter(&self, opts: &IterOptions) -> Result<Link> {
+        if !self.is_iter() {
+            return Err(Error::inval(format!("program '{}' (section '{}') is not an iterator (iter/TARGET)", self.name, self.section)));
+        }
+        self.with_fd(|fd| attach::iter::iter(fd, &self.name, &self.section, opts))
+    }
+
+    fn is_iter(&self) -> bool {
+        self.prog_type() == pt::TRACING && self.expected_attach_type() == crate::obj::section::attach_type::TRACE_ITER
+    }
+
     /// Loaded with a kernel BTF attach point that attaches without more
     /// arguments: tp_btf, fentry/fexit/fmod_ret, lsm (not iter).
     fn is_btf_traced(&self) -> bool {
@@ -244,6 +271,9 @@ impl Program {
     pub fn can_auto_attach(&self) -> bool {
         if self.is_btf_traced() {
             return crate::obj::section::attach_target(&self.section).is_some() || self.setup.lock().attach.is_some();
+        }
+        if self.is_iter() {
+            return crate::obj::section::attach_target(&self.section).is_some();
         }
         if self.auto_attach_net_kind() {
             return true;
@@ -272,6 +302,10 @@ impl Program {
         }
         if let Some(r) = self.auto_attach_net() {
             return r;
+        }
+        if self.is_iter() {
+            need()?;
+            return self.attach_iter(&IterOptions::default());
         }
         match self.auto {
             AutoAttach::Kprobe | AutoAttach::Kretprobe => {
@@ -309,6 +343,19 @@ impl Program {
                 )))
             }
         }
+    }
+}
+
+// Here rather than in link.rs, which stays below program in the module order.
+impl Link {
+    /// Run `new` in this link instead of its program (`BPF_LINK_UPDATE`);
+    /// with `old`, only if `old` is the program it runs now. The program
+    /// must have the link's type and target; not every link type takes it.
+    pub fn update_program(&self, new: &Program, old: Option<&Program>) -> Result<()> {
+        new.with_fd(|n| match old {
+            Some(o) => o.with_fd(|o| self.update_fds(n, Some(o), &new.name)),
+            None => self.update_fds(n, None, &new.name),
+        })
     }
 }
 

@@ -195,6 +195,50 @@ struct MapInfo {
     int fd = -1;
 };
 
+// What the kernel says about a BPF link (bpfl_link_get_info).
+struct LinkInfo {
+    std::uint32_t type = 0, id = 0, prog_id = 0, attach_type = 0;
+    std::string name;  // raw tracepoint, iterator target, perf event target
+    std::uint64_t cgroup_id = 0;
+    std::uint32_t map_id = 0, target_obj_id = 0, target_btf_id = 0, ifindex = 0, netns_ino = 0, perf_event_type = 0;
+    std::uint32_t task_tid = 0, task_pid = 0;
+};
+
+// An iterator's parameters (bpfl_iter_opts): those of its target, or none.
+struct IterOptions {
+    int map_fd = 0;
+    int cgroup_fd = 0;
+    std::uint64_t cgroup_id = 0;
+    std::uint32_t cgroup_order = 0;
+    std::uint32_t tid = 0, pid = 0;
+    int pid_fd = 0;
+};
+
+// A sampling perf event (bpfl_perf_event_spec).
+struct PerfEventSpec {
+    std::uint32_t type = 1;    // PERF_TYPE_SOFTWARE
+    std::uint64_t config = 0;  // PERF_COUNT_SW_CPU_CLOCK
+    std::uint64_t period = 1000;
+    bool freq = true;  // period is a frequency in Hz
+    int pid = -1;
+};
+
+// Open a sampling perf event on `cpu`; the fd is the caller's to close.
+inline int open_perf_event(const PerfEventSpec& spec, int cpu) {
+    bpfl_perf_event_spec s{};
+    s.sz = sizeof(s);
+    s.perf_type = spec.type;
+    s.config = spec.config;
+    s.period = spec.period;
+    s.freq = spec.freq;
+    s.pid = spec.pid;
+    int fd = -1;
+    detail::check(bpfl_perf_event_open(&s, cpu, &fd), "bpfl_perf_event_open");
+    return fd;
+}
+
+class Program;
+
 // An attachment. Its destructor detaches the program (if the object has not
 // already done so by being closed).
 class Link {
@@ -228,6 +272,51 @@ public:
         detail::check(bpfl_link_fd(h_, &fd), "bpfl_link_fd");
         return fd;
     }
+    // Pin on a bpffs: the attachment outlives this Link and the process
+    // until the pin is removed; destroying the Link does not unpin.
+    void pin(const std::string& path) const { detail::check(bpfl_link_pin(h_, path.c_str()), "bpfl_link_pin"); }
+    // Open a pinned link; destroying it closes our fd only.
+    static Link open_pinned(const std::string& path) {
+        bpfl_link l{};
+        detail::check(bpfl_link_open_pinned(path.c_str(), &l), "bpfl_link_open_pinned");
+        return Link(l);
+    }
+    // Run `prog` in the link instead (BPF_LINK_UPDATE); with `old`, only if
+    // it runs `old` now (else Error with EPERM). Defined after Program.
+    void update_program(const Program& prog, const Program* old = nullptr) const;
+    LinkInfo info() const {
+        bpfl_link_info i{};
+        i.sz = sizeof(i);
+        detail::check(bpfl_link_get_info(h_, &i), "bpfl_link_get_info");
+        LinkInfo r;
+        r.type = i.link_type;
+        r.id = i.id;
+        r.prog_id = i.prog_id;
+        r.attach_type = i.attach_type;
+        r.name = i.name;
+        r.cgroup_id = i.cgroup_id;
+        r.map_id = i.map_id;
+        r.target_obj_id = i.target_obj_id;
+        r.target_btf_id = i.target_btf_id;
+        r.ifindex = i.ifindex;
+        r.netns_ino = i.netns_ino;
+        r.perf_event_type = i.perf_event_type;
+        r.task_tid = i.task_tid;
+        r.task_pid = i.task_pid;
+        return r;
+    }
+    // BPF_LINK_DETACH: end the attachment for every holder (pins too); the
+    // Link stays until destroyed. Only some link types take it.
+    void force_detach() const { detail::check(bpfl_link_detach(h_), "bpfl_link_detach"); }
+    // Switch a struct_ops link to another loaded .struct_ops.link map of the same type.
+    void update_map(bpfl_map map) const { detail::check(bpfl_link_update_map(h_, map), "bpfl_link_update_map"); }
+    // A new pass of an iterator link: an fd to read() until 0, then close().
+    int open_iter() const {
+        int fd = -1;
+        detail::check(bpfl_iter_create(h_, &fd), "bpfl_iter_create");
+        return fd;
+    }
+
     bpfl_link handle() const noexcept { return h_; }
     // Give up ownership: the caller destroys the returned handle.
     bpfl_link release() noexcept { return detail::take(h_); }
@@ -426,6 +515,28 @@ public:
         o.handle = opts.handle;
         bpfl_link l{};
         detail::check(bpfl_program_attach_tc(h_, ifindex, &o, &l), "bpfl_program_attach_tc");
+    // A perf_event program on the perf event `perf_fd` (the link keeps a dup).
+    Link attach_perf_event(int perf_fd, std::uint64_t cookie = 0) const {
+        bpfl_perf_event_opts o{};
+        o.sz = sizeof(o);
+        o.cookie = cookie;
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_perf_event(h_, perf_fd, &o, &l), "bpfl_program_attach_perf_event");
+        return Link(l);
+    }
+    // An iterator link of an iter/TARGET program.
+    Link attach_iter(const IterOptions& opts = {}) const {
+        bpfl_iter_opts o{};
+        o.sz = sizeof(o);
+        o.map_fd = opts.map_fd;
+        o.cgroup_fd = opts.cgroup_fd;
+        o.cgroup_id = opts.cgroup_id;
+        o.cgroup_order = opts.cgroup_order;
+        o.tid = opts.tid;
+        o.pid = opts.pid;
+        o.pid_fd = opts.pid_fd;
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_iter(h_, &o, &l), "bpfl_program_attach_iter");
         return Link(l);
     }
 
@@ -435,6 +546,14 @@ public:
 private:
     bpfl_program h_{};
 };
+
+inline void Link::update_program(const Program& prog, const Program* old) const {
+    bpfl_link_update_opts o{};
+    o.sz = sizeof(o);
+    if (old)
+        o.old_prog = old->handle();
+    detail::check(bpfl_link_update(h_, prog.handle(), &o), "bpfl_link_update");
+}
 
 // What Map and PinnedMap share: typed access to a map's entries.
 // K and V must be trivially copyable and of the map's key and value size
@@ -695,6 +814,12 @@ public:
         bool b = false;
         detail::check(bpfl_map_autocreate(h_, &b), "bpfl_map_autocreate");
         return b;
+    // Register a loaded struct_ops map (SEC(".struct_ops.link") or
+    // SEC(".struct_ops")); destroying the link unregisters it.
+    Link attach_struct_ops() const {
+        bpfl_link l{};
+        detail::check(bpfl_map_attach_struct_ops(h_, &l), "bpfl_map_attach_struct_ops");
+        return Link(l);
     }
 };
 

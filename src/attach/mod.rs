@@ -9,6 +9,8 @@
 //! options and the pure target parsers.
 
 pub(crate) mod cgroup;
+pub(crate) mod iter;
+pub(crate) mod perf;
 pub(crate) mod probe;
 pub(crate) mod socket;
 pub(crate) mod tracepoint;
@@ -16,6 +18,8 @@ pub mod tc;
 pub mod xdp;
 
 pub use cgroup::{query_cgroup_path, query_programs, AttachVia, CgroupOptions, BPF_F_ALLOW_MULTI, BPF_F_ALLOW_OVERRIDE, BPF_F_REPLACE};
+pub use iter::{Iter, IterOptions};
+pub use perf::{open_perf_event, PerfEventOptions, PerfEventSpec};
 pub use probe::elf_func_offset;
 pub use socket::{NetfilterOptions, SockmapOptions};
 pub(crate) use probe::{kprobe, uprobe};
@@ -70,8 +74,13 @@ impl Default for UprobeOptions {
 /// Attach `prog` to perf event `event`: a BPF link where the kernel has them
 /// for perf events (5.15+), else `PERF_EVENT_IOC_SET_BPF`.
 pub(crate) fn attach_perf_event(prog: BorrowedFd<'_>, event: &OwnedFd, what: &str) -> Result<Option<OwnedFd>> {
+    attach_perf_event_cookie(prog, event, what, 0)
+}
+
+/// [`attach_perf_event`] with a `bpf_get_attach_cookie()` value for the link.
+pub(crate) fn attach_perf_event_cookie(prog: BorrowedFd<'_>, event: &OwnedFd, what: &str, cookie: u64) -> Result<Option<OwnedFd>> {
     const BPF_PERF_EVENT: u32 = crate::obj::section::attach_type::PERF_EVENT;
-    match sys::link_create(prog, event.as_fd(), BPF_PERF_EVENT, 0) {
+    match sys::link_create(prog, event.as_fd(), BPF_PERF_EVENT, cookie) {
         Ok(l) => Ok(Some(l)),
         Err(e) if matches!(e.0, libc::EINVAL | libc::EOPNOTSUPP | sys::ENOTSUPP | libc::E2BIG) => {
             sys::perf_event_set_bpf(event.as_fd(), prog).map_err(|e| e.error(format!("{what}: attach (PERF_EVENT_IOC_SET_BPF)")))?;

@@ -36,6 +36,8 @@ mod program_setup;
 
 mod link;
 
+mod kinds;
+
 mod map;
 
 mod map_setup;

@@ -64,6 +64,12 @@ impl ProbeEvent {
         self.remove_inner()
     }
 
+    /// Leave the event in tracefs: a pinned link still uses it.
+    pub(crate) fn keep(mut self) {
+        self.removed = true;
+        crate::log::debug(&format!("kprobe event {} stays: its link is pinned", self.name));
+    }
+
     fn remove_inner(&self) -> Result<()> {
         write_kprobe_events(self.root, &format!("-:{}", self.name)).map_err(|e| e.error(format!("remove kprobe event {}", self.name)))
     }

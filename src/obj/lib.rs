@@ -28,6 +28,7 @@ pub mod patch;
 mod relocs;
 pub mod section;
 mod sections;
+pub mod struct_ops;
 pub mod types;
 
 use btf::{Btf, BtfExt};
@@ -209,6 +210,8 @@ pub struct ObjectSpec {
     pub externs: Vec<externs::Extern>,
     /// Index in `maps` of the `.kconfig` map, when there are `__kconfig` externs.
     pub kconfig_map: Option<usize>,
+    /// `.struct_ops` / `.struct_ops.link` variables (each with a map in `maps`).
+    pub struct_ops: Vec<struct_ops::StructOpsSpec>,
     code: FastMap<usize, CodeSection>,
     /// Why `.BTF` was dropped, when it was: said again when something later
     /// needs it, instead of "missing".

@@ -5,7 +5,7 @@ use crate::btf::{Btf, BtfExt};
 use crate::elf::Elf;
 use crate::error::{Error, Result};
 use crate::sections::{Sections, Symbols};
-use crate::{externs, maps, relocs, sections, FastMap, ObjectSpec};
+use crate::{externs, maps, relocs, sections, struct_ops, FastMap, ObjectSpec};
 
 pub(crate) fn parse(data: &[u8], obj_name: String) -> Result<ObjectSpec> {
     let elf = sections::parse_header(data)?;
@@ -20,6 +20,7 @@ pub(crate) fn parse(data: &[u8], obj_name: String) -> Result<ObjectSpec> {
         warnings: Vec::new(),
         externs: Vec::new(),
         kconfig_map: None,
+        struct_ops: Vec::new(),
         code: FastMap::default(),
         data_syms: Vec::new(),
         btf_dropped: None,
@@ -32,6 +33,7 @@ pub(crate) fn parse(data: &[u8], obj_name: String) -> Result<ObjectSpec> {
     maps::add_btf_defined(&mut obj, &elf, &secs, &syms)?;
     maps::add_global_data(&mut obj, data, &elf, &secs)?;
     relocs::resolve_all(&mut obj, &elf, &secs)?;
+    struct_ops::collect(&mut obj, data, &elf)?;
     Ok(obj)
 }
 

@@ -297,6 +297,8 @@ pub(crate) struct MapCreate<'a> {
     pub btf_key_type_id: u32,
     pub btf_value_type_id: u32,
     pub map_extra: u64,
+    /// struct_ops maps: the kernel's `bpf_struct_ops_NAME` type id.
+    pub btf_vmlinux_value_type_id: u32,
 }
 
 /// `BPF_MAP_CREATE`.
@@ -314,6 +316,7 @@ pub(crate) fn map_create(p: &MapCreate<'_>) -> SysResult<OwnedFd> {
         btf_key_type_id: p.btf_key_type_id,
         btf_value_type_id: p.btf_value_type_id,
         map_extra: p.map_extra,
+        btf_vmlinux_value_type_id: p.btf_vmlinux_value_type_id,
         ..Default::default()
     };
     // SAFETY: only the name (copied in) and no pointers.

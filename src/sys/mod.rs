@@ -12,6 +12,7 @@
 pub(crate) mod bpf;
 pub(crate) mod epoll;
 pub(crate) mod file;
+pub(crate) mod link;
 pub(crate) mod misc;
 pub(crate) mod mmap;
 pub(crate) mod netlink;
@@ -20,6 +21,7 @@ pub(crate) mod sock;
 
 pub(crate) use bpf::*;
 pub(crate) use epoll::*;
+pub(crate) use link::*;
 pub(crate) use misc::*;
 pub(crate) use mmap::Mmap;
 pub(crate) use perf::*;

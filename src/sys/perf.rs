@@ -111,3 +111,16 @@ pub(crate) fn perf_event_set_bpf(event: BorrowedFd<'_>, prog: BorrowedFd<'_>) ->
 pub(crate) fn perf_event_disable(event: BorrowedFd<'_>) {
     let _ = ioctl(event, PERF_EVENT_IOC_DISABLE, 0);
 }
+
+/// `perf_event_attr.freq`: `sample_period` is a frequency in Hz.
+const PERF_ATTR_FREQ: u64 = 1 << 10;
+
+/// `perf_event_open()` of a sampling event (`type_`/`config` as in
+/// `linux/perf_event.h`) on `cpu` (-1: every CPU of `pid`) for `pid` (-1:
+/// every task), sampling every `period` events or, with `freq`, `period`
+/// times a second; enabled.
+pub(crate) fn perf_event_open_sampling(type_: u32, config: u64, period: u64, freq: bool, pid: i32, cpu: i32) -> SysResult<OwnedFd> {
+    let mut attr = PerfEventAttr { type_, config, sample_period: period, flags: if freq { PERF_ATTR_FREQ } else { 0 }, ..Default::default() };
+    // SAFETY: no pointers.
+    unsafe { open(&mut attr, pid, cpu) }
+}

@@ -2,6 +2,12 @@
  *   test_capi BPF_DIR     exit 0 all passed, 1 a failure, 77 skipped (no root/bpf()) */
 #include <bpfl.h>
 #include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <pthread.h>
@@ -723,6 +729,155 @@ static void test_net(void)
 	}
 	snprintf(cmd, sizeof cmd, "ip link del %s", a);
 	CHECK(system(cmd) == 0, "%s", cmd);
+/* Issue 12: iterators, link update/info/pin/open, perf events. */
+static void test_kinds(void)
+{
+	struct bpfl_object o;
+	struct bpfl_program tasks, marked, sample;
+	struct bpfl_link it, opened, pl;
+	struct bpfl_map samples;
+	char want[64], pin[128], buf[1 << 16];
+	uint32_t me = getpid();
+	OK(bpfl_object_open_file(path("kinds.o"), NULL, &o));
+	OK(bpfl_object_set_rodata(o, "target_tgid", &me, sizeof(me)));
+	OK(bpfl_object_load(o, NULL));
+	OK(bpfl_object_find_program(o, "list_tasks", &tasks));
+	OK(bpfl_object_find_program(o, "list_tasks_marked", &marked));
+	OK(bpfl_object_find_program(o, "on_sample", &sample));
+	BPFL_OPTS(bpfl_iter_opts, io, .pid = me);
+	OK(bpfl_program_attach_iter(tasks, &io, &it));
+	int fd = -1;
+	OK(bpfl_iter_create(it, &fd));
+	ssize_t n, len = 0;
+	while (fd >= 0 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	buf[len] = 0;
+	close(fd);
+	snprintf(want, sizeof(want), "%u %u ", me, me);
+	CHECK(strstr(buf, want) == buf, "task iterator output: %s", buf);
+	BPFL_OPTS(bpfl_link_info, li);
+	OK(bpfl_link_get_info(it, &li));
+	CHECK(li.link_type == 4 && strcmp(li.name, "task") == 0 && li.task_pid == me, "iter info %u %s %u", li.link_type, li.name, li.task_pid);
+	uint32_t old_prog = li.prog_id;
+	BPFL_OPTS(bpfl_link_update_opts, uo, .old_prog = marked);
+	CHECK(bpfl_link_update(it, tasks, &uo) == -EPERM, "old program check");
+	uo.old_prog = tasks;
+	OK(bpfl_link_update(it, marked, &uo));
+	OK(bpfl_link_get_info(it, &li));
+	CHECK(li.prog_id != old_prog, "updated program id");
+	CHECK(bpfl_link_detach(it) == -EOPNOTSUPP, "iterator links take no BPF_LINK_DETACH");
+	snprintf(pin, sizeof(pin), "/sys/fs/bpf/bpfl-capi-iter-%d", getpid());
+	OK(bpfl_link_pin(it, pin));
+	OK(bpfl_link_open_pinned(pin, &opened));
+	OK(bpfl_link_destroy(it));
+	fd = -1;
+	OK(bpfl_iter_create(opened, &fd));
+	len = 0;
+	while (fd >= 0 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	buf[len] = 0;
+	close(fd);
+	snprintf(want, sizeof(want), "marked %u %u\n", me, me);
+	CHECK(strcmp(buf, want) == 0, "pinned iterator runs the updated program: %s", buf);
+	OK(bpfl_link_destroy(opened));
+	unlink(pin);
+	CHECK(bpfl_link_open_pinned(pin, &opened) == -ENOENT, "missing link pin");
+
+	/* cpu-clock at 1000 Hz on this CPU while it burns 200 ms. */
+	BPFL_OPTS(bpfl_perf_event_spec, ps, .perf_type = 1, .config = 0, .period = 1000, .freq = true);
+	int cpu = sched_getcpu();
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	int pfd = -1;
+	OK(bpfl_perf_event_open(&ps, cpu, &pfd));
+	OK(bpfl_program_attach_perf_event(sample, pfd, NULL, &pl));
+	close(pfd);
+	CHECK(bpfl_program_attach_perf_event(tasks, 0, NULL, &it) == -EINVAL, "not a perf_event program");
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	volatile uint64_t x = 0;
+	do {
+		for (int i = 0; i < 10000; i++)
+			x += i;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 200);
+	OK(bpfl_link_get_info(pl, &li));
+	CHECK(li.link_type == 7, "perf event link type %u", li.link_type);
+	OK(bpfl_link_destroy(pl));
+	int err;
+	uint32_t k = cpu;
+	OK(bpfl_object_find_map(o, "samples", &samples));
+	uint64_t got = lookup_u64(samples, &k, 4, &err);
+	CHECK(got >= 4 && got <= 400, "%llu cpu-clock samples in 200 ms", (unsigned long long)got);
+	OK(bpfl_object_close(o));
+}
+
+/* struct_ops: a BPF TCP congestion control over loopback (issue 12). */
+static void *cc_receiver(void *arg)
+{
+	int ls = *(int *)arg, s = accept(ls, NULL, NULL);
+	static size_t total;
+	char buf[65536];
+	ssize_t n;
+	total = 0;
+	while (s >= 0 && (n = read(s, buf, sizeof(buf))) > 0)
+		total += (size_t)n;
+	close(s);
+	return &total;
+}
+
+static void test_struct_ops(void)
+{
+	struct bpfl_object o;
+	struct bpfl_map cc, calls;
+	struct bpfl_link l;
+	OK(bpfl_object_open_file(path("kinds_cc.o"), NULL, &o));
+	OK(bpfl_object_load(o, NULL));
+	OK(bpfl_object_find_map(o, "bpfl_cc", &cc));
+	OK(bpfl_object_find_map(o, "cc_calls", &calls));
+	CHECK(bpfl_map_attach_struct_ops(calls, &l) == -EINVAL, "not a struct_ops map");
+	OK(bpfl_map_attach_struct_ops(cc, &l));
+	BPFL_OPTS(bpfl_link_info, li);
+	OK(bpfl_link_get_info(l, &li));
+	CHECK(li.link_type == 9 && li.map_id > 0, "struct_ops link info %u %u", li.link_type, li.map_id);
+
+	int ls = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	bind(ls, (struct sockaddr *)&a, sizeof(a));
+	listen(ls, 1);
+	getsockname(ls, (struct sockaddr *)&a, &al);
+	CHECK(setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "bpfl_cc", 7) == 0, "select bpfl_cc: %s", strerror(errno));
+	pthread_t t;
+	pthread_create(&t, NULL, cc_receiver, &ls);
+	CHECK(connect(c, (struct sockaddr *)&a, sizeof(a)) == 0, "connect");
+	char name[16] = { 0 };
+	socklen_t nl = sizeof(name);
+	getsockopt(c, IPPROTO_TCP, TCP_CONGESTION, name, &nl);
+	CHECK(strcmp(name, "bpfl_cc") == 0, "TCP_CONGESTION is %s", name);
+	static char chunk[65536];
+	for (int i = 0; i < 16; i++)
+		for (size_t off = 0; off < sizeof(chunk);) {
+			ssize_t n = write(c, chunk + off, sizeof(chunk) - off);
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+	close(c);
+	void *got;
+	pthread_join(t, &got);
+	close(ls);
+	CHECK(*(size_t *)got == 1 << 20, "received %zu bytes", *(size_t *)got);
+	int err;
+	uint32_t k0 = 0, k2 = 2;
+	CHECK(lookup_u64(calls, &k0, 4, &err) > 0, "init ran");
+	CHECK(lookup_u64(calls, &k2, 4, &err) > 0, "cong_avoid ran");
+	OK(bpfl_link_destroy(l));
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "bpfl_cc", 7) != 0, "bpfl_cc unregistered");
+	close(c);
 	OK(bpfl_object_close(o));
 }
 
@@ -744,6 +899,8 @@ int main(int argc, char **argv)
 	test_setup();
 	test_cgroup_sock();
 	test_net();
+	test_kinds();
+	test_struct_ops();
 	printf("C ABI tests: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

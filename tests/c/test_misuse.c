@@ -178,6 +178,18 @@ static void test_nulls(void)
 
 	EXPECT(bpfl_link_fd(link_, NULL), -EINVAL);
 	/* bpfl_link_destroy takes no pointer. */
+	EXPECT(bpfl_link_pin(link_, NULL), -EINVAL);
+	EXPECT(bpfl_link_open_pinned(NULL, &l), -EINVAL);
+	EXPECT(bpfl_link_open_pinned(pin_path, NULL), -EINVAL);
+	EXPECT(bpfl_link_get_info(link_, NULL), -EINVAL);
+	EXPECT(bpfl_iter_create(link_, NULL), -EINVAL);
+	/* bpfl_link_update's only pointer is opts (NULL: no old-program check); bpfl_link_detach and bpfl_link_update_map take none. */
+	EXPECT(bpfl_perf_event_open(NULL, 0, &fd), -EINVAL);
+	struct bpfl_perf_event_spec spec = { .sz = sizeof(spec), .perf_type = 1, .period = 1000, .freq = true };
+	EXPECT(bpfl_perf_event_open(&spec, 0, NULL), -EINVAL);
+	EXPECT(bpfl_program_attach_perf_event(perf_prog, 0, NULL, NULL), -EINVAL);
+	EXPECT(bpfl_program_attach_iter(prog, NULL, NULL), -EINVAL);
+	EXPECT(bpfl_map_attach_struct_ops(failures, NULL), -EINVAL);
 
 	EXPECT(bpfl_map_get_info(failures, NULL), -EINVAL);
 	EXPECT(bpfl_map_value_buf_size(failures, NULL), -EINVAL);
@@ -300,6 +312,29 @@ static void test_sizes(void)
 	uo.o.sz = sizeof(uo);
 	uo.tail[0] = 1;
 	EXPECT(bpfl_program_attach_uprobe(prog, "/proc/self/exe", "main", &uo.o, &l), -E2BIG);
+	OPTS_TAIL(bpfl_link_update_opts, luo) = { { .sz = 2 }, { 0, 0 } };
+	EXPECT(bpfl_link_update(link_, prog, &luo.o), -EINVAL);
+	luo.o.sz = sizeof(luo);
+	luo.tail[1] = 1;
+	EXPECT(bpfl_link_update(link_, prog, &luo.o), -E2BIG);
+	OPTS_TAIL(bpfl_perf_event_opts, peo) = { { .sz = 1 }, { 0, 0 } };
+	EXPECT(bpfl_program_attach_perf_event(perf_prog, 0, &peo.o, &l), -EINVAL);
+	peo.o.sz = sizeof(peo);
+	peo.tail[0] = 1;
+	EXPECT(bpfl_program_attach_perf_event(perf_prog, 0, &peo.o, &l), -E2BIG);
+	OPTS_TAIL(bpfl_iter_opts, io) = { { .sz = 4 }, { 0, 0 } };
+	EXPECT(bpfl_program_attach_iter(prog, &io.o, &l), -EINVAL);
+	io.o.sz = sizeof(io);
+	io.tail[1] = 5;
+	EXPECT(bpfl_program_attach_iter(prog, &io.o, &l), -E2BIG);
+	OPTS_TAIL(bpfl_perf_event_spec, ps) = { { .sz = 3 }, { 0, 0 } };
+	int pfd;
+	EXPECT(bpfl_perf_event_open(&ps.o, 0, &pfd), -EINVAL);
+	ps.o.sz = sizeof(ps);
+	ps.tail[0] = 2;
+	EXPECT(bpfl_perf_event_open(&ps.o, 0, &pfd), -E2BIG);
+	struct bpfl_link_info li = { .sz = 3 };
+	EXPECT(bpfl_link_get_info(link_, &li), -EINVAL);
 	OPTS_TAIL(bpfl_ringbuf_opts, ro) = { { .sz = 3 }, { 0, 0 } };
 	EXPECT(bpfl_ringbuf_new(events, count_record, NULL, &ro.o, &r), -EINVAL);
 	ro.o.sz = sizeof(ro);
@@ -473,6 +508,17 @@ static int h_tcx(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_tc
 static int h_tc(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_tc((struct bpfl_program){ h }, 1, NULL, &l); }
 static int h_link_destroy(uint64_t h) { return bpfl_link_destroy((struct bpfl_link){ h }); }
 static int h_link_fd(uint64_t h) { int fd; return bpfl_link_fd((struct bpfl_link){ h }, &fd); }
+static int h_link_pin(uint64_t h) { return bpfl_link_pin((struct bpfl_link){ h }, "/sys/fs/bpf/bpfl_misuse_never"); }
+static int h_link_update(uint64_t h) { return bpfl_link_update((struct bpfl_link){ h }, prog, NULL); }
+static int h_link_update_prog(uint64_t h) { return bpfl_link_update(link_, (struct bpfl_program){ h }, NULL); }
+static int h_link_info(uint64_t h) { struct bpfl_link_info i = { .sz = sizeof(i) }; return bpfl_link_get_info((struct bpfl_link){ h }, &i); }
+static int h_link_detach(uint64_t h) { return bpfl_link_detach((struct bpfl_link){ h }); }
+static int h_link_update_map(uint64_t h) { return bpfl_link_update_map((struct bpfl_link){ h }, failures); }
+static int h_link_update_map_m(uint64_t h) { return bpfl_link_update_map(link_, (struct bpfl_map){ h }); }
+static int h_iter_create(uint64_t h) { int fd; return bpfl_iter_create((struct bpfl_link){ h }, &fd); }
+static int h_perf_event(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_perf_event((struct bpfl_program){ h }, 0, NULL, &l); }
+static int h_iter(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_iter((struct bpfl_program){ h }, NULL, &l); }
+static int h_struct_ops(uint64_t h) { struct bpfl_link l; return bpfl_map_attach_struct_ops((struct bpfl_map){ h }, &l); }
 static int h_map_info(uint64_t h) { struct bpfl_map_info i = { .sz = sizeof(i) }; return bpfl_map_get_info((struct bpfl_map){ h }, &i); }
 static int h_value_size(uint64_t h) { size_t n; return bpfl_map_value_buf_size((struct bpfl_map){ h }, &n); }
 static int h_lookup(uint64_t h) { return bpfl_map_lookup((struct bpfl_map){ h }, &hk, 4, &hv, 8); }
@@ -558,6 +604,17 @@ static const struct hcall {
 	{ "bpfl_program_attach_tc", K_PROGRAM, h_tc },
 	{ "bpfl_link_destroy", K_LINK, h_link_destroy },
 	{ "bpfl_link_fd", K_LINK, h_link_fd },
+	{ "bpfl_link_pin", K_LINK, h_link_pin },
+	{ "bpfl_link_update", K_LINK, h_link_update },
+	{ "bpfl_link_update (program)", K_PROGRAM, h_link_update_prog },
+	{ "bpfl_link_get_info", K_LINK, h_link_info },
+	{ "bpfl_link_detach", K_LINK, h_link_detach },
+	{ "bpfl_link_update_map", K_LINK, h_link_update_map },
+	{ "bpfl_link_update_map (map)", K_MAP, h_link_update_map_m },
+	{ "bpfl_iter_create", K_LINK, h_iter_create },
+	{ "bpfl_program_attach_perf_event", K_PROGRAM, h_perf_event },
+	{ "bpfl_program_attach_iter", K_PROGRAM, h_iter },
+	{ "bpfl_map_attach_struct_ops", K_MAP, h_struct_ops },
 	{ "bpfl_map_get_info", K_MAP, h_map_info },
 	{ "bpfl_map_value_buf_size", K_MAP, h_value_size },
 	{ "bpfl_map_lookup", K_MAP, h_lookup },

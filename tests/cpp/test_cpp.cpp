@@ -9,7 +9,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -625,6 +632,117 @@ static void test_net() {
         CHECK(e.code() == EOPNOTSUPP);
         std::cout << "SKIPPED (inside test_net): " << e.what() << "\n";
     }
+std::string read_fd(int fd) {
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        out.append(buf, static_cast<size_t>(n));
+    close(fd);
+    return out;
+}
+
+// Iterators, link update/info/pin/open, perf events (issue 12).
+void test_kinds() {
+    bpfl::Object obj(obj_path("kinds.o"));
+    obj.set_rodata("target_tgid", tgid());
+    obj.load();
+    auto tasks = obj.program("list_tasks");
+    auto marked = obj.program("list_tasks_marked");
+    bpfl::IterOptions io;
+    io.pid = tgid();
+    bpfl::Link it = tasks.attach_iter(io);
+    std::string me = std::to_string(tgid());
+    CHECK(read_fd(it.open_iter()).rfind(me + " " + me + " ", 0) == 0);
+    auto info = it.info();
+    CHECK_EQ(info.type, 4u);
+    CHECK_EQ(info.name, std::string("task"));
+    CHECK_EQ(info.task_pid, tgid());
+    int code = 0;
+    try {
+        it.update_program(tasks, &marked);
+    } catch (const bpfl::Error& e) {
+        code = e.code();
+    }
+    CHECK_EQ(code, EPERM);
+    it.update_program(marked, &tasks);
+    CHECK(it.info().prog_id != info.prog_id);
+    code = 0;
+    try {
+        it.force_detach();
+    } catch (const bpfl::Error& e) {
+        code = e.code();
+    }
+    CHECK_EQ(code, EOPNOTSUPP);
+    std::string pin = "/sys/fs/bpf/bpfl-cpp-iter-" + me;
+    it.pin(pin);
+    it.destroy();
+    {
+        bpfl::Link opened = bpfl::Link::open_pinned(pin);
+        CHECK_EQ(read_fd(opened.open_iter()), "marked " + me + " " + me + "\n");
+    }
+    unlink(pin.c_str());
+
+    // cpu-clock at 1000 Hz on CPU 0 while this thread burns 200 ms there.
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    CHECK(sched_setaffinity(0, sizeof(one), &one) == 0);
+    int pfd = bpfl::open_perf_event(bpfl::PerfEventSpec{}, 0);
+    bpfl::Link pl = obj.program("on_sample").attach_perf_event(pfd);
+    close(pfd);
+    auto t0 = std::chrono::steady_clock::now();
+    volatile std::uint64_t x = 0;
+    while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(200))
+        for (int i = 0; i < 10000; i++)
+            x = x + static_cast<std::uint64_t>(i);
+    CHECK_EQ(pl.info().type, 7u);
+    pl.destroy();
+    auto n = obj.map("samples").get<std::uint32_t, std::uint64_t>(0).value_or(0);
+    CHECK(n >= 4 && n <= 400);
+}
+
+// struct_ops: a BPF TCP congestion control registered and unregistered (issue 12).
+void test_struct_ops() {
+    auto selectable = [] {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        bool ok = setsockopt(s, IPPROTO_TCP, TCP_CONGESTION, "bpfl_cc", 7) == 0;
+        close(s);
+        return ok;
+    };
+    CHECK(!selectable());
+    bpfl::Object obj(obj_path("kinds_cc_legacy.o"));
+    obj.load();
+    {
+        bpfl::Link l = obj.map("bpfl_cc").attach_struct_ops();
+        CHECK(selectable());
+        int ls = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t al = sizeof(a);
+        bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+        listen(ls, 1);
+        getsockname(ls, reinterpret_cast<sockaddr*>(&a), &al);
+        CHECK(setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "bpfl_cc", 7) == 0);
+        CHECK(connect(c, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+        int s = accept(ls, nullptr, nullptr);
+        char buf[4096] = {1};
+        CHECK(write(c, buf, sizeof(buf)) == static_cast<ssize_t>(sizeof(buf)));
+        std::size_t got = 0;
+        while (got < sizeof(buf)) {
+            ssize_t n = read(s, buf, sizeof(buf));
+            if (n <= 0)
+                break;
+            got += static_cast<std::size_t>(n);
+        }
+        CHECK_EQ(got, sizeof(buf));
+        close(c);
+        close(s);
+        close(ls);
+        CHECK(obj.map("cc_calls").get<std::uint32_t, std::uint64_t>(0).value_or(0) > 0);  // init ran
+    }  // ~Link: unregistered
+    CHECK(!selectable());
 }
 
 int main(int argc, char** argv) {
@@ -659,6 +777,8 @@ int main(int argc, char** argv) {
         {"set-up before load: autoload, sizes, types, log, kconfig, EBUSY after", test_setup},
         {"socket filter, tail-call slots, cgroup attach and query", test_cgroup_sock},
         {"test runs, XDP (link and netlink), tc and TCX on a veth pair", test_net},
+        {"iterators, link update/info/pin/open, perf events", test_kinds},
+        {"struct_ops: a BPF TCP congestion control", test_struct_ops},
     };
     int failed_tests = 0, n = 0;
     for (const auto& t : tests) {

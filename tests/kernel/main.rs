@@ -4,6 +4,7 @@
 
 mod cgroup;
 mod harness;
+mod kinds;
 mod loader_internals;
 mod setup;
 mod hardening;
@@ -943,6 +944,10 @@ fn perfbuf_lost_samples_are_counted() {
 }
 
 fn main() {
+    if let Ok(dir) = std::env::var("BPFL_KINDS_CHILD") {
+        kinds::child(&dir, std::env::var("BPFL_KINDS_PARENT").unwrap().parse().unwrap());
+        return;
+    }
     let tests = [
         &[
         Test { name: "parse_every_object_and_link_every_program", needs_kernel: false, f: parse_every_object_and_link_every_program },
@@ -1006,6 +1011,15 @@ fn main() {
         Test { name: "pin_by_name_cannot_escape_the_pin_root", needs_kernel: true, f: hardening::pin_by_name_cannot_escape_the_pin_root },
         Test { name: "special_files_are_refused_not_read", needs_kernel: true, f: hardening::special_files_are_refused_not_read },
         Test { name: "open_pinned_refuses_a_program", needs_kernel: true, f: hardening::open_pinned_refuses_a_program },
+        Test { name: "kinds_perf_event_samples_cpu_clock", needs_kernel: true, f: kinds::perf_event_samples_cpu_clock },
+        Test { name: "kinds_perf_event_hardware_counter_or_clear_refusal", needs_kernel: true, f: kinds::perf_event_hardware_counter_or_clear_refusal },
+        Test { name: "kinds_task_iterator_lists_own_pid", needs_kernel: true, f: kinds::task_iterator_lists_own_pid },
+        Test { name: "kinds_map_elem_iterator_sums_values", needs_kernel: true, f: kinds::map_elem_iterator_sums_values },
+        Test { name: "kinds_link_update_and_detach", needs_kernel: true, f: kinds::link_update_and_detach },
+        Test { name: "kinds_pinned_links_survive_their_process", needs_kernel: true, f: kinds::pinned_links_survive_their_process },
+        Test { name: "kinds_pin_refusals_say_why", needs_kernel: true, f: kinds::pin_refusals_say_why },
+        Test { name: "kinds_struct_ops_tcp_congestion_control", needs_kernel: true, f: kinds::struct_ops_tcp_congestion_control },
+        Test { name: "kinds_struct_ops_legacy_map_registration", needs_kernel: true, f: kinds::struct_ops_legacy_map_registration },
         ][..],
         loader_internals::TESTS,
     ]

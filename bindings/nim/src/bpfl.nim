@@ -663,3 +663,5 @@ include bpfl/setup
 # cgroup, socket, sockmap and netns attachments; prog-array and map-of-maps slots.
 include bpfl/cgroup_sock
 include bpfl/net
+# Links, perf events and iterators (issue 12).
+include bpfl/kinds

@@ -32,6 +32,8 @@ pub enum MapOrigin {
     Data(String),
     /// The inner-map template of a map-in-map definition.
     Inner,
+    /// A `.struct_ops` / `.struct_ops.link` variable ([`crate::struct_ops`]).
+    StructOps,
 }
 
 /// A map as the object describes it.
