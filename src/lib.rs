@@ -32,7 +32,7 @@ mod sys;
 pub use bpfl_obj as obj;
 pub use bpfl_obj::btf;
 
-pub use attach::{KprobeOptions, ProbeMode, UprobeOptions};
+pub use attach::{KprobeMultiOptions, KprobeOptions, ProbeMode, UprobeMultiOptions, UprobeOptions, UsdtOptions};
 pub use error::{Error, ErrorKind, Result};
 pub use link::Link;
 pub use map::Map;

@@ -1,7 +1,7 @@
 //! Tracepoints (a perf event of the tracefs id), raw tracepoints and
 //! BTF-targeted programs (`BPF_RAW_TRACEPOINT_OPEN`).
 
-use super::attach_perf_event;
+use super::attach_perf_event_cookie;
 use crate::error::{Error, Result};
 use crate::host::tracefs;
 use crate::link::{Link, LinkKind};
@@ -10,11 +10,11 @@ use std::ffi::CString;
 use std::os::fd::BorrowedFd;
 
 /// Attach `prog` to tracepoint `category/name`.
-pub(crate) fn tracepoint(prog: BorrowedFd<'_>, prog_name: &str, category: &str, name: &str) -> Result<Link> {
+pub(crate) fn tracepoint(prog: BorrowedFd<'_>, prog_name: &str, category: &str, name: &str, cookie: u64) -> Result<Link> {
     let what = format!("program '{prog_name}': tracepoint '{category}/{name}'");
     let id = tracefs::tracepoint_id(category, name).map_err(|e| e.context(format!("program '{prog_name}'")))?;
     let pfd = sys::perf_event_open_tracepoint(id).map_err(|e| e.error(format!("{what}: perf_event_open")))?;
-    let link_fd = attach_perf_event(prog, &pfd, &what)?;
+    let link_fd = attach_perf_event_cookie(prog, &pfd, &what, cookie)?;
     Ok(Link::new(LinkKind::Tracepoint, format!("{category}/{name}"), link_fd, Some(pfd), None))
 }
 

@@ -32,6 +32,8 @@ mod object;
 
 mod program;
 
+mod probe;
+
 mod link;
 
 mod map;

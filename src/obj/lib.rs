@@ -26,6 +26,7 @@ mod relocs;
 pub mod section;
 mod sections;
 pub mod types;
+pub mod usdt;
 
 use btf::{Btf, BtfExt};
 pub use error::{Error, ErrorKind, Result};

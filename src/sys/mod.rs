@@ -14,12 +14,14 @@ pub(crate) mod epoll;
 pub(crate) mod misc;
 pub(crate) mod mmap;
 pub(crate) mod perf;
+pub(crate) mod probe;
 
 pub(crate) use bpf::*;
 pub(crate) use epoll::*;
 pub(crate) use misc::*;
 pub(crate) use mmap::Mmap;
 pub(crate) use perf::*;
+pub(crate) use probe::*;
 
 use crate::error::Error;
 use std::fmt;

@@ -3,6 +3,7 @@
 //! (root); without root/bpf() each kernel test prints SKIPPED.
 
 mod harness;
+mod probes;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
@@ -967,5 +968,12 @@ fn main() {
         Test { name: "ringbuf_and_perfbuf_refuse_wrong_maps", needs_kernel: true, f: ringbuf_and_perfbuf_refuse_wrong_maps },
         Test { name: "perfbuf_every_sample_once", needs_kernel: true, f: perfbuf_every_sample_once },
         Test { name: "perfbuf_lost_samples_are_counted", needs_kernel: true, f: perfbuf_lost_samples_are_counted },
+        Test { name: "usdt_arguments_semaphore_and_cookie", needs_kernel: true, f: probes::usdt_arguments_semaphore_and_cookie },
+        Test { name: "usdt_section_auto_attach", needs_kernel: true, f: probes::usdt_section_auto_attach },
+        Test { name: "uprobe_multi_counts_per_cookie", needs_kernel: true, f: probes::uprobe_multi_counts_per_cookie },
+        Test { name: "uprobe_multi_fallback_one_link_per_offset", needs_kernel: true, f: probes::uprobe_multi_fallback_one_link_per_offset },
+        Test { name: "uprobe_and_tracepoint_cookies", needs_kernel: true, f: probes::uprobe_and_tracepoint_cookies },
+        Test { name: "kprobe_multi_cookies_or_clear_refusal", needs_kernel: true, f: probes::kprobe_multi_cookies_or_clear_refusal },
+        Test { name: "ksyscall_and_kprobe_cookie", needs_kernel: true, f: probes::ksyscall_and_kprobe_cookie },
     ])
 }
