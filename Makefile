@@ -127,7 +127,7 @@ $(BUILD)/test_capi: tests/c/test_capi.c $(HEADER) $(LIBDIR)/libbpfl.a
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_C) -D_GNU_SOURCE $< -o $@ $(STATIC_LIBS)
 
-test-c: lib bpf $(BUILD)/test_capi
+test-c: lib bpf $(BUILD)/test_capi $(BUILD)/usdt_target
 	@$(BUILD)/test_capi $(BPF_OUT); rc=$$?; \
 	if [ $$rc = 77 ]; then echo "SKIPPED: C ABI kernel test (needs root and bpf())"; elif [ $$rc != 0 ]; then exit $$rc; fi
 

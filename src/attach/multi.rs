@@ -66,14 +66,27 @@ pub fn glob_match(pat: &str, s: &str) -> bool {
     p[pi..].iter().all(|&c| c == b'*')
 }
 
-/// The traceable kernel functions matching `pattern`, sorted and deduplicated.
+/// The traceable kernel functions matching `pattern`, sorted and
+/// deduplicated: from tracefs `available_filter_functions`, or where that
+/// cannot be read (no tracefs, ftrace locked down), the text symbols of
+/// `/proc/kallsyms`.
 fn match_functions(pattern: &str) -> Result<Vec<String>> {
-    let root = tracefs::root().ok_or_else(|| Error::unsupported("kprobe.multi patterns are matched against tracefs available_filter_functions: tracefs is not mounted"))?;
-    let file = format!("{root}/available_filter_functions");
-    let text = std::fs::read_to_string(&file).map_err(|e| Error::from_io(e, format!("'{file}'")))?;
+    let ftrace = tracefs::root().map(|r| format!("{r}/available_filter_functions"));
+    let (text, from_kallsyms) = match ftrace.as_ref().map(std::fs::read_to_string) {
+        Some(Ok(t)) => (t, false),
+        _ => (std::fs::read_to_string("/proc/kallsyms").map_err(|e| Error::from_io(e, "kprobe.multi pattern: '/proc/kallsyms'"))?, true),
+    };
     let mut v: Vec<String> = text
         .lines()
-        .filter_map(|l| l.split_whitespace().next())
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            if from_kallsyms {
+                let (_, ty, name) = (f.next()?, f.next()?, f.next()?);
+                matches!(ty, "t" | "T").then_some(name)
+            } else {
+                f.next()
+            }
+        })
         .filter(|f| !f.starts_with("__ftrace_invalid_address") && glob_match(pattern, f))
         .map(String::from)
         .collect();
