@@ -68,34 +68,37 @@ pub fn glob_match(pat: &str, s: &str) -> bool {
 
 /// The traceable kernel functions matching `pattern`, sorted and
 /// deduplicated: from tracefs `available_filter_functions`, or where that
-/// cannot be read (no tracefs, ftrace locked down), the text symbols of
-/// `/proc/kallsyms`.
+/// cannot be read or gives no match (no tracefs, ftrace locked down), the
+/// text symbols of `/proc/kallsyms`.
 fn match_functions(pattern: &str) -> Result<Vec<String>> {
     let ftrace = tracefs::root().map(|r| format!("{r}/available_filter_functions"));
-    let (text, from_kallsyms) = match ftrace.as_ref().map(std::fs::read_to_string) {
-        Some(Ok(t)) => (t, false),
-        _ => (std::fs::read_to_string("/proc/kallsyms").map_err(|e| Error::from_io(e, "kprobe.multi pattern: '/proc/kallsyms'"))?, true),
-    };
-    let mut v: Vec<String> = text
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split_whitespace();
-            if from_kallsyms {
-                let (_, ty, name) = (f.next()?, f.next()?, f.next()?);
-                matches!(ty, "t" | "T").then_some(name)
-            } else {
-                f.next()
-            }
-        })
-        .filter(|f| !f.starts_with("__ftrace_invalid_address") && glob_match(pattern, f))
-        .map(String::from)
-        .collect();
-    v.sort();
-    v.dedup();
+    let mut searched = Vec::new();
+    if let Some(Ok(text)) = ftrace.as_ref().map(std::fs::read_to_string) {
+        let v = matching(pattern, text.lines().filter_map(|l| l.split_whitespace().next()));
+        searched.push(format!("{} ({} functions)", ftrace.as_deref().unwrap_or(""), text.lines().count()));
+        if !v.is_empty() {
+            return Ok(v);
+        }
+    }
+    let text = std::fs::read_to_string("/proc/kallsyms").map_err(|e| Error::from_io(e, "kprobe.multi pattern: '/proc/kallsyms'"))?;
+    let text_syms = text.lines().filter_map(|l| {
+        let mut f = l.split_whitespace();
+        let (_, ty, name) = (f.next()?, f.next()?, f.next()?);
+        matches!(ty, "t" | "T").then_some(name)
+    });
+    let v = matching(pattern, text_syms);
+    searched.push(format!("/proc/kallsyms ({} lines)", text.lines().count()));
     if v.is_empty() {
-        return Err(Error::not_found(format!("kprobe.multi: no traceable kernel function matches '{pattern}'")));
+        return Err(Error::not_found(format!("kprobe.multi: no traceable kernel function matches '{pattern}' (searched {})", searched.join(", "))));
     }
     Ok(v)
+}
+
+fn matching<'a>(pattern: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut v: Vec<String> = names.filter(|f| !f.starts_with("__ftrace_invalid_address") && glob_match(pattern, f)).map(String::from).collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 fn check_cookies(n: usize, cookies: &[u64], what: &str) -> Result<()> {
