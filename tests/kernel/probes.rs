@@ -65,6 +65,16 @@ pub fn usdt_arguments_semaphore_and_cookie() {
     assert_eq!(seen(&o, 10), Some(0xc0ffee), "bpf_usdt_cookie");
     assert_eq!(seen(&o, 11), Some(child.id() as i64), "fired in the target");
     drop(l);
+    // Detaching gives the semaphore back: a process started while a link for
+    // every process (pid -1) existed sees 0 once it is gone (exit 5 when
+    // signalled). That such a process sees it set is usdt_section_auto_attach.
+    let l = p.attach_usdt(&bin, "bpfltest", "req", &UsdtOptions::default()).unwrap();
+    let mut late = Command::new(&bin).spawn().unwrap();
+    wait_until_sleeping(late.id());
+    drop(l);
+    unsafe { libc::kill(late.id() as i32, libc::SIGUSR1) };
+    assert_eq!(late.wait().unwrap().code(), Some(5), "the semaphore is 0 again after detach");
+    assert_eq!(seen(&o, 8), Some(1), "no hit after detach");
     // Errors name what is missing and list what there is.
     let e = p.attach_usdt(&bin, "bpfltest", "nope", &UsdtOptions::default()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
