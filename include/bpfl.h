@@ -440,7 +440,8 @@ int bpfl_program_attach_raw_tracepoint(struct bpfl_program prog,
 
 // Attach a kprobe-type program (section `usdt`) to every site of USDT probe
 // `provider:name` in `binary` (executable or shared library; a bare name is
-// searched in PATH or the library directories): one uprobe per site, the
+// looked up among the files process `pid` maps, then in PATH or the library
+// directories): one uprobe per site, the
 // probe's semaphore counted by the kernel, its arguments described for
 // `bpfl/usdt.bpf.h` (`bpf_usdt_arg()`). `pid` > 0: only that process.
 //

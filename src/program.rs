@@ -189,7 +189,8 @@ impl Program {
     }
 
     /// Attach to every site of USDT probe `provider:name` in `binary`
-    /// (executable or shared library): one uprobe per site, its semaphore
+    /// (executable or shared library; a bare name with `opts.pid` is first
+    /// looked up among the files that process maps): one uprobe per site, its semaphore
     /// counted by the kernel, its arguments described for `bpfl/usdt.bpf.h`.
     pub fn attach_usdt(&self, binary: &str, provider: &str, name: &str, opts: &UsdtOptions) -> Result<Link> {
         self.attach_as(&[pt::KPROBE], "usdt probe", |fd| attach::usdt::usdt(fd, &self.name, binary, provider, name, opts))

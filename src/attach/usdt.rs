@@ -89,7 +89,16 @@ fn find_maps(prog: BorrowedFd<'_>, what: &str) -> Result<SpecMaps> {
 /// Attach `prog` to every site of USDT probe `provider:name` in `binary`.
 pub(crate) fn usdt(prog: BorrowedFd<'_>, prog_name: &str, binary: &str, provider: &str, name: &str, opts: &UsdtOptions) -> Result<Link> {
     let what = format!("program '{prog_name}': usdt '{binary}:{provider}:{name}'");
-    let path = resolve_binary(binary).map_err(|e| e.context(&what))?;
+    // A bare name with a pid: first the files that process maps (its
+    // executable and shared libraries), then PATH or the library directories.
+    let mapped = match opts.pid {
+        p if p > 0 && !binary.contains('/') => crate::host::procmaps::find_mapped(p, binary).map_err(|e| e.context(&what))?,
+        _ => None,
+    };
+    let path = match mapped {
+        Some(p) => p,
+        None => resolve_binary(binary).map_err(|e| e.context(&what))?,
+    };
     let data = std::fs::read(&path).map_err(|e| Error::from_io(e, format!("{what}: read '{path}'")))?;
     let all = usdt_notes(&data).map_err(|e| Error::from(e).context(format!("{what}: '{path}'")))?;
     let sites: Vec<&UsdtNote> = all.iter().filter(|n| n.provider == provider && n.name == name).collect();

@@ -16,6 +16,7 @@ pub mod kallsyms;
 pub mod kconfig;
 pub mod kver;
 pub mod pmu;
+pub mod procmaps;
 pub mod tracefs;
 pub mod vmlinux;
 

@@ -50,7 +50,9 @@ pub fn usdt_arguments_semaphore_and_cookie() {
     let mut child = Command::new(&bin).spawn().unwrap();
     wait_until_sleeping(child.id());
     let p = o.program("on_req").unwrap();
-    let l = p.attach_usdt(&bin, "bpfltest", "req", &UsdtOptions { pid: child.id() as i32, cookie: 0xc0ffee }).unwrap();
+    // By its bare name: found among the files the process maps (not in PATH).
+    let l = p.attach_usdt("usdt_target", "bpfltest", "req", &UsdtOptions { pid: child.id() as i32, cookie: 0xc0ffee }).unwrap();
+    assert_eq!(l.target(), format!("{bin}:bpfltest:req"));
     assert_eq!(l.part_count(), 1, "one probe site");
     // Attached: tell the target to look at its semaphore and fire.
     unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
