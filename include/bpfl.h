@@ -213,6 +213,13 @@ typedef struct bpfl_tracepoint_opts {
   uint64_t cookie;
 } bpfl_tracepoint_opts;
 
+// Options of `bpfl_program_attach_trace_opts`. Set `sz` to `sizeof(struct bpfl_trace_opts)`.
+typedef struct bpfl_trace_opts {
+  size_t sz;
+  // What `bpf_get_attach_cookie()` gives the program (Linux 5.19+ when not 0).
+  uint64_t cookie;
+} bpfl_trace_opts;
+
 // What `bpfl_map_info` reports. Set `sz` to `sizeof(struct bpfl_map_info)`.
 typedef struct bpfl_map_info {
   size_t sz;
@@ -512,6 +519,16 @@ int bpfl_program_attach_tracepoint_opts(struct bpfl_program prog,
                                         const char *name,
                                         const struct bpfl_tracepoint_opts *opts,
                                         struct bpfl_link *out_link);
+
+// Attach a BTF-traced program (section `fentry/`, `fexit/`, `fmod_ret/`,
+// `lsm/`) where its section says, through a tracing link carrying
+// `opts->cookie` for `bpf_get_attach_cookie()` (Linux 5.19+).
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_trace_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_trace_opts(struct bpfl_program prog,
+                                   const struct bpfl_trace_opts *opts,
+                                   struct bpfl_link *out_link);
 
 // Detach and free a link. A second call gives -EBADF.
 int bpfl_link_destroy(struct bpfl_link link);

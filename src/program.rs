@@ -216,6 +216,16 @@ impl Program {
         self.attach_as(&[pt::KPROBE], "ksyscall", |fd| attach::multi::ksyscall(fd, &self.name, name, opts))
     }
 
+    /// Attach a BTF-traced program (fentry/fexit/fmod_ret/lsm) where its
+    /// section says, through a tracing link carrying `cookie` for
+    /// `bpf_get_attach_cookie()` (Linux 5.19+ when not 0).
+    pub fn attach_trace_cookie(&self, cookie: u64) -> Result<Link> {
+        if !self.is_btf_traced() {
+            return Err(Error::inval(format!("program '{}' (section '{}') is not a BTF-traced program (fentry, fexit, fmod_ret, lsm)", self.name, self.section)));
+        }
+        self.with_fd(|fd| attach::btf_traced_cookie(fd, &self.name, &self.section, self.expected_attach_type, cookie))
+    }
+
     /// The sections this crate attaches by prefix rather than by [`AutoAttach`]:
     /// `usdt/`, `uprobe.multi/`, `kprobe.multi/`, `ksyscall/` and their return forms.
     fn attach_by_prefix(&self) -> Option<Result<Link>> {

@@ -339,6 +339,15 @@ public:
         detail::check(bpfl_program_attach_ksyscall(h_, name.c_str(), &o, &l), "bpfl_program_attach_ksyscall");
         return Link(l);
     }
+    // fentry/fexit/fmod_ret/lsm where the section says, through a tracing link carrying `cookie` (Linux 5.19+).
+    Link attach_trace(std::uint64_t cookie) const {
+        bpfl_trace_opts o{};
+        o.sz = sizeof(o);
+        o.cookie = cookie;
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_trace_opts(h_, &o, &l), "bpfl_program_attach_trace_opts");
+        return Link(l);
+    }
     // A tracepoint through a BPF perf link carrying `cookie` for bpf_get_attach_cookie().
     Link attach_tracepoint(const std::string& category, const std::string& name, std::uint64_t cookie) const {
         bpfl_tracepoint_opts o{};

@@ -184,3 +184,15 @@ func (p *Program) AttachTracepointCookie(category, name string, cookie uint64) (
 	}
 	return &Link{h: l}, nil
 }
+
+// AttachTraceCookie attaches a BTF-traced program (fentry, fexit, fmod_ret,
+// lsm) where its section says, through a tracing link carrying cookie for
+// bpf_get_attach_cookie() (Linux 5.19+).
+func (p *Program) AttachTraceCookie(cookie uint64) (*Link, error) {
+	to := C.bpfl_trace_opts{sz: C.sizeof_bpfl_trace_opts, cookie: C.uint64_t(cookie)}
+	var l C.bpfl_link
+	if _, err := call("bpfl_program_attach_trace_opts", func() C.int { return C.bpfl_program_attach_trace_opts(p.h, &to, &l) }); err != nil {
+		return nil, err
+	}
+	return &Link{h: l}, nil
+}

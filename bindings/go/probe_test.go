@@ -116,6 +116,10 @@ func TestUprobeMultiAndCookies(t *testing.T) {
 	if v, err := Lookup[uint64, uint64](bc, 0x99); err != nil || v != 3 {
 		t.Errorf("tracepoint cookie count = %d, %v; want 3", v, err)
 	}
+	// A tracing-link cookie is for fentry/fexit/fmod_ret/lsm only (fentry: tests/kernel in the VMs).
+	if _, err := tp.AttachTraceCookie(1); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("AttachTraceCookie on a tracepoint program: %v, want EINVAL", err)
+	}
 }
 
 // kprobe.multi and ksyscall: counts where the kernel has them, the exact

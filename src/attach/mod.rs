@@ -13,7 +13,7 @@ pub(crate) mod usdt;
 
 pub use probe::elf_func_offset;
 pub(crate) use probe::{kprobe, uprobe};
-pub(crate) use tracepoint::{btf_traced, raw_tracepoint, tracepoint};
+pub(crate) use tracepoint::{btf_traced, btf_traced_cookie, raw_tracepoint, tracepoint};
 pub use multi::{glob_match, ksyscall_function, KprobeMultiOptions, UprobeMultiOptions};
 pub use usdt::{parse_usdt_target, UsdtOptions};
 pub use multi::elf_funcs_matching;

@@ -25,6 +25,27 @@ pub(crate) fn btf_traced(prog: BorrowedFd<'_>, prog_name: &str, section: &str) -
     Ok(Link::new(LinkKind::RawTracepoint, section.to_string(), Some(fd), None, None))
 }
 
+/// [`btf_traced`] with an attach cookie: a tracing link through
+/// `BPF_LINK_CREATE` (fentry/fexit/fmod_ret/lsm, Linux 5.19+).
+pub(crate) fn btf_traced_cookie(prog: BorrowedFd<'_>, prog_name: &str, section: &str, attach_type: u32, cookie: u64) -> Result<Link> {
+    use crate::obj::section::attach_type as at;
+    if cookie == 0 {
+        return btf_traced(prog, prog_name, section);
+    }
+    let what = format!("program '{prog_name}': attach to '{section}' with cookie {cookie:#x}");
+    if ![at::TRACE_FENTRY, at::TRACE_FEXIT, at::MODIFY_RETURN, at::LSM_MAC].contains(&attach_type) {
+        return Err(Error::unsupported(format!("{what}: attach cookies are for fentry, fexit, fmod_ret and lsm programs")));
+    }
+    let fd = sys::link_create_tracing(prog, attach_type, cookie).map_err(|e| match e.0 {
+        libc::EINVAL | libc::E2BIG => Error::unsupported(format!(
+            "{what}: cookies on fentry/fexit/fmod_ret/lsm links need Linux 5.19+ ({})",
+            std::io::Error::from_raw_os_error(e.0)
+        )),
+        _ => e.error(what.clone()),
+    })?;
+    Ok(Link::new(LinkKind::RawTracepoint, section.to_string(), Some(fd), None, None))
+}
+
 /// Attach `prog` to raw tracepoint `name`.
 pub(crate) fn raw_tracepoint(prog: BorrowedFd<'_>, prog_name: &str, name: &str) -> Result<Link> {
     let c = CString::new(name).map_err(|_| Error::inval("raw tracepoint name contains a NUL byte"))?;

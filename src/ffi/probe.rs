@@ -75,8 +75,18 @@ pub struct bpfl_tracepoint_opts {
     pub cookie: u64,
 }
 
+/// Options of `bpfl_program_attach_trace_opts`. Set `sz` to `sizeof(struct bpfl_trace_opts)`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct bpfl_trace_opts {
+    pub sz: usize,
+    /// What `bpf_get_attach_cookie()` gives the program (Linux 5.19+ when not 0).
+    pub cookie: u64,
+}
+
 #[cfg(target_pointer_width = "64")]
 const _: () = {
+    assert!(std::mem::size_of::<bpfl_trace_opts>() == 16);
     use std::mem::size_of;
     assert!(size_of::<bpfl_usdt_opts>() == 16 && size_of::<bpfl_tracepoint_opts>() == 16 && size_of::<bpfl_ksyscall_opts>() == 24);
     assert!(size_of::<bpfl_uprobe_multi_opts>() == 48 && size_of::<bpfl_kprobe_multi_opts>() == 48);
@@ -235,4 +245,16 @@ pub unsafe extern "C" fn bpfl_program_attach_tracepoint_opts(
     let o = read_opts(opts, bpfl_tracepoint_opts { sz: 0, cookie: 0 }, "bpfl_tracepoint_opts");
     let (c, n) = (str_arg(category, "category"), str_arg(name, "name"));
     attach_with(prog, out_link, |p| p.attach_tracepoint_cookie(c?, n?, o?.cookie))
+}
+
+/// Attach a BTF-traced program (section `fentry/`, `fexit/`, `fmod_ret/`,
+/// `lsm/`) where its section says, through a tracing link carrying
+/// `opts->cookie` for `bpf_get_attach_cookie()` (Linux 5.19+).
+///
+/// # Safety
+/// `opts` is NULL or a `struct bpfl_trace_opts` with `sz` set; `out_link` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn bpfl_program_attach_trace_opts(prog: bpfl_program, opts: *const bpfl_trace_opts, out_link: *mut bpfl_link) -> c_int {
+    let o = read_opts(opts, bpfl_trace_opts { sz: 0, cookie: 0 }, "bpfl_trace_opts");
+    attach_with(prog, out_link, |p| p.attach_trace_cookie(o?.cookie))
 }

@@ -103,3 +103,12 @@ pub(crate) fn link_create_uprobe_multi(prog: BorrowedFd<'_>, attach_type: u32, p
     // SAFETY: the arrays hold `cnt` entries (or are NULL), `path` is NUL-terminated, all outlive the call.
     unsafe { bpf_fd(cmd::LINK_CREATE, &mut a) }
 }
+
+/// `BPF_LINK_CREATE` of a tracing link (fentry/fexit/fmod_ret/lsm, loaded
+/// with their BTF target) carrying `cookie` (`link_create.tracing`, 5.19+).
+pub(crate) fn link_create_tracing(prog: BorrowedFd<'_>, attach_type: u32, cookie: u64) -> SysResult<OwnedFd> {
+    let mut a = LinkMultiAttr { prog_fd: raw(prog), target_fd: 0, attach_type, flags: 0, a: [0; 6] };
+    a.a[1] = cookie; // tracing.target_btf_id (0: the one given at load), then tracing.cookie
+    // SAFETY: no pointers.
+    unsafe { bpf_fd(cmd::LINK_CREATE, &mut a) }
+}

@@ -577,6 +577,8 @@ static void test_usdt_and_cookies(void)
 	OK(bpfl_link_destroy(l));
 	uint64_t c77 = 0x77;
 	CHECK(lookup_u64(by_cookie, &c77, 8, &err) == 4, "tracepoint cookie count");
+	struct bpfl_trace_opts tro = { .sz = sizeof(tro), .cookie = 1 };
+	CHECK(bpfl_program_attach_trace_opts(tp, &tro, &l) == -EINVAL, "trace cookie on a tracepoint program");
 
 	/* kprobe kinds: the host has no kprobes and no fprobe, the VMs do. */
 	struct bpfl_program km;

@@ -184,6 +184,7 @@ static void test_nulls(void)
 	EXPECT(bpfl_program_attach_ksyscall(prog, "getpid", NULL, NULL), -EINVAL);
 	EXPECT(bpfl_program_attach_tracepoint_opts(prog, NULL, "sys_enter_getpid", NULL, &l), -EINVAL);
 	EXPECT(bpfl_program_attach_tracepoint_opts(prog, "syscalls", "sys_enter_getpid", NULL, NULL), -EINVAL);
+	EXPECT(bpfl_program_attach_trace_opts(prog, NULL, NULL), -EINVAL);
 	{
 		/* An impossible count with a real array: refused before the array is read. */
 		uint64_t one = 1;
@@ -294,6 +295,11 @@ static void test_sizes(void)
 	tpo.o.sz = sizeof(tpo);
 	tpo.tail[1] = 1;
 	EXPECT(bpfl_program_attach_tracepoint_opts(prog, "syscalls", "sys_enter_getpid", &tpo.o, &l), -E2BIG);
+	OPTS_TAIL(bpfl_trace_opts, tro) = { { .sz = 0 }, { 0, 0 } };
+	EXPECT(bpfl_program_attach_trace_opts(prog, &tro.o, &l), -EINVAL);
+	tro.o.sz = sizeof(tro);
+	tro.tail[1] = 1;
+	EXPECT(bpfl_program_attach_trace_opts(prog, &tro.o, &l), -E2BIG);
 	OPTS_TAIL(bpfl_ringbuf_opts, ro) = { { .sz = 3 }, { 0, 0 } };
 	EXPECT(bpfl_ringbuf_new(events, count_record, NULL, &ro.o, &r), -EINVAL);
 	ro.o.sz = sizeof(ro);
@@ -390,6 +396,7 @@ static int h_uprobe_multi(uint64_t h) { struct bpfl_link l; return bpfl_program_
 static int h_kprobe_multi(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_kprobe_multi((struct bpfl_program){ h }, "do_nano*", NULL, &l); }
 static int h_ksyscall(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_ksyscall((struct bpfl_program){ h }, "getpid", NULL, &l); }
 static int h_tp_opts(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_tracepoint_opts((struct bpfl_program){ h }, "syscalls", "sys_enter_getpid", NULL, &l); }
+static int h_trace_opts(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_trace_opts((struct bpfl_program){ h }, NULL, &l); }
 static int h_raw_tp(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_raw_tracepoint((struct bpfl_program){ h }, "sys_enter", &l); }
 static int h_link_destroy(uint64_t h) { return bpfl_link_destroy((struct bpfl_link){ h }); }
 static int h_link_fd(uint64_t h) { int fd; return bpfl_link_fd((struct bpfl_link){ h }, &fd); }
@@ -445,6 +452,7 @@ static const struct hcall {
 	{ "bpfl_program_attach_kprobe_multi", K_PROGRAM, h_kprobe_multi },
 	{ "bpfl_program_attach_ksyscall", K_PROGRAM, h_ksyscall },
 	{ "bpfl_program_attach_tracepoint_opts", K_PROGRAM, h_tp_opts },
+	{ "bpfl_program_attach_trace_opts", K_PROGRAM, h_trace_opts },
 	{ "bpfl_link_destroy", K_LINK, h_link_destroy },
 	{ "bpfl_link_fd", K_LINK, h_link_fd },
 	{ "bpfl_map_get_info", K_MAP, h_map_info },

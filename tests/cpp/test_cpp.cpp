@@ -469,6 +469,12 @@ void test_usdt_multi_cookies() {
     auto bc = o.map("by_cookie");
     for (std::uint64_t c = 5; c <= 7; c++) CHECK_EQ(bc.get<std::uint64_t, std::uint64_t>(c).value_or(0), c - 4);
     try {
+        (void)o.program("on_req").attach_trace(1);  // fentry/fexit/fmod_ret/lsm only
+        CHECK(false);
+    } catch (const bpfl::Error& e) {
+        CHECK_EQ(e.code(), EINVAL);
+    }
+    try {
         (void)o.program("on_req").attach_usdt(exe, "bpfltest", "nope");
         CHECK(false);
     } catch (const bpfl::Error& e) {

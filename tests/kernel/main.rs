@@ -975,5 +975,6 @@ fn main() {
         Test { name: "uprobe_and_tracepoint_cookies", needs_kernel: true, f: probes::uprobe_and_tracepoint_cookies },
         Test { name: "kprobe_multi_cookies_or_clear_refusal", needs_kernel: true, f: probes::kprobe_multi_cookies_or_clear_refusal },
         Test { name: "ksyscall_and_kprobe_cookie", needs_kernel: true, f: probes::ksyscall_and_kprobe_cookie },
+        Test { name: "fentry_cookie", needs_kernel: true, f: probes::fentry_cookie },
     ])
 }

@@ -258,3 +258,33 @@ pub fn ksyscall_and_kprobe_cookie() {
     let e = p.attach_ksyscall("no_such_syscall_xyz", &KprobeOptions::default()).unwrap_err();
     assert!(e.to_string().contains("no_such_syscall_xyz"), "{e}");
 }
+
+/// A tracing link (fentry) with an attach cookie: exact count under it
+/// where fentry attaches (the VMs); this host refuses fentry (EPERM).
+pub fn fentry_cookie() {
+    let mut o = super::open("fentry_cookie.o");
+    if let Err(e) = o.load(&Default::default()) {
+        // This host refuses fentry programs at load; the VMs load and attach them.
+        assert_eq!(e.errno(), libc::EPERM, "only this host's refusal of fentry is expected: {e}");
+        skipped("fentry cookie counts", "this kernel refuses fentry programs (EPERM)");
+        return;
+    }
+    want_me(&o);
+    let p = o.program("on_nanosleep").unwrap();
+    match p.attach_trace_cookie(0xfe) {
+        Ok(l) => {
+            let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+            for _ in 0..5 {
+                unsafe { libc::nanosleep(&zero, std::ptr::null_mut()) };
+            }
+            drop(l);
+            assert_eq!(by_cookie(&o, 0xfe), 5);
+        }
+        Err(e) => {
+            assert_eq!(e.errno(), libc::EPERM, "only this host's refusal of fentry is expected: {e}");
+            skipped("fentry cookie counts", "this host refuses fentry/fexit attach (EPERM)");
+        }
+    }
+    let e = p.attach_usdt("/bin/sh", "x", "y", &UsdtOptions::default()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+}

@@ -250,6 +250,12 @@ proc attachTracepoint*(p: BpfProgram, category, name: string, cookie: uint64): B
   check bpfl_program_attach_tracepoint_opts(p.h, cstring(category), cstring(name), addr opts, result.h),
     "attach tracepoint " & category & "/" & name
 
+proc attachTrace*(p: BpfProgram, cookie: uint64): BpfLink =
+  ## fentry/fexit/fmod_ret/lsm where the section says, through a tracing link
+  ## carrying `cookie` for bpf_get_attach_cookie() (Linux 5.19+).
+  var opts = BpflTraceOpts(sz: csize_t(sizeof(BpflTraceOpts)), cookie: cookie)
+  check bpfl_program_attach_trace_opts(p.h, addr opts, result.h), "attach trace"
+
 proc attachUsdt*(p: BpfProgram, binary, provider, name: string, pid = -1, cookie = 0'u64): BpfLink =
   ## Every site of USDT probe `provider:name` in `binary`: one uprobe per
   ## site, its semaphore counted by the kernel, its arguments for

@@ -315,6 +315,9 @@ block:
   let eu = expectError(BpflError, "usdt probe that does not exist"):
     discard uo.program("on_req").attachUsdt(target, "bpfltest", "nope")
   check eu != nil and eu.code == -ENOENT, "missing usdt probe: ENOENT"
+  let et = expectError(BpflError, "trace cookie on a usdt program"):
+    discard uo.program("on_req").attachTrace(1)
+  check et != nil and et.code == -EINVAL, "attachTrace on a non-fentry program: EINVAL"
   uo.close()
 
 # ---- ring buffers: ringbuf.o, records in order, exact contents ----------------------

@@ -98,6 +98,10 @@ type
     sz*: csize_t
     cookie*: uint64
 
+  BpflTraceOpts* {.bycopy.} = object
+    sz*: csize_t
+    cookie*: uint64
+
   BpflMapInfo* {.bycopy.} = object
     sz*: csize_t
     name*: cstring
@@ -163,6 +167,7 @@ proc bpfl_program_attach_usdt*(prog: BpflProgramH, pid: cint, binary, provider, 
 proc bpfl_program_attach_uprobe_multi*(prog: BpflProgramH, pid: cint, binary, pattern: cstring, opts: ptr BpflUprobeMultiOpts, outLink: var BpflLinkH): cint
 proc bpfl_program_attach_kprobe_multi*(prog: BpflProgramH, pattern: cstring, opts: ptr BpflKprobeMultiOpts, outLink: var BpflLinkH): cint
 proc bpfl_program_attach_ksyscall*(prog: BpflProgramH, name: cstring, opts: ptr BpflKsyscallOpts, outLink: var BpflLinkH): cint
+proc bpfl_program_attach_trace_opts*(prog: BpflProgramH, opts: ptr BpflTraceOpts, outLink: var BpflLinkH): cint
 proc bpfl_program_attach_tracepoint_opts*(prog: BpflProgramH, category, name: cstring, opts: ptr BpflTracepointOpts, outLink: var BpflLinkH): cint
 proc bpfl_link_destroy*(link: BpflLinkH): cint
 proc bpfl_link_fd*(link: BpflLinkH, outFd: var cint): cint
