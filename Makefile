@@ -118,14 +118,19 @@ test-header: $(HEADER)
 	$(CC) -std=c11 -Wall -Wextra -Werror -pedantic -I include -c $(BUILD)/header_check.c -o $(BUILD)/header_check_c.o
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic -I include -x c++ -c $(BUILD)/header_check.c -o $(BUILD)/header_check_cpp.o
 
-test-rust: bpf
+# The USDT test's target (tests/kernel/usdt.rs): sys/sdt.h from systemtap-sdt-dev.
+$(BUILD)/usdt_target: tests/usdt/usdt_target.c
+	@mkdir -p $(BUILD)
+	$(CC) -O1 -g -Wall -Werror $< -o $@
+
+test-rust: bpf $(BUILD)/usdt_target
 	BPFL_BPF_DIR=$(CURDIR)/$(BPF_OUT) $(CARGO) test --release --workspace -- --test-threads=1
 
 $(BUILD)/test_capi: tests/c/test_capi.c $(wildcard tests/c/*.h) $(HEADER) $(LIBDIR)/libbpfl.a
 	@mkdir -p $(BUILD)
 	$(CC) $(CFLAGS_C) -D_GNU_SOURCE $< -o $@ $(STATIC_LIBS)
 
-test-c: lib bpf $(BUILD)/test_capi
+test-c: lib bpf $(BUILD)/test_capi $(BUILD)/usdt_target
 	@$(BUILD)/test_capi $(BPF_OUT); rc=$$?; \
 	if [ $$rc = 77 ]; then echo "SKIPPED: C ABI kernel test (needs root and bpf())"; elif [ $$rc != 0 ]; then exit $$rc; fi
 

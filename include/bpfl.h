@@ -208,6 +208,8 @@ typedef struct bpfl_kprobe_opts {
   bool retprobe;
   // A `bpfl_probe_mode`.
   uint32_t mode;
+  // What `bpf_get_attach_cookie()` gives the program (0: none; Linux 5.15+ otherwise).
+  uint64_t cookie;
 } bpfl_kprobe_opts;
 
 // Options of `bpfl_program_attach_uprobe`. Set `sz` to `sizeof(struct bpfl_uprobe_opts)`.
@@ -219,7 +221,73 @@ typedef struct bpfl_uprobe_opts {
   bool retprobe;
   // Only this process; 0 or -1: every process that runs the binary.
   int32_t pid;
+  // What `bpf_get_attach_cookie()` gives the program (0: none; Linux 5.15+ otherwise).
+  uint64_t cookie;
 } bpfl_uprobe_opts;
+
+// Options of `bpfl_program_attach_usdt`. Set `sz` to `sizeof(struct bpfl_usdt_opts)`.
+typedef struct bpfl_usdt_opts {
+  size_t sz;
+  // What `bpf_usdt_cookie()` gives the program.
+  uint64_t cookie;
+} bpfl_usdt_opts;
+
+// Options of `bpfl_program_attach_uprobe_multi`. Set `sz` to `sizeof(struct bpfl_uprobe_multi_opts)`.
+typedef struct bpfl_uprobe_multi_opts {
+  size_t sz;
+  // `cnt` function names to probe (resolved in the binary), or NULL.
+  const char *const *syms;
+  // `cnt` file offsets to probe, or NULL (exactly one of `syms`/`offsets` with `cnt`).
+  const uint64_t *offsets;
+  // `cnt` cookies (one per probe), or NULL.
+  const uint64_t *cookies;
+  // How many entries `syms`/`offsets` and `cookies` have.
+  size_t cnt;
+  // At function return (uretprobe.multi).
+  bool retprobe;
+} bpfl_uprobe_multi_opts;
+
+// Options of `bpfl_program_attach_kprobe_multi`. Set `sz` to `sizeof(struct bpfl_kprobe_multi_opts)`.
+typedef struct bpfl_kprobe_multi_opts {
+  size_t sz;
+  // `cnt` kernel function names, or NULL.
+  const char *const *syms;
+  // `cnt` kernel addresses, or NULL.
+  const uint64_t *addrs;
+  // `cnt` cookies (one per function; with a pattern, in sorted name order), or NULL.
+  const uint64_t *cookies;
+  // How many entries `syms`/`addrs`/`cookies` have.
+  size_t cnt;
+  // At function return (kretprobe.multi).
+  bool retprobe;
+  // A session probe (kprobe.session, Linux 6.10+).
+  bool session;
+} bpfl_kprobe_multi_opts;
+
+// Options of `bpfl_program_attach_ksyscall`. Set `sz` to `sizeof(struct bpfl_ksyscall_opts)`.
+typedef struct bpfl_ksyscall_opts {
+  size_t sz;
+  // What `bpf_get_attach_cookie()` gives the program.
+  uint64_t cookie;
+  // At the syscall's return (kretsyscall).
+  bool retprobe;
+  // A `bpfl_probe_mode`.
+  uint32_t mode;
+} bpfl_ksyscall_opts;
+
+// Options of `bpfl_program_attach_tracepoint_opts`. Set `sz` to `sizeof(struct bpfl_tracepoint_opts)`.
+typedef struct bpfl_tracepoint_opts {
+  size_t sz;
+  // What `bpf_get_attach_cookie()` gives the program (Linux 5.15+ when not 0).
+  uint64_t cookie;
+} bpfl_tracepoint_opts;
+
+// Options of `bpfl_program_attach_trace_opts`. Set `sz` to `sizeof(struct bpfl_trace_opts)`.
+typedef struct bpfl_trace_opts {
+  size_t sz;
+  // What `bpf_get_attach_cookie()` gives the program (Linux 5.19+ when not 0).
+  uint64_t cookie;
+} bpfl_trace_opts;
 
 // Options of `bpfl_link_update`. Set `sz` to `sizeof(struct bpfl_link_update_opts)`.
 typedef struct bpfl_link_update_opts {
@@ -709,6 +777,91 @@ int bpfl_program_set_log_level(struct bpfl_program prog, uint32_t level);
 // # Safety
 // `buf` is NULL or `len` writable bytes; `out_len` is NULL or writable.
 int bpfl_program_log(struct bpfl_program prog, char *buf, size_t len, size_t *out_len);
+
+// Attach a kprobe-type program (section `usdt`) to every site of USDT probe
+// `provider:name` in `binary` (executable or shared library; a bare name is
+// looked up among the files process `pid` maps, then in PATH or the library
+// directories): one uprobe per site, the
+// probe's semaphore counted by the kernel, its arguments described for
+// `bpfl/usdt.bpf.h` (`bpf_usdt_arg()`). `pid` > 0: only that process.
+//
+// # Safety
+// `binary`, `provider` and `name` are NULL or NUL-terminated strings; `opts`
+// is NULL or a `struct bpfl_usdt_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_usdt(struct bpfl_program prog,
+                             int pid,
+                             const char *binary,
+                             const char *provider,
+                             const char *name,
+                             const struct bpfl_usdt_opts *opts,
+                             struct bpfl_link *out_link);
+
+// Attach a kprobe-type program to many places of one binary: the
+// functions matching glob `func_pattern` (may be NULL), or `opts->syms`,
+// or file offsets `opts->offsets`, with `opts->cookies`. One
+// `BPF_TRACE_UPROBE_MULTI` link (Linux 6.6+, a program from a `uprobe.multi`
+// section), else one uprobe per place (the choice is logged). `pid` > 0:
+// only that process.
+//
+// # Safety
+// `binary` and `func_pattern` are NULL or NUL-terminated strings; `opts` is
+// NULL or a `struct bpfl_uprobe_multi_opts` with `sz` set whose arrays hold
+// `cnt` entries; `out_link` is NULL or writable.
+int bpfl_program_attach_uprobe_multi(struct bpfl_program prog,
+                                     int pid,
+                                     const char *binary,
+                                     const char *func_pattern,
+                                     const struct bpfl_uprobe_multi_opts *opts,
+                                     struct bpfl_link *out_link);
+
+// Attach a kprobe-type program to many kernel functions: those matching
+// glob `pattern` (tracefs available_filter_functions), or `opts->syms`, or
+// `opts->addrs`, with `opts->cookies`. One `BPF_TRACE_KPROBE_MULTI` link
+// (CONFIG_FPROBE, Linux 5.18+), else, for a program from a `kprobe`
+// section, one kprobe per function (the choice is logged).
+//
+// # Safety
+// `pattern` is NULL or a NUL-terminated string; `opts` is NULL or a
+// `struct bpfl_kprobe_multi_opts` with `sz` set whose arrays hold `cnt`
+// entries; `out_link` is NULL or writable.
+int bpfl_program_attach_kprobe_multi(struct bpfl_program prog,
+                                     const char *pattern,
+                                     const struct bpfl_kprobe_multi_opts *opts,
+                                     struct bpfl_link *out_link);
+
+// Attach a kprobe-type program to syscall `name` ("openat"): a kprobe on
+// its entry function, named with the arch's wrapper prefix where syscalls
+// go through wrappers (`__x64_sys_openat`), else `sys_openat`.
+//
+// # Safety
+// `name` is NULL or a NUL-terminated string; `opts` is NULL or a `struct
+// bpfl_ksyscall_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_ksyscall(struct bpfl_program prog,
+                                 const char *name,
+                                 const struct bpfl_ksyscall_opts *opts,
+                                 struct bpfl_link *out_link);
+
+// `bpfl_program_attach_tracepoint` with options: `opts->cookie` for
+// `bpf_get_attach_cookie()` (a BPF perf link, Linux 5.15+).
+//
+// # Safety
+// `category` and `name` are NULL or NUL-terminated strings; `opts` is NULL
+// or a `struct bpfl_tracepoint_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_tracepoint_opts(struct bpfl_program prog,
+                                        const char *category,
+                                        const char *name,
+                                        const struct bpfl_tracepoint_opts *opts,
+                                        struct bpfl_link *out_link);
+
+// Attach a BTF-traced program (section `fentry/`, `fexit/`, `fmod_ret/`,
+// `lsm/`) where its section says, through a tracing link carrying
+// `opts->cookie` for `bpf_get_attach_cookie()` (Linux 5.19+).
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_trace_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_trace_opts(struct bpfl_program prog,
+                                   const struct bpfl_trace_opts *opts,
+                                   struct bpfl_link *out_link);
 
 // Detach and free a link. A second call gives -EBADF.
 int bpfl_link_destroy(struct bpfl_link link);

@@ -39,6 +39,6 @@ $(CPP_OUT)/header_ok: bindings/cpp/bpfl.hpp $(HEADER)
 	  clang++-19 $(CXXFLAGS_CPP) -fsyntax-only $(CPP_OUT)/hpp_check.cpp; fi
 	@touch $@
 
-test-cpp: lib bpf mounts $(CPP_OUT)/header_ok $(CPP_OUT)/test_cpp
+test-cpp: lib bpf mounts $(CPP_OUT)/header_ok $(CPP_OUT)/test_cpp $(BUILD)/usdt_target
 	@$(CPP_OUT)/test_cpp $(BPF_OUT); rc=$$?; \
 	if [ $$rc = 77 ]; then echo "SKIPPED: C++ wrapper kernel test (needs root and bpf())"; elif [ $$rc != 0 ]; then exit $$rc; fi

@@ -31,7 +31,7 @@ go-build: deps-go lib
 	@mkdir -p $(GO_OUT)
 	cd $(GO_DIR) && $(GO_ENV) $(GO) build ./... && $(GO_ENV) $(GO) build -o $(CURDIR)/$(GO_OUT)/syscount ./examples/syscount && $(GO_ENV) $(GO) build -o $(CURDIR)/$(GO_OUT)/xdpcount ./examples/xdpcount
 
-test-go: deps-go lib bpf mounts
+test-go: deps-go lib bpf mounts $(BUILD)/usdt_target
 	@mkdir -p $(GO_OUT)
 	@cd $(GO_DIR) && bad=$$(gofmt -l .) && if [ -n "$$bad" ]; then echo "test-go: not gofmt-ed: $$bad" >&2; exit 1; fi
 	cd $(GO_DIR) && $(GO_ENV) $(GO) vet ./...

@@ -40,7 +40,7 @@ $(NIM_OUT)/xdpcount: bindings/nim/examples/xdpcount.nim $(NIM_SRC) $(LIBDIR)/lib
 	@mkdir -p $(NIM_OUT)
 	$(NIM) c $(NIM_FLAGS) --nimcache:$(NIM_OUT)/cache/xdpcount -o:$@ $<
 
-test-nim: deps-nim lib bpf mounts $(NIM_BINS)
+test-nim: deps-nim lib bpf mounts $(NIM_BINS) $(BUILD)/usdt_target
 	@fail=0; for t in test_bpfl test_bpfl_orc test_kinds; do \
 	  $(NIM_OUT)/$$t $(BPF_OUT); rc=$$?; \
 	  if [ $$rc = 77 ]; then echo "SKIPPED: Nim bpfl kernel tests (needs root and bpf())"; \

@@ -26,8 +26,9 @@ deps-vm:
 
 # Test binaries for the guest: the lead's `kernel` integration test and the
 # kprobe tests (C against the static libbpfl.a).
-vm-bins: lib bpf $(VM_BIN)/kprobe_tests
+vm-bins: lib bpf $(VM_BIN)/kprobe_tests $(BUILD)/usdt_target
 	@mkdir -p $(VM_BIN)
+	@cp $(BUILD)/usdt_target $(VM_BIN)/usdt_target
 	@exe=$$(RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) test --release --no-run --quiet \
 	    --target $(VM_TARGET) --target-dir $(VM_CARGO_DIR) --test kernel --message-format=json 2>$(VM_OUT)/cargo.log | \
 	    grep -o '"executable":"[^"]*"' | tail -1 | cut -d'"' -f4); \

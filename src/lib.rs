@@ -36,7 +36,7 @@ pub mod test_run;
 pub use bpfl_obj as obj;
 pub use bpfl_obj::btf;
 
-pub use attach::{AttachVia, CgroupOptions, Iter, IterOptions, KprobeOptions, NetfilterOptions, PerfEventOptions, PerfEventSpec, ProbeMode, SockmapOptions, UprobeOptions};
+pub use attach::{AttachVia, CgroupOptions, Iter, IterOptions, KprobeMultiOptions, KprobeOptions, NetfilterOptions, PerfEventOptions, PerfEventSpec, ProbeMode, SockmapOptions, UprobeMultiOptions, UprobeOptions, UsdtOptions};
 pub use error::{Error, ErrorKind, Result};
 pub use link::{Link, LinkInfo};
 pub use map::Map;

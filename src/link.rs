@@ -53,6 +53,21 @@ pub enum LinkKind {
     StructOps,
     /// A link opened from its pin on a bpffs ([`Link::open_pinned`]).
     Pinned,
+    /// USDT probe sites: one uprobe per site, with their argument specs.
+    Usdt,
+    /// A multi-probe link (`BPF_TRACE_KPROBE_MULTI`, `BPF_TRACE_UPROBE_MULTI`).
+    Multi,
+    /// Several single-probe links standing in for a multi-probe link the kernel lacks.
+    MultiFallback,
+}
+
+/// What a grouped attachment undoes after its parts are detached (USDT spec slots).
+pub(crate) struct Cleanup(pub Box<dyn FnOnce() + Send + Sync>);
+
+impl std::fmt::Debug for Cleanup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cleanup")
+    }
 }
 
 /// What undoes an attachment that no fd holds (netlink XDP, tc filters).
@@ -104,23 +119,41 @@ pub struct Link {
     pinned: AtomicBool,
     /// What undoes a legacy `.struct_ops` registration (a map update has no link).
     unregister: Option<Box<dyn FnOnce() -> Result<()> + Send + Sync>>,
+    /// The attachments a grouped link is made of (USDT sites, fallback probes).
+    parts: Vec<Link>,
+    cleanup: Option<Cleanup>,
 }
 
 impl Link {
     pub(crate) fn new(kind: LinkKind, target: String, link_fd: Option<OwnedFd>, perf_fd: Option<OwnedFd>, probe_event: Option<ProbeEvent>) -> Link {
-        Link { kind, target, link_fd, perf_fd, probe_event, undo: None, guard: None, pinned: AtomicBool::new(false), unregister: None }
+        Link { kind, target, link_fd, perf_fd, probe_event, undo: None, guard: None, pinned: AtomicBool::new(false), unregister: None, parts: Vec::new(), cleanup: None }
     }
     /// An attachment undone by `undo` rather than by closing an fd.
     pub(crate) fn undone_by(kind: LinkKind, target: String, undo: Undo) -> Link {
-        Link { kind, target, link_fd: None, perf_fd: None, probe_event: None, undo: Some(undo), guard: None, pinned: AtomicBool::new(false), unregister: None }
+        Link { kind, target, link_fd: None, perf_fd: None, probe_event: None, undo: Some(undo), guard: None, pinned: AtomicBool::new(false), unregister: None, parts: Vec::new(), cleanup: None }
     }
     /// An attachment a BPF link keeps, or (without one) that `guard` undoes.
     pub(crate) fn net(kind: LinkKind, target: String, link_fd: Option<OwnedFd>, guard: Option<Box<dyn Detach>>) -> Link {
-        Link { kind, target, link_fd, perf_fd: None, probe_event: None, undo: None, guard, pinned: AtomicBool::new(false), unregister: None }
+        Link { kind, target, link_fd, perf_fd: None, probe_event: None, undo: None, guard, pinned: AtomicBool::new(false), unregister: None, parts: Vec::new(), cleanup: None }
     }
     /// A link whose undoing is `unregister` (a legacy `.struct_ops` map).
     pub(crate) fn with_unregister(kind: LinkKind, target: String, unregister: Box<dyn FnOnce() -> Result<()> + Send + Sync>) -> Link {
-        Link { kind, target, link_fd: None, perf_fd: None, probe_event: None, undo: None, guard: None, pinned: AtomicBool::new(false), unregister: Some(unregister) }
+        Link { kind, target, link_fd: None, perf_fd: None, probe_event: None, undo: None, guard: None, pinned: AtomicBool::new(false), unregister: Some(unregister), parts: Vec::new(), cleanup: None }
+    }
+    /// One link made of several (detached together, then `cleanup` runs).
+    pub(crate) fn group(kind: LinkKind, target: String, parts: Vec<Link>, cleanup: Option<Cleanup>) -> Link {
+        Link { kind, target, link_fd: None, perf_fd: None, probe_event: None, undo: None, guard: None, pinned: AtomicBool::new(false), unregister: None, parts, cleanup }
+    }
+    pub(crate) fn set_parts(&mut self, parts: Vec<Link>) {
+        self.parts = parts;
+    }
+    /// How many kernel attachments it holds (a grouped link: its parts).
+    pub fn part_count(&self) -> usize {
+        if self.parts.is_empty() {
+            1
+        } else {
+            self.parts.len()
+        }
     }
     /// How it is attached.
     pub fn kind(&self) -> &LinkKind {
@@ -133,13 +166,28 @@ impl Link {
     /// The fd that represents the attachment (BPF link, or else the perf
     /// event); -1 for attachments that have none (`BPF_PROG_ATTACH`, socket options).
     pub fn fd(&self) -> RawFd {
-        self.link_fd.as_ref().or(self.perf_fd.as_ref()).map_or(-1, |f| f.as_raw_fd())
+        match self.parts.first() {
+            Some(p) if self.link_fd.is_none() => p.fd(),
+            _ => self.link_fd.as_ref().or(self.perf_fd.as_ref()).map_or(-1, |f| f.as_raw_fd()),
+        }
     }
     /// Detach now (dropping does the same) and report a failure to clean up.
     pub fn detach(mut self) -> Result<()> {
         self.detach_inner()
     }
     fn detach_inner(&mut self) -> Result<()> {
+        let mut first_err = None;
+        for mut p in self.parts.drain(..) {
+            if let Err(e) = p.detach_inner() {
+                first_err.get_or_insert(e);
+            }
+        }
+        if let Some(c) = self.cleanup.take() {
+            (c.0)();
+        }
+        if let Some(e) = first_err {
+            return Err(e);
+        }
         if let Some(p) = &self.perf_fd {
             if self.link_fd.is_none() {
                 sys::perf_event_disable(p.as_fd());

@@ -1,6 +1,6 @@
 //! Programs in the kernel and their attach calls.
 
-use crate::attach::{self, IterOptions, KprobeOptions, PerfEventOptions, UprobeOptions};
+use crate::attach::{self, IterOptions, KprobeMultiOptions, KprobeOptions, PerfEventOptions, UprobeMultiOptions, UprobeOptions, UsdtOptions};
 use crate::error::{Error, ErrorKind, Result};
 use crate::obj::core_relo::Poisoned;
 use crate::obj::{AssembledProgram, ProgramSpec};
@@ -230,7 +230,75 @@ impl Program {
 
     /// Attach to tracepoint `category/name`.
     pub fn attach_tracepoint(&self, category: &str, name: &str) -> Result<Link> {
-        self.attach_as(&[pt::TRACEPOINT], "tracepoint", |fd| attach::tracepoint(fd, &self.name, category, name))
+        self.attach_tracepoint_cookie(category, name, 0)
+    }
+
+    /// Attach to tracepoint `category/name` through a BPF perf link carrying
+    /// `cookie` for `bpf_get_attach_cookie()` (Linux 5.15+ when not 0).
+    pub fn attach_tracepoint_cookie(&self, category: &str, name: &str, cookie: u64) -> Result<Link> {
+        self.attach_as(&[pt::TRACEPOINT], "tracepoint", |fd| attach::tracepoint(fd, &self.name, category, name, cookie))
+    }
+
+    /// Attach to every site of USDT probe `provider:name` in `binary`
+    /// (executable or shared library; a bare name with `opts.pid` is first
+    /// looked up among the files that process maps): one uprobe per site, its semaphore
+    /// counted by the kernel, its arguments described for `bpfl/usdt.bpf.h`.
+    pub fn attach_usdt(&self, binary: &str, provider: &str, name: &str, opts: &UsdtOptions) -> Result<Link> {
+        self.attach_as(&[pt::KPROBE], "usdt probe", |fd| attach::usdt::usdt(fd, &self.name, binary, provider, name, opts))
+    }
+
+    /// Attach to many offsets of one binary: file `offsets`, and the
+    /// functions `funcs` (resolved in the file), in one uprobe.multi link
+    /// (Linux 6.6+, a program from a `uprobe.multi` section), else one uprobe each.
+    pub fn attach_uprobe_multi(&self, binary: &str, funcs: &[String], offsets: &[u64], opts: &UprobeMultiOptions) -> Result<Link> {
+        self.attach_as(&[pt::KPROBE], "uprobe.multi", |fd| attach::multi::uprobe_multi(fd, &self.name, self.expected_attach_type(), binary, funcs, offsets, opts))
+    }
+
+    /// Attach to many kernel functions: those matching glob `pattern`, or
+    /// `syms`, or `addrs` (exactly one given), in one kprobe.multi link
+    /// (`CONFIG_FPROBE`, Linux 5.18+), else one kprobe each (a program from a `kprobe` section).
+    pub fn attach_kprobe_multi(&self, pattern: Option<&str>, syms: &[String], addrs: &[u64], opts: &KprobeMultiOptions) -> Result<Link> {
+        self.attach_as(&[pt::KPROBE], "kprobe.multi", |fd| attach::multi::kprobe_multi(fd, &self.name, self.expected_attach_type(), pattern, syms, addrs, opts))
+    }
+
+    /// Attach a kprobe to syscall `name`'s entry (`opts.retprobe`: its return),
+    /// through the arch's syscall wrapper where the kernel has them.
+    pub fn attach_ksyscall(&self, name: &str, opts: &KprobeOptions) -> Result<Link> {
+        self.attach_as(&[pt::KPROBE], "ksyscall", |fd| attach::multi::ksyscall(fd, &self.name, name, opts))
+    }
+
+    /// Attach a BTF-traced program (fentry/fexit/fmod_ret/lsm) where its
+    /// section says, through a tracing link carrying `cookie` for
+    /// `bpf_get_attach_cookie()` (Linux 5.19+ when not 0).
+    pub fn attach_trace_cookie(&self, cookie: u64) -> Result<Link> {
+        if !self.is_btf_traced() {
+            return Err(Error::inval(format!("program '{}' (section '{}') is not a BTF-traced program (fentry, fexit, fmod_ret, lsm)", self.name, self.section)));
+        }
+        self.with_fd(|fd| attach::btf_traced_cookie(fd, &self.name, &self.section, self.expected_attach_type(), cookie))
+    }
+
+    /// The sections this crate attaches by prefix rather than by [`AutoAttach`]:
+    /// `usdt/`, `uprobe.multi/`, `kprobe.multi/`, `ksyscall/` and their return forms.
+    fn attach_by_prefix(&self) -> Option<Result<Link>> {
+        let (kind, t) = self.section.split_once('/').filter(|(_, t)| !t.is_empty())?;
+        let ctx = |e: Error| e.context(format!("program '{}': section '{}'", self.name, self.section));
+        let r = match kind {
+            "usdt" => attach::usdt::parse_usdt_target(t).and_then(|(b, p, n)| self.attach_usdt(&b, &p, &n, &UsdtOptions::default())),
+            "kprobe.multi" | "kretprobe.multi" | "kprobe.session" => {
+                let o = KprobeMultiOptions { retprobe: kind == "kretprobe.multi", session: kind == "kprobe.session", ..Default::default() };
+                self.attach_kprobe_multi(Some(t), &[], &[], &o)
+            }
+            "uprobe.multi" | "uretprobe.multi" => attach::parse_uprobe_target(t).and_then(|(b, f, off)| {
+                let o = UprobeMultiOptions { retprobe: kind == "uretprobe.multi", ..Default::default() };
+                match f {
+                    Some(pat) => attach::multi::elf_funcs_matching(&b, &pat).and_then(|fs| self.attach_uprobe_multi(&b, &fs, &[], &o)),
+                    None => self.attach_uprobe_multi(&b, &[], &[off], &o),
+                }
+            }),
+            "ksyscall" | "kretsyscall" => self.attach_ksyscall(t, &KprobeOptions { retprobe: kind == "kretsyscall", ..Default::default() }),
+            _ => return None,
+        };
+        Some(r.map_err(ctx))
     }
 
     /// Attach to raw tracepoint `name`.
@@ -269,6 +337,9 @@ impl Program {
 
     /// Whether [`Program::attach`] knows where to attach this program.
     pub fn can_auto_attach(&self) -> bool {
+        if self.prog_type() == pt::KPROBE && matches!(self.section.split_once('/'), Some((k, t)) if !t.is_empty() && ["usdt", "kprobe.multi", "kretprobe.multi", "kprobe.session", "uprobe.multi", "uretprobe.multi", "ksyscall", "kretsyscall"].contains(&k)) {
+            return true;
+        }
         if self.is_btf_traced() {
             return crate::obj::section::attach_target(&self.section).is_some() || self.setup.lock().attach.is_some();
         }
@@ -294,6 +365,11 @@ impl Program {
         }
         let target = crate::obj::section::attach_target(&self.section);
         let need = || target.ok_or_else(|| Error::inval(format!("program '{}': section '{}' names no attach target", self.name, self.section)));
+        if self.prog_type() == pt::KPROBE {
+            if let Some(r) = self.attach_by_prefix() {
+                return r;
+            }
+        }
         if self.is_btf_traced() {
             if self.setup.lock().attach.is_none() {
                 need()?;

@@ -19,6 +19,7 @@
 
 #include <bpfl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -108,6 +109,7 @@ struct KprobeOptions {
     std::uint64_t offset = 0;
     bool retprobe = false;
     bpfl_probe_mode mode = BPFL_PROBE_AUTO;
+    std::uint64_t cookie = 0;  // bpf_get_attach_cookie() (Linux 5.15+ when not 0)
 };
 
 // Options of Program::attach_uprobe.
@@ -115,6 +117,31 @@ struct UprobeOptions {
     std::uint64_t offset = 0;  // added to the function; with no function, the file offset
     bool retprobe = false;
     std::int32_t pid = -1;  // -1: every process that runs the binary
+    std::uint64_t cookie = 0;  // bpf_get_attach_cookie() (Linux 5.15+ when not 0)
+};
+
+// Options of Program::attach_usdt.
+struct UsdtOptions {
+    std::int32_t pid = -1;     // -1: every process that runs the binary
+    std::uint64_t cookie = 0;  // what bpf_usdt_cookie() gives the program
+};
+
+// Options of Program::attach_uprobe_multi: syms or offsets (or a pattern), with cookies.
+struct UprobeMultiOptions {
+    std::vector<std::string> syms;
+    std::vector<std::uint64_t> offsets;
+    std::vector<std::uint64_t> cookies;  // one per probe, or none
+    bool retprobe = false;
+    std::int32_t pid = -1;
+};
+
+// Options of Program::attach_kprobe_multi: syms or addrs (or a pattern), with cookies.
+struct KprobeMultiOptions {
+    std::vector<std::string> syms;
+    std::vector<std::uint64_t> addrs;
+    std::vector<std::uint64_t> cookies;  // one per function (pattern: sorted name order), or none
+    bool retprobe = false;
+    bool session = false;  // kprobe.session (Linux 6.10+)
 };
 
 // Options of Program::attach_cgroup (see struct bpfl_cgroup_opts).
@@ -385,6 +412,7 @@ public:
         o.offset = opts.offset;
         o.retprobe = opts.retprobe;
         o.mode = static_cast<std::uint32_t>(opts.mode);
+        o.cookie = opts.cookie;
         bpfl_link l{};
         detail::check(bpfl_program_attach_kprobe(h_, func.c_str(), &o, &l), "bpfl_program_attach_kprobe");
         return Link(l);
@@ -400,6 +428,7 @@ public:
         o.offset = opts.offset;
         o.retprobe = opts.retprobe;
         o.pid = opts.pid;
+        o.cookie = opts.cookie;
         bpfl_link l{};
         detail::check(bpfl_program_attach_uprobe(h_, binary.c_str(), func.empty() ? nullptr : func.c_str(), &o, &l),
                       "bpfl_program_attach_uprobe");
@@ -537,6 +566,74 @@ public:
         o.pid_fd = opts.pid_fd;
         bpfl_link l{};
         detail::check(bpfl_program_attach_iter(h_, &o, &l), "bpfl_program_attach_iter");
+    // Every site of USDT probe provider:name in `binary`, arguments for bpfl/usdt.bpf.h.
+    Link attach_usdt(const std::string& binary, const std::string& provider, const std::string& name, const UsdtOptions& opts = {}) const {
+        bpfl_usdt_opts o{};
+        o.sz = sizeof(o);
+        o.cookie = opts.cookie;
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_usdt(h_, opts.pid, binary.c_str(), provider.c_str(), name.c_str(), &o, &l), "bpfl_program_attach_usdt");
+        return Link(l);
+    }
+    // Many places of one binary (functions matching `pattern`, or opts.syms/offsets) in one link where the kernel can.
+    Link attach_uprobe_multi(const std::string& binary, const std::string& pattern, const UprobeMultiOptions& opts = {}) const {
+        std::vector<const char*> syms;
+        for (const auto& s : opts.syms) syms.push_back(s.c_str());
+        bpfl_uprobe_multi_opts o{};
+        o.sz = sizeof(o);
+        o.syms = syms.empty() ? nullptr : syms.data();
+        o.offsets = opts.offsets.empty() ? nullptr : opts.offsets.data();
+        o.cookies = opts.cookies.empty() ? nullptr : opts.cookies.data();
+        o.cnt = std::max({syms.size(), opts.offsets.size(), opts.cookies.size()});
+        o.retprobe = opts.retprobe;
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_uprobe_multi(h_, opts.pid, binary.c_str(), pattern.empty() ? nullptr : pattern.c_str(), &o, &l),
+                      "bpfl_program_attach_uprobe_multi");
+        return Link(l);
+    }
+    // Many kernel functions (matching `pattern`, or opts.syms/addrs) in one kprobe.multi link, else one kprobe each.
+    Link attach_kprobe_multi(const std::string& pattern, const KprobeMultiOptions& opts = {}) const {
+        std::vector<const char*> syms;
+        for (const auto& s : opts.syms) syms.push_back(s.c_str());
+        bpfl_kprobe_multi_opts o{};
+        o.sz = sizeof(o);
+        o.syms = syms.empty() ? nullptr : syms.data();
+        o.addrs = opts.addrs.empty() ? nullptr : opts.addrs.data();
+        o.cookies = opts.cookies.empty() ? nullptr : opts.cookies.data();
+        o.cnt = std::max({syms.size(), opts.addrs.size(), opts.cookies.size()});
+        o.retprobe = opts.retprobe;
+        o.session = opts.session;
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_kprobe_multi(h_, pattern.empty() ? nullptr : pattern.c_str(), &o, &l), "bpfl_program_attach_kprobe_multi");
+        return Link(l);
+    }
+    // A kprobe on syscall `name`'s entry (opts.retprobe: return), through the arch's wrapper.
+    Link attach_ksyscall(const std::string& name, const KprobeOptions& opts = {}) const {
+        bpfl_ksyscall_opts o{};
+        o.sz = sizeof(o);
+        o.cookie = opts.cookie;
+        o.retprobe = opts.retprobe;
+        o.mode = static_cast<std::uint32_t>(opts.mode);
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_ksyscall(h_, name.c_str(), &o, &l), "bpfl_program_attach_ksyscall");
+        return Link(l);
+    }
+    // fentry/fexit/fmod_ret/lsm where the section says, through a tracing link carrying `cookie` (Linux 5.19+).
+    Link attach_trace(std::uint64_t cookie) const {
+        bpfl_trace_opts o{};
+        o.sz = sizeof(o);
+        o.cookie = cookie;
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_trace_opts(h_, &o, &l), "bpfl_program_attach_trace_opts");
+        return Link(l);
+    }
+    // A tracepoint through a BPF perf link carrying `cookie` for bpf_get_attach_cookie().
+    Link attach_tracepoint(const std::string& category, const std::string& name, std::uint64_t cookie) const {
+        bpfl_tracepoint_opts o{};
+        o.sz = sizeof(o);
+        o.cookie = cookie;
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_tracepoint_opts(h_, category.c_str(), name.c_str(), &o, &l), "bpfl_program_attach_tracepoint_opts");
         return Link(l);
     }
 

@@ -304,6 +304,7 @@ type KprobeOptions struct {
 	Offset   uint64    // offset into the function
 	Retprobe bool      // attach at return (kretprobe)
 	Mode     ProbeMode // how the probe is created
+	Cookie   uint64    // what bpf_get_attach_cookie() gives the program (Linux 5.15+ when not 0)
 }
 
 // AttachKprobe attaches a kprobe program to kernel function fn. opts may be
@@ -322,6 +323,7 @@ func (p *Program) AttachKprobe(fn string, opts *KprobeOptions) (*Link, error) {
 		ko.offset = C.uint64_t(opts.Offset)
 		ko.retprobe = C.bool(opts.Retprobe)
 		ko.mode = C.uint32_t(opts.Mode)
+		ko.cookie = C.uint64_t(opts.Cookie)
 		return C.bpfl_program_attach_kprobe(p.h, f, &ko, &l)
 	})
 	if err != nil {
@@ -335,6 +337,7 @@ type UprobeOptions struct {
 	Offset   uint64 // added to the function's address; with no function, the file offset
 	Retprobe bool   // attach at return (uretprobe)
 	Pid      int    // only this process; 0: every process that runs the binary
+	Cookie   uint64 // what bpf_get_attach_cookie() gives the program (Linux 5.15+ when not 0)
 }
 
 // AttachUprobe attaches a uprobe program (section uprobe/uretprobe) to
@@ -359,6 +362,7 @@ func (p *Program) AttachUprobe(binary, fn string, opts *UprobeOptions) (*Link, e
 		uo.offset = C.uint64_t(opts.Offset)
 		uo.retprobe = C.bool(opts.Retprobe)
 		uo.pid = C.int32_t(opts.Pid)
+		uo.cookie = C.uint64_t(opts.Cookie)
 		return C.bpfl_program_attach_uprobe(p.h, b, f, &uo, &l)
 	})
 	if err != nil {

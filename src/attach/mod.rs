@@ -11,11 +11,13 @@
 pub(crate) mod cgroup;
 pub(crate) mod iter;
 pub(crate) mod perf;
+pub(crate) mod multi;
 pub(crate) mod probe;
 pub(crate) mod socket;
 pub(crate) mod tracepoint;
 pub mod tc;
 pub mod xdp;
+pub(crate) mod usdt;
 
 pub use cgroup::{query_cgroup_path, query_programs, AttachVia, CgroupOptions, BPF_F_ALLOW_MULTI, BPF_F_ALLOW_OVERRIDE, BPF_F_REPLACE};
 pub use iter::{Iter, IterOptions};
@@ -23,9 +25,12 @@ pub use perf::{open_perf_event, PerfEventOptions, PerfEventSpec};
 pub use probe::elf_func_offset;
 pub use socket::{NetfilterOptions, SockmapOptions};
 pub(crate) use probe::{kprobe, uprobe};
-pub(crate) use tracepoint::{btf_traced, raw_tracepoint, tracepoint};
 pub use tc::{TcDirection, TcOptions, TcxOptions};
 pub use xdp::{XdpAttached, XdpInfo, XdpMode, XdpOptions};
+pub(crate) use tracepoint::{btf_traced, btf_traced_cookie, raw_tracepoint, tracepoint};
+pub use multi::{glob_match, ksyscall_function, KprobeMultiOptions, UprobeMultiOptions};
+pub use usdt::{parse_usdt_target, UsdtOptions};
+pub use multi::elf_funcs_matching;
 
 use crate::error::{Error, Result};
 use crate::sys;
@@ -52,6 +57,8 @@ pub struct KprobeOptions {
     pub retprobe: bool,
     /// Mechanism.
     pub mode: ProbeMode,
+    /// What `bpf_get_attach_cookie()` gives the program (needs Linux 5.15+ when not 0).
+    pub cookie: u64,
 }
 
 /// Options of a uprobe attach.
@@ -63,25 +70,34 @@ pub struct UprobeOptions {
     pub retprobe: bool,
     /// Only this process (-1: every process that runs the binary).
     pub pid: i32,
+    /// What `bpf_get_attach_cookie()` gives the program (needs Linux 5.15+ when not 0).
+    pub cookie: u64,
 }
 
 impl Default for UprobeOptions {
     fn default() -> Self {
-        UprobeOptions { offset: 0, retprobe: false, pid: -1 }
+        UprobeOptions { offset: 0, retprobe: false, pid: -1, cookie: 0 }
     }
 }
 
 /// Attach `prog` to perf event `event`: a BPF link where the kernel has them
 /// for perf events (5.15+), else `PERF_EVENT_IOC_SET_BPF`.
+#[allow(dead_code)] // kept for attach kinds without a cookie
 pub(crate) fn attach_perf_event(prog: BorrowedFd<'_>, event: &OwnedFd, what: &str) -> Result<Option<OwnedFd>> {
     attach_perf_event_cookie(prog, event, what, 0)
 }
 
-/// [`attach_perf_event`] with a `bpf_get_attach_cookie()` value for the link.
+/// [`attach_perf_event`] with an attach cookie (`bpf_get_attach_cookie()`),
+/// which only a BPF perf link carries (5.15+): a non-zero cookie refuses the
+/// ioctl fallback rather than losing the cookie.
 pub(crate) fn attach_perf_event_cookie(prog: BorrowedFd<'_>, event: &OwnedFd, what: &str, cookie: u64) -> Result<Option<OwnedFd>> {
     const BPF_PERF_EVENT: u32 = crate::obj::section::attach_type::PERF_EVENT;
     match sys::link_create(prog, event.as_fd(), BPF_PERF_EVENT, cookie) {
         Ok(l) => Ok(Some(l)),
+        Err(e) if cookie != 0 && matches!(e.0, libc::EINVAL | libc::EOPNOTSUPP | sys::ENOTSUPP | libc::E2BIG) => Err(Error::unsupported(format!(
+            "{what}: attach cookies need BPF perf event links (Linux 5.15+); this kernel refused one ({})",
+            std::io::Error::from_raw_os_error(e.0)
+        ))),
         Err(e) if matches!(e.0, libc::EINVAL | libc::EOPNOTSUPP | sys::ENOTSUPP | libc::E2BIG) => {
             sys::perf_event_set_bpf(event.as_fd(), prog).map_err(|e| e.error(format!("{what}: attach (PERF_EVENT_IOC_SET_BPF)")))?;
             Ok(None)

@@ -1,7 +1,7 @@
 //! kprobes (through the perf kprobe PMU, or a tracefs `kprobe_events`
 //! entry that the link owns) and uprobes (through the perf uprobe PMU).
 
-use super::{attach_perf_event, no_kprobes, KprobeOptions, ProbeMode, UprobeOptions};
+use super::{attach_perf_event_cookie, no_kprobes, KprobeOptions, ProbeMode, UprobeOptions};
 use crate::error::{Error, Result};
 use crate::host::{pmu, tracefs};
 use crate::link::{Link, LinkKind};
@@ -44,7 +44,7 @@ fn kprobe_pmu(prog: BorrowedFd<'_>, func: &str, opts: &KprobeOptions, what: &str
     let cfunc = CString::new(func).expect("checked for NUL");
     let config = if opts.retprobe { 1u64 << bit } else { 0 };
     let pfd = sys::perf_event_open_probe(ty, config, &cfunc, opts.offset, -1).map_err(|e| probe_error(e, what))?;
-    let link_fd = attach_perf_event(prog, &pfd, what)?;
+    let link_fd = attach_perf_event_cookie(prog, &pfd, what, opts.cookie)?;
     Ok(Link::new(LinkKind::KprobePmu, func.to_string(), link_fd, Some(pfd), None))
 }
 
@@ -64,7 +64,7 @@ fn kprobe_legacy(prog: BorrowedFd<'_>, func: &str, opts: &KprobeOptions, what: &
     let event = tracefs::ProbeEvent::add(root, ev, &def).map_err(|e| probe_error(e, what).context("kprobe_events"))?;
     let id = event.id().ok_or_else(|| Error::not_found(format!("{what}: tracefs event {} has no id", event.name())))?;
     let pfd = sys::perf_event_open_tracepoint(id).map_err(|e| e.error(format!("{what}: perf_event_open")))?;
-    let link_fd = attach_perf_event(prog, &pfd, what)?;
+    let link_fd = attach_perf_event_cookie(prog, &pfd, what, opts.cookie)?;
     Ok(Link::new(LinkKind::KprobeLegacy, func.to_string(), link_fd, Some(pfd), Some(event)))
 }
 
@@ -137,7 +137,7 @@ fn func_offset_with(size: u64, read: &dyn Fn(u64, u64) -> Result<Vec<u8>>, func:
 
 /// A binary named without a '/' is looked up in `PATH` (executables) or the
 /// library directories (names with ".so"), as libbpf does.
-fn resolve_binary(binary: &str) -> Result<String> {
+pub(crate) fn resolve_binary(binary: &str) -> Result<String> {
     if binary.contains('/') {
         return Ok(binary.to_string());
     }
@@ -171,7 +171,7 @@ pub(crate) fn uprobe(prog: BorrowedFd<'_>, prog_name: &str, binary: &str, func: 
     let cpath = CString::new(path.as_str()).map_err(|_| Error::inval(format!("{what}: path contains a NUL byte")))?;
     let config = if opts.retprobe { 1u64 << bit } else { 0 };
     let pfd = sys::perf_event_open_probe(ty, config, &cpath, offset, opts.pid).map_err(|e| e.error(format!("{what}: perf_event_open (file offset {offset:#x})")))?;
-    let link_fd = attach_perf_event(prog, &pfd, &what)?;
+    let link_fd = attach_perf_event_cookie(prog, &pfd, &what, opts.cookie)?;
     Ok(Link::new(LinkKind::UprobePmu, format!("{path}:{offset:#x}"), link_fd, Some(pfd), None))
 }
 

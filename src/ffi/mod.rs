@@ -33,6 +33,7 @@ mod object;
 mod program;
 
 mod program_setup;
+mod probe;
 
 mod link;
 

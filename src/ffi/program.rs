@@ -74,7 +74,7 @@ pub unsafe extern "C" fn bpfl_program_attach(prog: bpfl_program, out_link: *mut 
     attach_with(prog, out_link, |p| p.attach())
 }
 
-fn probe_mode(mode: u32) -> Result<ProbeMode> {
+pub(super) fn probe_mode(mode: u32) -> Result<ProbeMode> {
     use bpfl_probe_mode::*;
     [(BPFL_PROBE_AUTO, ProbeMode::Auto), (BPFL_PROBE_PMU, ProbeMode::Pmu), (BPFL_PROBE_LEGACY, ProbeMode::Legacy)]
         .into_iter()
@@ -91,8 +91,8 @@ fn probe_mode(mode: u32) -> Result<ProbeMode> {
 /// `struct bpfl_kprobe_opts` with `sz` set; `out_link` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_program_attach_kprobe(prog: bpfl_program, func: *const c_char, opts: *const bpfl_kprobe_opts, out_link: *mut bpfl_link) -> c_int {
-    let r = read_opts(opts, bpfl_kprobe_opts { sz: 0, offset: 0, retprobe: false, mode: 0 }, "bpfl_kprobe_opts")
-        .and_then(|o| Ok(KprobeOptions { offset: o.offset, retprobe: o.retprobe, mode: probe_mode(o.mode)? }));
+    let r = read_opts(opts, bpfl_kprobe_opts { sz: 0, offset: 0, retprobe: false, mode: 0, cookie: 0 }, "bpfl_kprobe_opts")
+        .and_then(|o| Ok(KprobeOptions { offset: o.offset, retprobe: o.retprobe, mode: probe_mode(o.mode)?, cookie: o.cookie }));
     let func = str_arg(func, "func");
     attach_with(prog, out_link, |p| {
         let ko = r?;
@@ -117,12 +117,12 @@ pub unsafe extern "C" fn bpfl_program_attach_uprobe(
     opts: *const bpfl_uprobe_opts,
     out_link: *mut bpfl_link,
 ) -> c_int {
-    let o = read_opts(opts, bpfl_uprobe_opts { sz: 0, offset: 0, retprobe: false, pid: -1 }, "bpfl_uprobe_opts");
+    let o = read_opts(opts, bpfl_uprobe_opts { sz: 0, offset: 0, retprobe: false, pid: -1, cookie: 0 }, "bpfl_uprobe_opts");
     let bin = str_arg(binary, "binary");
     let func = if func.is_null() { Ok(None) } else { str_arg(func, "func").map(Some) };
     attach_with(prog, out_link, |p| {
         let o = o?;
-        let uo = UprobeOptions { offset: o.offset, retprobe: o.retprobe, pid: if o.pid == 0 { -1 } else { o.pid } };
+        let uo = UprobeOptions { offset: o.offset, retprobe: o.retprobe, pid: if o.pid == 0 { -1 } else { o.pid }, cookie: o.cookie };
         p.attach_uprobe(bin?, func?, &uo)
     })
 }

@@ -123,6 +123,8 @@ pub struct bpfl_kprobe_opts {
     pub retprobe: bool,
     /// A `bpfl_probe_mode`.
     pub mode: u32,
+    /// What `bpf_get_attach_cookie()` gives the program (0: none; Linux 5.15+ otherwise).
+    pub cookie: u64,
 }
 
 /// Options of `bpfl_program_attach_uprobe`. Set `sz` to `sizeof(struct bpfl_uprobe_opts)`.
@@ -136,6 +138,8 @@ pub struct bpfl_uprobe_opts {
     pub retprobe: bool,
     /// Only this process; 0 or -1: every process that runs the binary.
     pub pid: i32,
+    /// What `bpf_get_attach_cookie()` gives the program (0: none; Linux 5.15+ otherwise).
+    pub cookie: u64,
 }
 
 /// What `bpfl_program_info` reports. Set `sz` to `sizeof(struct bpfl_program_info)`.
@@ -216,7 +220,7 @@ const _: () = {
     assert!(size_of::<bpfl_object>() == 8 && size_of::<bpfl_program>() == 8 && size_of::<bpfl_map>() == 8 && size_of::<bpfl_link>() == 8);
     assert!(size_of::<bpfl_ringbuf>() == 8 && size_of::<bpfl_perfbuf>() == 8);
     assert!(size_of::<bpfl_open_opts>() == 48 && size_of::<bpfl_load_opts>() == 16);
-    assert!(size_of::<bpfl_kprobe_opts>() == 24 && size_of::<bpfl_uprobe_opts>() == 24);
+    assert!(size_of::<bpfl_kprobe_opts>() == 32 && size_of::<bpfl_uprobe_opts>() == 32);
     assert!(size_of::<bpfl_program_info>() == 40 && size_of::<bpfl_map_info>() == 40);
     assert!(size_of::<bpfl_ringbuf_opts>() == 8 && size_of::<bpfl_perfbuf_opts>() == 16);
 };

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use std::sync::OnceLock;
 
 /// The prefix of syscall wrappers on this architecture (`__x64_sys_bpf`).
-fn syscall_prefix() -> &'static str {
+pub(crate) fn syscall_prefix() -> &'static str {
     match std::env::consts::ARCH {
         "x86_64" => "__x64_",
         "x86" => "__ia32_",

@@ -20,6 +20,7 @@ pub mod module_btf;
 pub mod net;
 pub mod pmu;
 pub mod progs;
+pub mod procmaps;
 pub mod tracefs;
 pub mod vmlinux;
 

@@ -30,6 +30,7 @@ pub mod section;
 mod sections;
 pub mod struct_ops;
 pub mod types;
+pub mod usdt;
 
 use btf::{Btf, BtfExt};
 pub use error::{Error, ErrorKind, Result};

@@ -18,6 +18,7 @@ pub(crate) mod mmap;
 pub(crate) mod netlink;
 pub(crate) mod perf;
 pub(crate) mod sock;
+pub(crate) mod probe;
 
 pub(crate) use bpf::*;
 pub(crate) use epoll::*;
@@ -26,6 +27,7 @@ pub(crate) use misc::*;
 pub(crate) use mmap::Mmap;
 pub(crate) use perf::*;
 pub(crate) use sock::*;
+pub(crate) use probe::*;
 
 use crate::error::Error;
 use std::fmt;

@@ -71,6 +71,15 @@ pub(crate) fn perf_event_open_probe(pmu_type: u32, config: u64, target: &CStr, o
     unsafe { open(&mut attr, pid, probe_cpu(pid)) }
 }
 
+/// `perf_event_open()` of a uprobe (PMU `pmu_type`) at file offset `offset`
+/// of `path`, whose USDT semaphore at file offset `ref_ctr` (0: none) the
+/// kernel increments while the probe exists (`config` bits 32-63, Linux 4.20).
+pub(crate) fn perf_event_open_uprobe_ref(pmu_type: u32, config: u64, path: &CStr, offset: u64, ref_ctr: u64, pid: i32) -> SysResult<OwnedFd> {
+    let mut attr = PerfEventAttr { type_: pmu_type, config: config | (ref_ctr << 32), sample_period: 1, wakeup_events: 1, config1: path.as_ptr() as u64, config2: offset, ..Default::default() };
+    // SAFETY: config1 points to `path`, NUL-terminated and borrowed for the call.
+    unsafe { open(&mut attr, pid, probe_cpu(pid)) }
+}
+
 /// `perf_event_open()` of tracepoint `id` (from tracefs) for every task.
 pub(crate) fn perf_event_open_tracepoint(id: u64) -> SysResult<OwnedFd> {
     let mut attr = PerfEventAttr { type_: PERF_TYPE_TRACEPOINT, config: id, sample_period: 1, wakeup_events: 1, ..Default::default() };

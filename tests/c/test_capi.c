@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int failures, checks;
@@ -879,6 +881,120 @@ static void test_struct_ops(void)
 	CHECK(setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "bpfl_cc", 7) != 0, "bpfl_cc unregistered");
 	close(c);
 	OK(bpfl_object_close(o));
+/* The USDT/uprobe target (tests/usdt/usdt_target.c) next to the BPF directory. */
+static pid_t spawn_target(const char *arg)
+{
+	char exe[600];
+	snprintf(exe, sizeof(exe), "%s/../usdt_target", dir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl(exe, exe, arg, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int exit_code(pid_t pid)
+{
+	int st = 0;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* USDT through the C ABI: arguments of every kind, the semaphore, the cookie;
+ * uprobe.multi with cookies; a tracepoint with a cookie. */
+static void test_usdt_and_cookies(void)
+{
+	struct bpfl_object o;
+	struct bpfl_program req, multi, tp;
+	struct bpfl_map seen, by_cookie;
+	struct bpfl_link l;
+	char exe[600];
+	snprintf(exe, sizeof(exe), "%s/../usdt_target", dir);
+	OK(bpfl_object_open_file(path("usdt.o"), NULL, &o));
+	OK(bpfl_object_load(o, NULL));
+	OK(bpfl_object_find_program(o, "on_req", &req));
+	OK(bpfl_object_find_program(o, "on_multi", &multi));
+	OK(bpfl_object_find_program(o, "on_tp", &tp));
+	OK(bpfl_object_find_map(o, "seen", &seen));
+	OK(bpfl_object_find_map(o, "by_cookie", &by_cookie));
+
+	struct bpfl_usdt_opts uo = { .sz = sizeof(uo), .cookie = 0xabc };
+	CHECK(bpfl_program_attach_usdt(req, 0, exe, "bpfltest", "nope", &uo, &l) == -ENOENT, "missing probe");
+	CHECK(strstr(bpfl_last_error(), "bpfltest:req") != NULL, "lists the probes: %s", bpfl_last_error());
+	OK(bpfl_program_attach_usdt(req, 0, exe, "bpfltest", "req", &uo, &l));
+	pid_t pid = spawn_target(NULL);
+	for (int i = 0; i < 200; i++) { /* until it sleeps in its loop, its SIGUSR1 handler set */
+		char p[64], st[512] = { 0 };
+		snprintf(p, sizeof(p), "/proc/%d/stat", pid);
+		FILE *f = fopen(p, "r");
+		if (f) {
+			size_t n = fread(st, 1, sizeof(st) - 1, f);
+			fclose(f);
+			char *r = n ? strrchr(st, ')') : NULL;
+			if (r && r[1] == ' ' && r[2] == 'S')
+				break;
+		}
+		usleep(5000);
+	}
+	kill(pid, SIGUSR1);
+	CHECK(exit_code(pid) == 0, "target fired with its semaphore set");
+	int64_t want[] = { 42, -1234567890123LL, -77, 0x1122334455667788LL, 1, 31000, -5, -7 }, v;
+	for (uint32_t k = 0; k < 8; k++) {
+		v = 0;
+		OK(bpfl_map_lookup(seen, &k, 4, &v, 8));
+		CHECK(v == want[k], "argument %u: %lld", k, (long long)v);
+	}
+	uint32_t kc = 10;
+	OK(bpfl_map_lookup(seen, &kc, 4, &v, 8));
+	CHECK(v == 0xabc, "usdt cookie %lld", (long long)v);
+	OK(bpfl_link_destroy(l));
+
+	const char *syms[] = { "bpfl_multi_1", "bpfl_multi_2", "bpfl_multi_3" };
+	uint64_t cookies[] = { 7, 8, 9 };
+	struct bpfl_uprobe_multi_opts mo = { .sz = sizeof(mo), .syms = syms, .cookies = cookies, .cnt = 3 };
+	OK(bpfl_program_attach_uprobe_multi(multi, 0, exe, NULL, &mo, &l));
+	CHECK(exit_code(spawn_target("m")) == 0, "multi target");
+	int err;
+	for (int i = 0; i < 3; i++)
+		CHECK(lookup_u64(by_cookie, &cookies[i], 8, &err) == (uint64_t)i + 1, "cookie %llu", (unsigned long long)cookies[i]);
+	OK(bpfl_link_destroy(l));
+	CHECK(bpfl_program_attach_uprobe_multi(multi, 0, exe, "bpfl_multi_*", &mo, &l) == -EINVAL, "pattern and syms");
+	CHECK(bpfl_program_attach_uprobe_multi(multi, 0, exe, "no_such_fn_*", NULL, &l) == -ENOENT, "pattern matching nothing");
+
+	struct bpfl_tracepoint_opts to = { .sz = sizeof(to), .cookie = 0x77 };
+	int64_t me = getpid();
+	uint32_t k15 = 15;
+	OK(bpfl_map_update(seen, &k15, 4, &me, 8, BPFL_ANY));
+	OK(bpfl_program_attach_tracepoint_opts(tp, "syscalls", "sys_enter_getppid", &to, &l));
+	for (int i = 0; i < 4; i++)
+		syscall(SYS_getppid);
+	OK(bpfl_link_destroy(l));
+	uint64_t c77 = 0x77;
+	CHECK(lookup_u64(by_cookie, &c77, 8, &err) == 4, "tracepoint cookie count");
+	struct bpfl_trace_opts tro = { .sz = sizeof(tro), .cookie = 1 };
+	CHECK(bpfl_program_attach_trace_opts(tp, &tro, &l) == -EINVAL, "trace cookie on a tracepoint program");
+
+	/* kprobe kinds: the host has no kprobes and no fprobe, the VMs do. */
+	struct bpfl_program km;
+	struct bpfl_object o2;
+	OK(bpfl_object_open_file(path("probe_multi.o"), NULL, &o2));
+	OK(bpfl_object_load(o2, NULL));
+	OK(bpfl_object_find_program(o2, "on_kmulti", &km));
+	int r = bpfl_program_attach_kprobe_multi(km, "__x64_sys_getppi?", NULL, &l);
+	if (r == 0)
+		OK(bpfl_link_destroy(l));
+	else
+		CHECK(r == -EOPNOTSUPP && strstr(bpfl_last_error(), "CONFIG_FPROBE") != NULL, "kprobe.multi: %d", r);
+	struct bpfl_ksyscall_opts ko = { .sz = sizeof(ko), .cookie = 5 };
+	OK(bpfl_object_find_program(o2, "on_kprobe", &km));
+	r = bpfl_program_attach_ksyscall(km, "getppid", &ko, &l);
+	if (r == 0)
+		OK(bpfl_link_destroy(l));
+	else
+		CHECK(r == -EOPNOTSUPP && strstr(bpfl_last_error(), "kprobes") != NULL, "ksyscall: %d", r);
+	OK(bpfl_object_close(o2));
+	OK(bpfl_object_close(o));
 }
 
 int main(int argc, char **argv)
@@ -894,6 +1010,7 @@ int main(int argc, char **argv)
 	test_hostile_paths();
 	test_verifier_rejection();
 	test_uprobe();
+	test_usdt_and_cookies();
 	test_threads_and_close_race();
 	test_ringbuf_perfbuf();
 	test_setup();

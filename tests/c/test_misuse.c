@@ -174,6 +174,26 @@ static void test_nulls(void)
 	EXPECT(bpfl_program_attach_tracepoint(prog, "syscalls", NULL, &l), -EINVAL);
 	EXPECT(bpfl_program_attach_tracepoint(prog, "syscalls", "sys_enter_getpid", NULL), -EINVAL);
 	EXPECT(bpfl_program_attach_raw_tracepoint(prog, NULL, &l), -EINVAL);
+	EXPECT(bpfl_program_attach_usdt(prog, 0, NULL, "p", "n", NULL, &l), -EINVAL);
+	EXPECT(bpfl_program_attach_usdt(prog, 0, "/proc/self/exe", NULL, "n", NULL, &l), -EINVAL);
+	EXPECT(bpfl_program_attach_usdt(prog, 0, "/proc/self/exe", "p", NULL, NULL, &l), -EINVAL);
+	EXPECT(bpfl_program_attach_usdt(prog, 0, "/proc/self/exe", "p", "n", NULL, NULL), -EINVAL);
+	EXPECT(bpfl_program_attach_uprobe_multi(prog, 0, NULL, "main", NULL, &l), -EINVAL);
+	EXPECT(bpfl_program_attach_uprobe_multi(prog, 0, "/proc/self/exe", "main", NULL, NULL), -EINVAL);
+	EXPECT(bpfl_program_attach_kprobe_multi(prog, "do_nano*", NULL, NULL), -EINVAL);
+	EXPECT(bpfl_program_attach_ksyscall(prog, NULL, NULL, &l), -EINVAL);
+	EXPECT(bpfl_program_attach_ksyscall(prog, "getpid", NULL, NULL), -EINVAL);
+	EXPECT(bpfl_program_attach_tracepoint_opts(prog, NULL, "sys_enter_getpid", NULL, &l), -EINVAL);
+	EXPECT(bpfl_program_attach_tracepoint_opts(prog, "syscalls", "sys_enter_getpid", NULL, NULL), -EINVAL);
+	EXPECT(bpfl_program_attach_trace_opts(prog, NULL, NULL), -EINVAL);
+	{
+		/* An impossible count with a real array: refused before the array is read. */
+		uint64_t one = 1;
+		struct bpfl_uprobe_multi_opts mo = { .sz = sizeof(mo), .offsets = &one, .cnt = (size_t)-1 };
+		EXPECT(bpfl_program_attach_uprobe_multi(prog, 0, "/proc/self/exe", NULL, &mo, &l), -EINVAL);
+		struct bpfl_kprobe_multi_opts kmo = { .sz = sizeof(kmo), .addrs = &one, .cnt = (size_t)-1 };
+		EXPECT(bpfl_program_attach_kprobe_multi(prog, NULL, &kmo, &l), -EINVAL);
+	}
 	EXPECT(bpfl_program_attach_raw_tracepoint(prog, "sys_enter", NULL), -EINVAL);
 
 	EXPECT(bpfl_link_fd(link_, NULL), -EINVAL);
@@ -335,6 +355,36 @@ static void test_sizes(void)
 	EXPECT(bpfl_perf_event_open(&ps.o, 0, &pfd), -E2BIG);
 	struct bpfl_link_info li = { .sz = 3 };
 	EXPECT(bpfl_link_get_info(link_, &li), -EINVAL);
+	OPTS_TAIL(bpfl_usdt_opts, so) = { { .sz = 0 }, { 0, 0 } };
+	EXPECT(bpfl_program_attach_usdt(prog, 0, "/proc/self/exe", "p", "n", &so.o, &l), -EINVAL);
+	so.o.sz = sizeof(so);
+	so.tail[1] = 1;
+	EXPECT(bpfl_program_attach_usdt(prog, 0, "/proc/self/exe", "p", "n", &so.o, &l), -E2BIG);
+	OPTS_TAIL(bpfl_uprobe_multi_opts, umo) = { { .sz = 1 }, { 0, 0 } };
+	EXPECT(bpfl_program_attach_uprobe_multi(prog, 0, "/proc/self/exe", "main", &umo.o, &l), -EINVAL);
+	umo.o.sz = sizeof(umo);
+	umo.tail[0] = 1;
+	EXPECT(bpfl_program_attach_uprobe_multi(prog, 0, "/proc/self/exe", "main", &umo.o, &l), -E2BIG);
+	OPTS_TAIL(bpfl_kprobe_multi_opts, kmo) = { { .sz = 1 }, { 0, 0 } };
+	EXPECT(bpfl_program_attach_kprobe_multi(prog, "do_nano*", &kmo.o, &l), -EINVAL);
+	kmo.o.sz = sizeof(kmo);
+	kmo.tail[1] = 1;
+	EXPECT(bpfl_program_attach_kprobe_multi(prog, "do_nano*", &kmo.o, &l), -E2BIG);
+	OPTS_TAIL(bpfl_ksyscall_opts, kso) = { { .sz = 2 }, { 0, 0 } };
+	EXPECT(bpfl_program_attach_ksyscall(prog, "getpid", &kso.o, &l), -EINVAL);
+	kso.o.sz = sizeof(kso);
+	kso.tail[0] = 1;
+	EXPECT(bpfl_program_attach_ksyscall(prog, "getpid", &kso.o, &l), -E2BIG);
+	OPTS_TAIL(bpfl_tracepoint_opts, tpo) = { { .sz = 0 }, { 0, 0 } };
+	EXPECT(bpfl_program_attach_tracepoint_opts(prog, "syscalls", "sys_enter_getpid", &tpo.o, &l), -EINVAL);
+	tpo.o.sz = sizeof(tpo);
+	tpo.tail[1] = 1;
+	EXPECT(bpfl_program_attach_tracepoint_opts(prog, "syscalls", "sys_enter_getpid", &tpo.o, &l), -E2BIG);
+	OPTS_TAIL(bpfl_trace_opts, tro) = { { .sz = 0 }, { 0, 0 } };
+	EXPECT(bpfl_program_attach_trace_opts(prog, &tro.o, &l), -EINVAL);
+	tro.o.sz = sizeof(tro);
+	tro.tail[1] = 1;
+	EXPECT(bpfl_program_attach_trace_opts(prog, &tro.o, &l), -E2BIG);
 	OPTS_TAIL(bpfl_ringbuf_opts, ro) = { { .sz = 3 }, { 0, 0 } };
 	EXPECT(bpfl_ringbuf_new(events, count_record, NULL, &ro.o, &r), -EINVAL);
 	ro.o.sz = sizeof(ro);
@@ -488,6 +538,12 @@ static int h_attach(uint64_t h) { struct bpfl_link l; return bpfl_program_attach
 static int h_kprobe(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_kprobe((struct bpfl_program){ h }, "do_nanosleep", NULL, &l); }
 static int h_uprobe(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_uprobe((struct bpfl_program){ h }, "/proc/self/exe", "main", NULL, &l); }
 static int h_tp(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_tracepoint((struct bpfl_program){ h }, "syscalls", "sys_enter_getpid", &l); }
+static int h_usdt(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_usdt((struct bpfl_program){ h }, 0, "/proc/self/exe", "p", "n", NULL, &l); }
+static int h_uprobe_multi(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_uprobe_multi((struct bpfl_program){ h }, 0, "/proc/self/exe", "main", NULL, &l); }
+static int h_kprobe_multi(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_kprobe_multi((struct bpfl_program){ h }, "do_nano*", NULL, &l); }
+static int h_ksyscall(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_ksyscall((struct bpfl_program){ h }, "getpid", NULL, &l); }
+static int h_tp_opts(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_tracepoint_opts((struct bpfl_program){ h }, "syscalls", "sys_enter_getpid", NULL, &l); }
+static int h_trace_opts(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_trace_opts((struct bpfl_program){ h }, NULL, &l); }
 static int h_raw_tp(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_raw_tracepoint((struct bpfl_program){ h }, "sys_enter", &l); }
 static int h_cgroup(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_cgroup((struct bpfl_program){ h }, 0, NULL, &l); }
 static int h_cgroup_path(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_cgroup_path((struct bpfl_program){ h }, "/sys/fs/cgroup", NULL, &l); }
@@ -602,6 +658,12 @@ static const struct hcall {
 	{ "bpfl_program_attach_xdp", K_PROGRAM, h_xdp },
 	{ "bpfl_program_attach_tcx", K_PROGRAM, h_tcx },
 	{ "bpfl_program_attach_tc", K_PROGRAM, h_tc },
+	{ "bpfl_program_attach_usdt", K_PROGRAM, h_usdt },
+	{ "bpfl_program_attach_uprobe_multi", K_PROGRAM, h_uprobe_multi },
+	{ "bpfl_program_attach_kprobe_multi", K_PROGRAM, h_kprobe_multi },
+	{ "bpfl_program_attach_ksyscall", K_PROGRAM, h_ksyscall },
+	{ "bpfl_program_attach_tracepoint_opts", K_PROGRAM, h_tp_opts },
+	{ "bpfl_program_attach_trace_opts", K_PROGRAM, h_trace_opts },
 	{ "bpfl_link_destroy", K_LINK, h_link_destroy },
 	{ "bpfl_link_fd", K_LINK, h_link_fd },
 	{ "bpfl_link_pin", K_LINK, h_link_pin },

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -437,6 +439,59 @@ void test_uprobe() {
         CHECK_EQ(e.code(), ENOENT);
     }
 }
+// USDT and uprobe.multi on tests/usdt/usdt_target.c (built next to the BPF dir).
+int run_target(const std::string& exe, const char* arg, bool signal_when_sleeping) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(exe.c_str(), exe.c_str(), arg, static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    if (signal_when_sleeping) {
+        for (int i = 0; i < 200; i++) {
+            std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+            std::string st((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+            auto r = st.rfind(") ");
+            if (r != std::string::npos && r + 2 < st.size() && st[r + 2] == 'S') break;
+            usleep(5000);
+        }
+        kill(pid, SIGUSR1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+void test_usdt_multi_cookies() {
+    const std::string exe = g_dir + "/../usdt_target";
+    bpfl::Object o(obj_path("usdt.o"));
+    o.load();
+    {
+        auto l = o.program("on_req").attach_usdt(exe, "bpfltest", "req", bpfl::UsdtOptions{-1, 0x33});
+        CHECK_EQ(run_target(exe, nullptr, true), 0);
+    }
+    auto seen = o.map("seen");
+    const std::int64_t want[] = {42, -1234567890123LL, -77, 0x1122334455667788LL, 1, 31000, -5, -7, 1, 8, 0x33};
+    for (std::uint32_t k = 0; k < 11; k++) CHECK_EQ(seen.get<std::uint32_t, std::int64_t>(k).value_or(-999), want[k]);
+    {
+        bpfl::UprobeMultiOptions mo;
+        mo.cookies = {5, 6, 7};
+        auto l = o.program("on_multi").attach_uprobe_multi(exe, "bpfl_multi_?", mo);
+        CHECK_EQ(run_target(exe, "m", false), 0);
+    }
+    auto bc = o.map("by_cookie");
+    for (std::uint64_t c = 5; c <= 7; c++) CHECK_EQ(bc.get<std::uint64_t, std::uint64_t>(c).value_or(0), c - 4);
+    try {
+        (void)o.program("on_req").attach_trace(1);  // fentry/fexit/fmod_ret/lsm only
+        CHECK(false);
+    } catch (const bpfl::Error& e) {
+        CHECK_EQ(e.code(), EINVAL);
+    }
+    try {
+        (void)o.program("on_req").attach_usdt(exe, "bpfltest", "nope");
+        CHECK(false);
+    } catch (const bpfl::Error& e) {
+        CHECK_EQ(e.code(), ENOENT);
+    }
+}
 // RingBuffer: ringbuf.o's rb_getpid writes, per getpid of ours, a reserved
 // event {tgid, seq, marker} and an output event2 {.., extra}; a third,
 // discarded reservation must never show.
@@ -773,6 +828,7 @@ int main(int argc, char** argv) {
         {"move semantics: no double close, no leak", test_moves},
         {"release() hands the handle back", test_release},
         {"uprobe and uretprobe on a function of this program", test_uprobe},
+        {"USDT arguments and semaphore, uprobe.multi cookies", test_usdt_multi_cookies},
         {"RingBuffer: exact records, discarded ones skipped, moves", test_ringbuf},
         {"set-up before load: autoload, sizes, types, log, kconfig, EBUSY after", test_setup},
         {"socket filter, tail-call slots, cgroup attach and query", test_cgroup_sock},

@@ -9,6 +9,7 @@ mod loader_internals;
 mod setup;
 mod hardening;
 mod net;
+mod probes;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
@@ -1020,6 +1021,14 @@ fn main() {
         Test { name: "kinds_pin_refusals_say_why", needs_kernel: true, f: kinds::pin_refusals_say_why },
         Test { name: "kinds_struct_ops_tcp_congestion_control", needs_kernel: true, f: kinds::struct_ops_tcp_congestion_control },
         Test { name: "kinds_struct_ops_legacy_map_registration", needs_kernel: true, f: kinds::struct_ops_legacy_map_registration },
+        Test { name: "usdt_arguments_semaphore_and_cookie", needs_kernel: true, f: probes::usdt_arguments_semaphore_and_cookie },
+        Test { name: "usdt_section_auto_attach", needs_kernel: true, f: probes::usdt_section_auto_attach },
+        Test { name: "uprobe_multi_counts_per_cookie", needs_kernel: true, f: probes::uprobe_multi_counts_per_cookie },
+        Test { name: "uprobe_multi_fallback_one_link_per_offset", needs_kernel: true, f: probes::uprobe_multi_fallback_one_link_per_offset },
+        Test { name: "uprobe_and_tracepoint_cookies", needs_kernel: true, f: probes::uprobe_and_tracepoint_cookies },
+        Test { name: "kprobe_multi_cookies_or_clear_refusal", needs_kernel: true, f: probes::kprobe_multi_cookies_or_clear_refusal },
+        Test { name: "ksyscall_and_kprobe_cookie", needs_kernel: true, f: probes::ksyscall_and_kprobe_cookie },
+        Test { name: "fentry_cookie", needs_kernel: true, f: probes::fentry_cookie },
         ][..],
         loader_internals::TESTS,
     ]

@@ -157,6 +157,8 @@ build_initramfs() {
   cp "$HERE/init" "$root/init" && chmod 755 "$root/init"
   install_bin "$VM_BIN/kernel" /bpfl/kernel "$root"
   install_bin "$VM_BIN/kprobe_tests" /bpfl/kprobe_tests "$root"
+  # The USDT/uprobe target of tests/kernel/probes.rs, found as $BPFL_BPF_DIR/../usdt_target.
+  [ -x "$VM_BIN/usdt_target" ] && install_bin "$VM_BIN/usdt_target" /bpfl/usdt_target "$root"
   cp "$BPF_DIR"/*.o "$root/bpfl/bpf/"
   # Each kernel's config where a Debian system has it (/boot/config-$(uname -r)):
   # bpfl reads CONFIG_* values for __kconfig externs from there (Debian

@@ -221,22 +221,24 @@ proc fd*(p: BpfProgram): int =
 
 proc attach*(p: BpfProgram): BpfLink =
   ## Attach where the section says (kprobe/, kretprobe/, tracepoint/, tp/,
-  ## raw_tracepoint/). Keep the link: destroying it detaches the program.
+  ## raw_tracepoint/, uprobe/, usdt/, uprobe.multi/, kprobe.multi/,
+  ## ksyscall/ ...). Keep the link: destroying it detaches the program.
   check bpfl_program_attach(p.h, result.h), "attach"
 
 proc attachKprobe*(p: BpfProgram, function: string, retprobe = false, offset = 0'u64,
-                   mode = pmAuto): BpfLink =
+                   mode = pmAuto, cookie = 0'u64): BpfLink =
   var opts = BpflKprobeOpts(sz: csize_t(sizeof(BpflKprobeOpts)), offset: offset,
-                            retprobe: retprobe, mode: uint32(ord(mode)))
+                            retprobe: retprobe, mode: uint32(ord(mode)), cookie: cookie)
   check bpfl_program_attach_kprobe(p.h, cstring(function), addr opts, result.h),
     "attach kprobe " & function
 
 proc attachUprobe*(p: BpfProgram, binary: string, function = "", retprobe = false,
-                   offset = 0'u64, pid = -1): BpfLink =
+                   offset = 0'u64, pid = -1, cookie = 0'u64): BpfLink =
   ## A uprobe on `function` in the ELF file `binary` (an empty `function`:
-  ## at file offset `offset`); `pid` -1: every process running the binary.
+  ## at file offset `offset`); `pid` -1: every process running the binary;
+  ## `cookie` for bpf_get_attach_cookie().
   var opts = BpflUprobeOpts(sz: csize_t(sizeof(BpflUprobeOpts)), offset: offset,
-                            retprobe: retprobe, pid: int32(pid))
+                            retprobe: retprobe, pid: int32(pid), cookie: cookie)
   let fn: cstring = if function.len == 0: nil else: cstring(function)
   check bpfl_program_attach_uprobe(p.h, cstring(binary), fn, addr opts, result.h),
     "attach uprobe " & binary & ":" & function
@@ -248,6 +250,70 @@ proc attachTracepoint*(p: BpfProgram, category, name: string): BpfLink =
 proc attachRawTracepoint*(p: BpfProgram, name: string): BpfLink =
   check bpfl_program_attach_raw_tracepoint(p.h, cstring(name), result.h),
     "attach raw tracepoint " & name
+
+proc attachTracepoint*(p: BpfProgram, category, name: string, cookie: uint64): BpfLink =
+  ## A tracepoint through a BPF perf link carrying `cookie` (bpf_get_attach_cookie()).
+  var opts = BpflTracepointOpts(sz: csize_t(sizeof(BpflTracepointOpts)), cookie: cookie)
+  check bpfl_program_attach_tracepoint_opts(p.h, cstring(category), cstring(name), addr opts, result.h),
+    "attach tracepoint " & category & "/" & name
+
+proc attachTrace*(p: BpfProgram, cookie: uint64): BpfLink =
+  ## fentry/fexit/fmod_ret/lsm where the section says, through a tracing link
+  ## carrying `cookie` for bpf_get_attach_cookie() (Linux 5.19+).
+  var opts = BpflTraceOpts(sz: csize_t(sizeof(BpflTraceOpts)), cookie: cookie)
+  check bpfl_program_attach_trace_opts(p.h, addr opts, result.h), "attach trace"
+
+proc attachUsdt*(p: BpfProgram, binary, provider, name: string, pid = -1, cookie = 0'u64): BpfLink =
+  ## Every site of USDT probe `provider:name` in `binary`: one uprobe per
+  ## site, its semaphore counted by the kernel, its arguments for
+  ## bpfl/usdt.bpf.h; `cookie` is what bpf_usdt_cookie() gives.
+  var opts = BpflUsdtOpts(sz: csize_t(sizeof(BpflUsdtOpts)), cookie: cookie)
+  check bpfl_program_attach_usdt(p.h, cint(pid), cstring(binary), cstring(provider), cstring(name),
+                                 addr opts, result.h),
+    "attach usdt " & binary & ":" & provider & ":" & name
+
+proc cstrs(v: openArray[string]): seq[cstring] =
+  for s in v: result.add cstring(s)
+
+proc attachUprobeMulti*(p: BpfProgram, binary: string, pattern = "", syms: openArray[string] = [],
+                        offsets: openArray[uint64] = [], cookies: openArray[uint64] = [],
+                        retprobe = false, pid = -1): BpfLink =
+  ## Many places of one binary (functions matching `pattern`, or `syms`, or
+  ## file `offsets`), one cookie each: one uprobe.multi link where the kernel
+  ## and the program's section allow, else one uprobe per place.
+  var cs = cstrs(syms)
+  var offs = @offsets
+  var cks = @cookies
+  var opts = BpflUprobeMultiOpts(sz: csize_t(sizeof(BpflUprobeMultiOpts)),
+    syms: (if cs.len > 0: addr cs[0] else: nil), offsets: (if offs.len > 0: addr offs[0] else: nil),
+    cookies: (if cks.len > 0: addr cks[0] else: nil), cnt: csize_t(max([cs.len, offs.len, cks.len])),
+    retprobe: retprobe)
+  let pat: cstring = if pattern.len == 0: nil else: cstring(pattern)
+  check bpfl_program_attach_uprobe_multi(p.h, cint(pid), cstring(binary), pat, addr opts, result.h),
+    "attach uprobe.multi " & binary
+
+proc attachKprobeMulti*(p: BpfProgram, pattern = "", syms: openArray[string] = [],
+                        addrs: openArray[uint64] = [], cookies: openArray[uint64] = [],
+                        retprobe = false, session = false): BpfLink =
+  ## Many kernel functions (matching `pattern`, or `syms`, or `addrs`): one
+  ## kprobe.multi link (CONFIG_FPROBE, Linux 5.18+), else for a program from
+  ## a kprobe section one kprobe per function.
+  var cs = cstrs(syms)
+  var ads = @addrs
+  var cks = @cookies
+  var opts = BpflKprobeMultiOpts(sz: csize_t(sizeof(BpflKprobeMultiOpts)),
+    syms: (if cs.len > 0: addr cs[0] else: nil), addrs: (if ads.len > 0: addr ads[0] else: nil),
+    cookies: (if cks.len > 0: addr cks[0] else: nil), cnt: csize_t(max([cs.len, ads.len, cks.len])),
+    retprobe: retprobe, session: session)
+  let pat: cstring = if pattern.len == 0: nil else: cstring(pattern)
+  check bpfl_program_attach_kprobe_multi(p.h, pat, addr opts, result.h), "attach kprobe.multi " & pattern
+
+proc attachKsyscall*(p: BpfProgram, name: string, retprobe = false, cookie = 0'u64,
+                     mode = pmAuto): BpfLink =
+  ## A kprobe on syscall `name`'s entry (or return), through the arch's wrapper.
+  var opts = BpflKsyscallOpts(sz: csize_t(sizeof(BpflKsyscallOpts)), cookie: cookie,
+                              retprobe: retprobe, mode: uint32(ord(mode)))
+  check bpfl_program_attach_ksyscall(p.h, cstring(name), addr opts, result.h), "attach ksyscall " & name
 
 proc detach*(l: var BpfLink) =
   ## Detach now. Idempotent.

@@ -87,8 +87,10 @@ proc tryBootBpf*(elfBpfFile: cstring): int =
 
 proc bootBpf*(elfBpfFile: cstring): void =
   ## Open and load the object, remember its maps by name, and attach every
-  ## program by its section (kprobe/, kretprobe/, tracepoint/, tp/,
-  ## raw_tracepoint/). A program that cannot attach is logged and skipped.
+  ## program whose section names its target (kprobe/, kretprobe/,
+  ## tracepoint/, tp/, raw_tracepoint/, uprobe/, usdt/BINARY:PROVIDER:NAME,
+  ## uprobe.multi/, kprobe.multi/, ksyscall/, fentry/ ...). A program that
+  ## cannot attach is logged and skipped.
   discard tryBootBpf(elfBpfFile)
 
 proc shutdownBpf*() =

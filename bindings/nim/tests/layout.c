@@ -17,6 +17,15 @@ void bpfl_nim_test_layout(long *r)
 	r[10] = sizeof(struct bpfl_ringbuf_opts);
 	r[11] = sizeof(struct bpfl_perfbuf_opts);
 	r[12] = offsetof(struct bpfl_perfbuf_opts, page_cnt);
+	r[13] = sizeof(struct bpfl_usdt_opts);
+	r[14] = sizeof(struct bpfl_uprobe_multi_opts);
+	r[15] = offsetof(struct bpfl_uprobe_multi_opts, retprobe);
+	r[16] = sizeof(struct bpfl_kprobe_multi_opts);
+	r[17] = offsetof(struct bpfl_kprobe_multi_opts, session);
+	r[18] = sizeof(struct bpfl_ksyscall_opts);
+	r[19] = offsetof(struct bpfl_ksyscall_opts, mode);
+	r[20] = sizeof(struct bpfl_tracepoint_opts);
+	r[21] = offsetof(struct bpfl_uprobe_opts, cookie);
 }
 
 /* The networking and test-run structs. */

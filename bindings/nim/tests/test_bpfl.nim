@@ -2,7 +2,7 @@
 ## .bss, pinning by name, per-CPU), seed_tp.o (links and their lifetime),
 ## exceptions, the verifier log, and objects closing themselves.
 ##   test_bpfl BPF_DIR
-import std/[exitprocs, os, posix, sequtils, strutils, tables]
+import std/[exitprocs, os, osproc, posix, sequtils, strutils, tables]
 import bpfl, bpfl/ffi
 import harness
 
@@ -17,16 +17,20 @@ check version().len > 0, "version " & version()
 # The Nim declarations of bpfl/ffi match include/bpfl.h (sizes and offsets).
 {.passC: "-I" & currentSourcePath().parentDir.parentDir.parentDir.parentDir / "include".}
 {.compile: "layout.c".}
-proc bpfl_nim_test_layout(r: ptr array[13, clong]) {.importc, cdecl.}
-proc cLayout(): array[13, int] =
-  var r: array[13, clong]
+proc bpfl_nim_test_layout(r: ptr array[22, clong]) {.importc, cdecl.}
+proc cLayout(): array[22, int] =
+  var r: array[22, clong]
   bpfl_nim_test_layout(addr r)
-  for i in 0 ..< 13: result[i] = int(r[i])
+  for i in 0 ..< 22: result[i] = int(r[i])
 let nimLayout = [sizeof(BpflOpenOpts), sizeof(BpflLoadOpts), sizeof(BpflProgramInfo),
                  sizeof(BpflKprobeOpts), offsetOf(BpflKprobeOpts, mode), sizeof(BpflMapInfo),
                  offsetOf(BpflMapInfo, fd), offsetOf(BpflProgramInfo, insnCnt),
                  sizeof(BpflUprobeOpts), offsetOf(BpflUprobeOpts, pid),
-                 sizeof(BpflRingbufOpts), sizeof(BpflPerfbufOpts), offsetOf(BpflPerfbufOpts, pageCnt)]
+                 sizeof(BpflRingbufOpts), sizeof(BpflPerfbufOpts), offsetOf(BpflPerfbufOpts, pageCnt),
+                 sizeof(BpflUsdtOpts), sizeof(BpflUprobeMultiOpts), offsetOf(BpflUprobeMultiOpts, retprobe),
+                 sizeof(BpflKprobeMultiOpts), offsetOf(BpflKprobeMultiOpts, session),
+                 sizeof(BpflKsyscallOpts), offsetOf(BpflKsyscallOpts, mode), sizeof(BpflTracepointOpts),
+                 offsetOf(BpflUprobeOpts, cookie)]
 check cLayout() == nimLayout, "struct layouts: C " & $cLayout() & ", Nim " & $nimLayout
 
 # ---- modern.o: rodata, attach all, exact values ----------------------------------
@@ -277,6 +281,43 @@ block:
   let eu = expectError(BpflError, "uprobe on a missing function"):
     discard uo.program("on_call").attachUprobe("/proc/self/exe", "nim_no_such_function")
   check eu != nil and eu.code == -ENOENT, "missing function: ENOENT"
+  uo.close()
+
+# ---- USDT and uprobe.multi: tests/usdt/usdt_target.c next to the BPF dir ------------
+block:
+  let target = absolutePath(bpfDir / ".." / "usdt_target")
+  check fileExists(target), target & " missing: make build/usdt_target"
+  var uo = openObject(bpfDir / "usdt.o")
+  uo.load()
+  let child = startProcess(target)
+  let pid = child.processID
+  for i in 0 ..< 200:  # until it sleeps in its loop, its SIGUSR1 handler set
+    let st = try: readFile("/proc/" & $pid & "/stat") except IOError: ""
+    let r = st.rfind(") ")
+    if r >= 0 and r + 2 < st.len and st[r + 2] == 'S': break
+    sleep(5)
+  var l = uo.program("on_req").attachUsdt(target, "bpfltest", "req", pid = pid, cookie = 0x44)
+  discard posix.kill(Pid(pid), SIGUSR1)
+  check child.waitForExit() == 0, "the target fired with its semaphore set"
+  child.close()
+  l.detach()
+  let seen = uo.map("seen")
+  let want = [42'i64, -1234567890123, -77, 0x1122334455667788, 1, 31000, -5, -7, 1, 8, 0x44, int64(pid)]
+  for k, w in want:
+    check seen.get(uint32(k), int64) == w, "usdt seen[" & $k & "] = " & $seen.get(uint32(k), int64) & ", want " & $w
+  var m = uo.program("on_multi").attachUprobeMulti(target, syms = ["bpfl_multi_1", "bpfl_multi_2", "bpfl_multi_3"],
+                                                   cookies = [61'u64, 62, 63])
+  check execCmd(quoteShell(target) & " m") == 0, "multi target"
+  m.detach()
+  let bc = uo.map("by_cookie")
+  check bc.get(61'u64, uint64) == 1 and bc.get(62'u64, uint64) == 2 and bc.get(63'u64, uint64) == 3,
+    "uprobe.multi counts per cookie"
+  let eu = expectError(BpflError, "usdt probe that does not exist"):
+    discard uo.program("on_req").attachUsdt(target, "bpfltest", "nope")
+  check eu != nil and eu.code == -ENOENT, "missing usdt probe: ENOENT"
+  let et = expectError(BpflError, "trace cookie on a usdt program"):
+    discard uo.program("on_req").attachTrace(1)
+  check et != nil and et.code == -EINVAL, "attachTrace on a non-fentry program: EINVAL"
   uo.close()
 
 # ---- ring buffers: ringbuf.o, records in order, exact contents ----------------------

@@ -126,6 +126,23 @@ log = captureStderr(proc () = r16 = fetchUint16FromMap("gone", key))
 check r16.isNone and "no map named 'gone'" in log, "failed open leaves no map behind"
 discard tryRemoveFile(pinPath)
 
+# ---- bootBpf attaches every section that names its target: usdt/ included --------
+block:
+  let target = absolutePath(bpfDir / ".." / "usdt_target")
+  let oldPath = getEnv("PATH")
+  putEnv("PATH", target.parentDir & ":" & oldPath) # usdt/usdt_target:... is found in PATH
+  var n = 0
+  let blog = captureStderr(proc () = n = tryBootBpf(cstring(bpfDir / "usdt.o")))
+  putEnv("PATH", oldPath)
+  check n == 2, "usdt.o: on_auto (usdt/usdt_target:bpfltest:auto) and on_tp attached, got " & $n & ": " & blog
+  check "attached on_auto (usdt/usdt_target:bpfltest:auto)" in blog, "usdt section attached: " & blog
+  check execCmd(quoteShell(target) & " auto a b") == 0, "the target saw its semaphore set"
+  var k = 12'u32
+  check fetchUint64FromMap("seen", k) == some(1'u64), "the auto-attached USDT probe ran once"
+  k = 14'u32
+  check fetchUint64FromMap("seen", k) == some(4'u64), "BPF_USDT argument argc"
+  shutdownBpf()
+
 # ---- bootBpf failures carry on --------------------------------------------------------
 var rc = 0
 log = captureStderr(proc () = rc = tryBootBpf("/nonexistent/x.o"))

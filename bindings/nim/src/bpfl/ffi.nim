@@ -61,12 +61,49 @@ type
     offset*: uint64
     retprobe*: bool
     mode*: uint32
+    cookie*: uint64
 
   BpflUprobeOpts* {.bycopy.} = object
     sz*: csize_t
     offset*: uint64
     retprobe*: bool
     pid*: int32
+    cookie*: uint64
+
+  BpflUsdtOpts* {.bycopy.} = object
+    sz*: csize_t
+    cookie*: uint64
+
+  BpflUprobeMultiOpts* {.bycopy.} = object
+    sz*: csize_t
+    syms*: ptr cstring
+    offsets*: ptr uint64
+    cookies*: ptr uint64
+    cnt*: csize_t
+    retprobe*: bool
+
+  BpflKprobeMultiOpts* {.bycopy.} = object
+    sz*: csize_t
+    syms*: ptr cstring
+    addrs*: ptr uint64
+    cookies*: ptr uint64
+    cnt*: csize_t
+    retprobe*: bool
+    session*: bool
+
+  BpflKsyscallOpts* {.bycopy.} = object
+    sz*: csize_t
+    cookie*: uint64
+    retprobe*: bool
+    mode*: uint32
+
+  BpflTracepointOpts* {.bycopy.} = object
+    sz*: csize_t
+    cookie*: uint64
+
+  BpflTraceOpts* {.bycopy.} = object
+    sz*: csize_t
+    cookie*: uint64
 
   BpflMapInfo* {.bycopy.} = object
     sz*: csize_t
@@ -129,6 +166,12 @@ proc bpfl_program_attach_kprobe*(prog: BpflProgramH, fn: cstring, opts: ptr Bpfl
 proc bpfl_program_attach_uprobe*(prog: BpflProgramH, binary, fn: cstring, opts: ptr BpflUprobeOpts, outLink: var BpflLinkH): cint
 proc bpfl_program_attach_tracepoint*(prog: BpflProgramH, category, name: cstring, outLink: var BpflLinkH): cint
 proc bpfl_program_attach_raw_tracepoint*(prog: BpflProgramH, name: cstring, outLink: var BpflLinkH): cint
+proc bpfl_program_attach_usdt*(prog: BpflProgramH, pid: cint, binary, provider, name: cstring, opts: ptr BpflUsdtOpts, outLink: var BpflLinkH): cint
+proc bpfl_program_attach_uprobe_multi*(prog: BpflProgramH, pid: cint, binary, pattern: cstring, opts: ptr BpflUprobeMultiOpts, outLink: var BpflLinkH): cint
+proc bpfl_program_attach_kprobe_multi*(prog: BpflProgramH, pattern: cstring, opts: ptr BpflKprobeMultiOpts, outLink: var BpflLinkH): cint
+proc bpfl_program_attach_ksyscall*(prog: BpflProgramH, name: cstring, opts: ptr BpflKsyscallOpts, outLink: var BpflLinkH): cint
+proc bpfl_program_attach_trace_opts*(prog: BpflProgramH, opts: ptr BpflTraceOpts, outLink: var BpflLinkH): cint
+proc bpfl_program_attach_tracepoint_opts*(prog: BpflProgramH, category, name: cstring, opts: ptr BpflTracepointOpts, outLink: var BpflLinkH): cint
 proc bpfl_link_destroy*(link: BpflLinkH): cint
 proc bpfl_link_fd*(link: BpflLinkH, outFd: var cint): cint
 
