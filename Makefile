@@ -30,8 +30,10 @@ CFLAGS_C := -std=c11 -O2 -g -Wall -Wextra -Werror -I include
 
 # PACKAGE=CHECK pairs for mk/need.sh: a command, a header, or empty (the package).
 NEED_BPF  = clang-19=$(CLANG) llvm-19=$(LLC) linux-libc-dev=/usr/include/linux/bpf.h
+# The kernel tests' helpers: a <sys/sdt.h> USDT target, ip/tc for the network tests.
+NEED_TESTS = systemtap-sdt-dev=$(ARCH_INC)/sys/sdt.h iproute2=ip
 # Every part's list, for `make deps`; mk/*.mk add theirs.
-NEED_ALL  = $(NEED_BPF)
+NEED_ALL  = $(NEED_BPF) $(NEED_TESTS)
 NEED      := sh mk/need.sh
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BPF_OUT)/%.o,$(BPF_SRCS))
@@ -120,6 +122,7 @@ test-header: $(HEADER)
 
 # The USDT test's target (tests/kernel/usdt.rs): sys/sdt.h from systemtap-sdt-dev.
 $(BUILD)/usdt_target: tests/usdt/usdt_target.c
+	@$(NEED) usdt_target $(NEED_TESTS)
 	@mkdir -p $(BUILD)
 	$(CC) -O1 -g -Wall -Werror $< -o $@
 

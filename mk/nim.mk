@@ -23,13 +23,17 @@ deps-nim:
 
 nim: deps-nim lib bpf $(NIM_BINS)
 
-$(NIM_OUT)/%: bindings/nim/tests/%.nim bindings/nim/tests/harness.nim bindings/nim/tests/layout.c $(NIM_SRC) $(LIBDIR)/libbpfl.a | deps-nim
+# layout.c includes bpfl.h, which Nim's C cache does not track: a changed
+# header starts the test's cache afresh.
+$(NIM_OUT)/%: bindings/nim/tests/%.nim bindings/nim/tests/harness.nim bindings/nim/tests/layout.c $(NIM_SRC) $(HEADER) $(LIBDIR)/libbpfl.a | deps-nim
 	@mkdir -p $(NIM_OUT)
+	@rm -rf $(NIM_OUT)/cache/$*
 	$(NIM) c $(NIM_FLAGS) --nimcache:$(NIM_OUT)/cache/$* -o:$@ $<
 
 # The same test with Nim's ORC memory management (destructors under both).
-$(NIM_OUT)/test_bpfl_orc: bindings/nim/tests/test_bpfl.nim bindings/nim/tests/harness.nim bindings/nim/tests/layout.c $(NIM_SRC) $(LIBDIR)/libbpfl.a | deps-nim
+$(NIM_OUT)/test_bpfl_orc: bindings/nim/tests/test_bpfl.nim bindings/nim/tests/harness.nim bindings/nim/tests/layout.c $(NIM_SRC) $(HEADER) $(LIBDIR)/libbpfl.a | deps-nim
 	@mkdir -p $(NIM_OUT)
+	@rm -rf $(NIM_OUT)/cache/test_bpfl_orc
 	$(NIM) c $(NIM_FLAGS) --gc:orc --nimcache:$(NIM_OUT)/cache/test_bpfl_orc -o:$@ $<
 
 $(NIM_OUT)/ovfslat: bindings/nim/examples/ovfslat.nim $(NIM_SRC) $(LIBDIR)/libbpfl.a | deps-nim
