@@ -544,6 +544,8 @@ public:
         o.handle = opts.handle;
         bpfl_link l{};
         detail::check(bpfl_program_attach_tc(h_, ifindex, &o, &l), "bpfl_program_attach_tc");
+        return Link(l);
+    }
     // A perf_event program on the perf event `perf_fd` (the link keeps a dup).
     Link attach_perf_event(int perf_fd, std::uint64_t cookie = 0) const {
         bpfl_perf_event_opts o{};
@@ -566,6 +568,8 @@ public:
         o.pid_fd = opts.pid_fd;
         bpfl_link l{};
         detail::check(bpfl_program_attach_iter(h_, &o, &l), "bpfl_program_attach_iter");
+        return Link(l);
+    }
     // Every site of USDT probe provider:name in `binary`, arguments for bpfl/usdt.bpf.h.
     Link attach_usdt(const std::string& binary, const std::string& provider, const std::string& name, const UsdtOptions& opts = {}) const {
         bpfl_usdt_opts o{};
@@ -911,6 +915,7 @@ public:
         bool b = false;
         detail::check(bpfl_map_autocreate(h_, &b), "bpfl_map_autocreate");
         return b;
+    }
     // Register a loaded struct_ops map (SEC(".struct_ops.link") or
     // SEC(".struct_ops")); destroying the link unregisters it.
     Link attach_struct_ops() const {

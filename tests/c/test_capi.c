@@ -731,6 +731,8 @@ static void test_net(void)
 	}
 	snprintf(cmd, sizeof cmd, "ip link del %s", a);
 	CHECK(system(cmd) == 0, "%s", cmd);
+}
+
 /* Issue 12: iterators, link update/info/pin/open, perf events. */
 static void test_kinds(void)
 {
@@ -881,6 +883,8 @@ static void test_struct_ops(void)
 	CHECK(setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "bpfl_cc", 7) != 0, "bpfl_cc unregistered");
 	close(c);
 	OK(bpfl_object_close(o));
+}
+
 /* The USDT/uprobe target (tests/usdt/usdt_target.c) next to the BPF directory. */
 static pid_t spawn_target(const char *arg)
 {

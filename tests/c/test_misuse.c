@@ -599,7 +599,7 @@ static int h_set_vs(uint64_t h) { return bpfl_map_set_value_size((struct bpfl_ma
 static int h_set_ks(uint64_t h) { return bpfl_map_set_key_size((struct bpfl_map){ h }, 4); }
 static int h_set_mflags(uint64_t h) { return bpfl_map_set_map_flags((struct bpfl_map){ h }, 0); }
 static int h_set_numa(uint64_t h) { return bpfl_map_set_numa_node((struct bpfl_map){ h }, 0); }
-static int h_set_inner(uint64_t h) { return bpfl_map_set_inner_map_fd((struct bpfl_map){ h }, 0); }
+static int h_set_inner_map_fd(uint64_t h) { return bpfl_map_set_inner_map_fd((struct bpfl_map){ h }, 0); }
 static int h_reuse(uint64_t h) { return bpfl_map_reuse_fd((struct bpfl_map){ h }, 0); }
 static int h_set_pin_path(uint64_t h) { return bpfl_map_set_pin_path((struct bpfl_map){ h }, "/sys/fs/bpf/bpfl_misuse_never"); }
 static int h_set_autocreate(uint64_t h) { return bpfl_map_set_autocreate((struct bpfl_map){ h }, true); }
@@ -702,7 +702,7 @@ static const struct hcall {
 	{ "bpfl_map_set_key_size", K_MAP, h_set_ks },
 	{ "bpfl_map_set_map_flags", K_MAP, h_set_mflags },
 	{ "bpfl_map_set_numa_node", K_MAP, h_set_numa },
-	{ "bpfl_map_set_inner_map_fd", K_MAP, h_set_inner },
+	{ "bpfl_map_set_inner_map_fd", K_MAP, h_set_inner_map_fd },
 	{ "bpfl_map_reuse_fd", K_MAP, h_reuse },
 	{ "bpfl_map_set_pin_path", K_MAP, h_set_pin_path },
 	{ "bpfl_map_set_autocreate", K_MAP, h_set_autocreate },

@@ -628,6 +628,8 @@ void test_cgroup_sock() {
     CHECK_EQ(bpfl::query_programs(fd, 1).size(), std::size_t{0});
     close(fd);
     rmdir(cg.c_str());
+}
+
 // Test runs, XDP and tc through the wrapper, on a veth pair made here.
 static void test_net() {
     bpfl::Object o(obj_path("net.o"));
@@ -687,6 +689,8 @@ static void test_net() {
         CHECK(e.code() == EOPNOTSUPP);
         std::cout << "SKIPPED (inside test_net): " << e.what() << "\n";
     }
+}
+
 std::string read_fd(int fd) {
     std::string out;
     char buf[4096];
