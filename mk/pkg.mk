@@ -26,6 +26,7 @@ DESTDIR      ?=
 libdir       ?= $(PREFIX)/lib
 includedir   ?= $(PREFIX)/include
 datadir      ?= $(PREFIX)/share
+bindir       ?= $(PREFIX)/bin
 pkgconfigdir ?= $(libdir)/pkgconfig
 LDCONFIG     ?= ldconfig
 
@@ -42,7 +43,7 @@ GO_PROXY_OUT  := $(PKG_OUT)/go-proxy
 NEED_PKG  = pkg-config=pkg-config binutils=readelf
 NEED_ALL += $(NEED_PKG)
 EXTRA_TESTS += test-pkg
-.PHONY: install uninstall test-pkg pkg-so pkg-pc pkg-go-proxy deps-pkg
+.PHONY: cli install uninstall test-pkg pkg-so pkg-pc pkg-go-proxy deps-pkg
 
 deps-pkg:
 	@$(NEED) deps-pkg $(NEED_PKG)
@@ -96,9 +97,15 @@ pkg-go-proxy:
 	    $(GO) run mk/gomodproxy.go bindings/go v$(BPFL_VERSION) $(GO_PROXY_OUT); \
 	else echo "install: no go on PATH: the Go module ($(GO_MODULE)) is not installed"; fi
 
-install: lib $(PKG_OUT)/$(BPFL_SOREAL) pkg-pc pkg-go-proxy
+# The bpfl command (src/cli, a workspace member).
+cli: $(LIBDIR)/bpfl
+$(LIBDIR)/bpfl: $(RUST_SRCS) | deps-lib
+	$(CARGO) build --release --quiet -p bpfl-cli
+
+install: lib cli $(PKG_OUT)/$(BPFL_SOREAL) pkg-pc pkg-go-proxy
 	@case "$(PREFIX)" in /*) ;; *) echo "install: PREFIX must be an absolute path (got '$(PREFIX)')" >&2; exit 1;; esac
-	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir)/bpfl $(DESTDIR)$(pkgconfigdir)
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(includedir)/bpfl $(DESTDIR)$(pkgconfigdir)
+	install -m 755 $(LIBDIR)/bpfl $(DESTDIR)$(bindir)/bpfl
 	install -m 755 $(PKG_OUT)/$(BPFL_SOREAL) $(DESTDIR)$(libdir)/$(BPFL_SOREAL)
 	ln -sfn $(BPFL_SOREAL) $(DESTDIR)$(libdir)/$(BPFL_SONAME)
 	ln -sfn $(BPFL_SONAME) $(DESTDIR)$(libdir)/libbpfl.so
@@ -109,11 +116,11 @@ install: lib $(PKG_OUT)/$(BPFL_SOREAL) pkg-pc pkg-go-proxy
 	install -m 644 $(PKG_OUT)/bpfl.pc $(PKG_OUT)/bpfl-static.pc $(DESTDIR)$(pkgconfigdir)/
 	@if [ -d $(GO_PROXY_OUT) ]; then install -d $(DESTDIR)$(datadir)/bpfl && cp -R $(GO_PROXY_OUT) $(DESTDIR)$(datadir)/bpfl/; fi
 	@# Installed libraries carry no debug info (the build tree keeps it for backtraces).
-	$(STRIP) --strip-debug $(DESTDIR)$(libdir)/$(BPFL_SOREAL) $(DESTDIR)$(libdir)/libbpfl.a
+	$(STRIP) --strip-debug $(DESTDIR)$(libdir)/$(BPFL_SOREAL) $(DESTDIR)$(libdir)/libbpfl.a $(DESTDIR)$(bindir)/bpfl
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then $(LDCONFIG) 2>/dev/null || true; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(libdir)/$(BPFL_SOREAL) $(DESTDIR)$(libdir)/$(BPFL_SONAME) $(DESTDIR)$(libdir)/libbpfl.so \
+	rm -f $(DESTDIR)$(bindir)/bpfl $(DESTDIR)$(libdir)/$(BPFL_SOREAL) $(DESTDIR)$(libdir)/$(BPFL_SONAME) $(DESTDIR)$(libdir)/libbpfl.so \
 	  $(DESTDIR)$(libdir)/libbpfl.a $(DESTDIR)$(includedir)/bpfl.h $(DESTDIR)$(includedir)/bpfl.hpp \
 	  $(DESTDIR)$(pkgconfigdir)/bpfl.pc $(DESTDIR)$(pkgconfigdir)/bpfl-static.pc \
 	  $(patsubst bpf/include/bpfl/%,$(DESTDIR)$(includedir)/bpfl/%,$(BPF_HEADERS))

@@ -61,6 +61,24 @@ if $CC -std=c11 -Wall -Wextra -Werror pkg_prog.c -o c_static $(pkg-config --cfla
 	run "static C program (bpfl-static.pc), 23 getppid() calls" ./c_static "$OBJ" 23
 else bad "cc with bpfl-static.pc"; fi
 
+# ---- the bpfl command ------------------------------------------------------------
+B=$PREFIX/bin/bpfl
+chk "bin/bpfl installed" test -x "$B"
+chk "bpfl --help lists the commands" sh -c "'$B' --help | grep -q 'inspect OBJ' && '$B' map --help | grep -q 'map dump PIN'"
+chk "bpfl with an unknown command exits 2" sh -c "'$B' frobnicate >/dev/null 2>&1; test \$? = 2"
+chk "bpfl inspect: programs, maps, globals with C types" sh -c "out=\$('$B' inspect '$BPF/modern.o') && \
+	printf '%s' \"\$out\" | grep -q 'on_getpid .*BPF_PROG_TYPE_TRACEPOINT' && \
+	printf '%s' \"\$out\" | grep -q 'pinned_counts .*BPF_MAP_TYPE_HASH key 4 value 8 max_entries 16 flags 0x0 pinned by name' && \
+	printf '%s' \"\$out\" | grep -q 'const volatile __u32 target_tgid'"
+chk "bpfl inspect of a missing file exits 1 with the path" sh -c "'$B' inspect /nonexistent.o 2>&1 | grep -q \"cannot read '/nonexistent.o'\"; '$B' inspect /nonexistent.o 2>/dev/null; test \$? = 1"
+chk "bpfl map lookup of a missing pin exits 1" sh -c "'$B' map lookup /sys/fs/bpf/bpfl-no-such-pin-$$ 00000000 >/dev/null 2>&1; test \$? = 1"
+if [ "$(id -u)" = 0 ]; then
+	chk "bpfl check seed_tp.o: both programs ok, exit 0" sh -c "out=\$('$B' check '$BPF/seed_tp.o') && \
+		test \$(printf '%s\n' \"\$out\" | grep -c ' ok ') = 2"
+	chk "bpfl check bad_verifier.o: FAIL with the verifier's reason, exit 1" sh -c "out=\$('$B' check '$BPF/bad_verifier.o'); rc=\$?; \
+		test \$rc = 1 && printf '%s' \"\$out\" | grep -q \"invalid mem access 'map_value_or_null'\""
+else skip=$((skip + 1)); echo "SKIPPED: bpfl check (needs root)"; fi
+
 # ---- Go, module mode, offline ---------------------------------------------------
 if has "$GO"; then
 	V=$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' "$REPO/Cargo.toml" | head -n1)

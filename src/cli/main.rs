@@ -1,0 +1,85 @@
+//! `bpfl`: a small command over the library (a workspace member of its own,
+//! so the library crate's cdylib/staticlib outputs stay as they are).
+//!
+//!   bpfl inspect OBJ            what the object holds, read without the kernel
+//!   bpfl check OBJ...           load each object, one verdict per program
+//!   bpfl map dump|lookup|update|delete PIN [KEY [VALUE]]   a pinned map, hex
+//!
+//! Exit codes: 0 success, 1 a failure the command reports (an object that
+//! does not load, a missing key), 2 bad usage.
+mod inspect;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: bpfl COMMAND ...
+
+commands:
+  inspect OBJ                 sections, programs, maps, globals (with their C types),
+                              CO-RE relocations, externs and BTF of a BPF object
+  check OBJ...                load each object into the running kernel and print a
+                              verdict per program; exits 1 when one fails
+  map dump PIN                every key and value of a pinned map, in hex
+  map lookup PIN KEY          one value (KEY in hex, e.g. 2a000000)
+  map update PIN KEY VALUE    set a value (hex)
+  map delete PIN KEY          delete a key
+  version                     the library's version
+
+`bpfl COMMAND --help` describes one command.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let res = match args.as_slice() {
+        [] | ["-h" | "--help" | "help"] => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        ["version" | "--version"] => {
+            println!("bpfl {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        [cmd, rest @ ..] if rest.contains(&"--help") || rest.contains(&"-h") => {
+            return help(cmd);
+        }
+        ["inspect", obj] => inspect::inspect(obj),
+        ["check", objs @ ..] if !objs.is_empty() => inspect::check(objs),
+        ["map", sub, rest @ ..] => inspect::map_cmd(sub, rest),
+        [cmd, ..] if ["inspect", "check", "map"].contains(cmd) => return help(cmd),
+        [cmd, ..] => Err(Failure::Usage(format!("unknown command '{cmd}'"))),
+    };
+    match res {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(Failure::Usage(m)) => {
+            eprintln!("bpfl: {m}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Error(m)) => {
+            eprintln!("bpfl: {m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn help(cmd: &str) -> ExitCode {
+    let text = match cmd {
+        "inspect" => "usage: bpfl inspect OBJ\n\nPrints what a BPF ELF object holds, without the kernel: its programs\n(section, type, expected attach type, instructions), maps (type, key and\nvalue sizes, entries, pinning), globals with their C types from BTF,\nCO-RE relocation counts, externs and a BTF summary.",
+        "check" => "usage: bpfl check OBJ...\n\nLoads each object into the running kernel (root) and prints one line per\nprogram: ok with its instruction count, or the reason it was refused with\nthe end of the verifier log. Exits 1 when any object fails to load.",
+        "map" => "usage: bpfl map dump PIN\n       bpfl map lookup PIN KEY\n       bpfl map update PIN KEY VALUE\n       bpfl map delete PIN KEY\n\nPIN is a pinned map (e.g. /sys/fs/bpf/x/counts); KEY and VALUE are hex\nbytes in memory order (a u32 42 is 2a000000).",
+        _ => return ExitCode::from(2),
+    };
+    println!("{text}");
+    ExitCode::SUCCESS
+}
+
+/// How a command fails: bad usage (exit 2) or an error it reports (exit 1).
+pub enum Failure {
+    Usage(String),
+    Error(String),
+}
+
+impl From<bpfl::Error> for Failure {
+    fn from(e: bpfl::Error) -> Self {
+        Failure::Error(e.to_string())
+    }
+}
