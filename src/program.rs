@@ -40,7 +40,7 @@ const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
 /// Refuse, before anything is created, a program bpfl cannot load.
 pub(crate) fn check_loadable(p: &ProgramSpec) -> Result<()> {
     match p.def {
-        None => Err(Error::unsupported(format!("program '{}': section '{}' is not a program type bpfl knows", p.name, p.section))),
+        None => Err(Error::unsupported(format!("program '{}': {}", p.name, crate::obj::section::unknown_message(&p.section)))),
         Some(d) if d.needs_btf_target && crate::obj::section::btf_attach_target(d, &p.section).is_none() => {
             let why = if d.prog_type == crate::obj::ProgramType::EXT {
                 "freplace needs a BPF program to replace, which bpfl does not support yet"
@@ -73,7 +73,7 @@ impl Program {
     /// Returns the verifier log when a log level was asked for. A kernel that
     /// refuses the func/line info gets the program without it.
     pub(crate) fn load(&self, spec: &ProgramSpec, prog: &AssembledProgram, poisoned: &[Poisoned], args: &LoadArgs<'_>) -> Result<String> {
-        let def = spec.def.ok_or_else(|| Error::unsupported(format!("section '{}' is not a program type bpfl knows", spec.section)))?;
+        let def = spec.def.ok_or_else(|| Error::unsupported(crate::obj::section::unknown_message(&spec.section)))?;
         let mut flags = if def.sleepable { BPF_F_SLEEPABLE } else { 0 };
         if spec.section.starts_with("xdp.frags") {
             flags |= BPF_F_XDP_HAS_FRAGS;

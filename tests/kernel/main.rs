@@ -3,6 +3,7 @@
 //! (root); without root/bpf() each kernel test prints SKIPPED.
 
 mod harness;
+mod messages;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
@@ -967,5 +968,7 @@ fn main() {
         Test { name: "ringbuf_and_perfbuf_refuse_wrong_maps", needs_kernel: true, f: ringbuf_and_perfbuf_refuse_wrong_maps },
         Test { name: "perfbuf_every_sample_once", needs_kernel: true, f: perfbuf_every_sample_once },
         Test { name: "perfbuf_lost_samples_are_counted", needs_kernel: true, f: perfbuf_lost_samples_are_counted },
+        Test { name: "mistyped_section_gets_did_you_mean", needs_kernel: false, f: messages::mistyped_section_gets_did_you_mean },
+        Test { name: "pin_into_missing_directory_says_so", needs_kernel: true, f: messages::pin_into_missing_directory_says_so },
     ])
 }
