@@ -4,10 +4,12 @@
 //!   bpfl inspect OBJ            what the object holds, read without the kernel
 //!   bpfl check OBJ...           load each object, one verdict per program
 //!   bpfl map dump|lookup|update|delete PIN [KEY [VALUE]]   a pinned map, hex
+//!   bpfl prog list | link list  what every process has loaded in the kernel
 //!
 //! Exit codes: 0 success, 1 a failure the command reports (an object that
 //! does not load, a missing key), 2 bad usage.
 mod inspect;
+mod kernel;
 
 use std::process::ExitCode;
 
@@ -22,6 +24,8 @@ commands:
   map lookup PIN KEY          one value (KEY in hex, e.g. 2a000000)
   map update PIN KEY VALUE    set a value (hex)
   map delete PIN KEY          delete a key
+  prog list                   every BPF program in the kernel (id, type, name, size, tag)
+  link list                   every BPF link in the kernel, with its program
   version                     the library's version
 
 `bpfl COMMAND --help` describes one command.";
@@ -44,7 +48,9 @@ fn main() -> ExitCode {
         ["inspect", obj] => inspect::inspect(obj),
         ["check", objs @ ..] if !objs.is_empty() => inspect::check(objs),
         ["map", sub, rest @ ..] => inspect::map_cmd(sub, rest),
-        [cmd, ..] if ["inspect", "check", "map"].contains(cmd) => return help(cmd),
+        ["prog", "list"] => kernel::prog_list(),
+        ["link", "list"] => kernel::link_list(),
+        [cmd, ..] if ["inspect", "check", "map", "prog", "link"].contains(cmd) => return help(cmd),
         [cmd, ..] => Err(Failure::Usage(format!("unknown command '{cmd}'"))),
     };
     match res {
@@ -66,6 +72,8 @@ fn help(cmd: &str) -> ExitCode {
         "inspect" => "usage: bpfl inspect OBJ\n\nPrints what a BPF ELF object holds, without the kernel: its programs\n(section, type, expected attach type, instructions), maps (type, key and\nvalue sizes, entries, pinning), globals with their C types from BTF,\nCO-RE relocation counts, externs and a BTF summary.",
         "check" => "usage: bpfl check OBJ...\n\nLoads each object into the running kernel (root) and prints one line per\nprogram: ok with its instruction count, or the reason it was refused with\nthe end of the verifier log. Exits 1 when any object fails to load.",
         "map" => "usage: bpfl map dump PIN\n       bpfl map lookup PIN KEY\n       bpfl map update PIN KEY VALUE\n       bpfl map delete PIN KEY\n\nPIN is a pinned map (e.g. /sys/fs/bpf/x/counts); KEY and VALUE are hex\nbytes in memory order (a u32 42 is 2a000000).",
+        "prog" => "usage: bpfl prog list\n\nEvery BPF program loaded in the kernel, by any process: id, type, name,\nsize after verification (bytes), tag and the uid that loaded it. Needs root.",
+        "link" => "usage: bpfl link list\n\nEvery BPF link in the kernel: id, link type and the program it holds. Needs root.",
         _ => return ExitCode::from(2),
     };
     println!("{text}");

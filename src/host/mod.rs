@@ -15,6 +15,7 @@ pub mod cpus;
 pub mod kallsyms;
 pub mod kconfig;
 pub mod kver;
+pub mod loaded;
 pub mod pmu;
 pub mod tracefs;
 pub mod vmlinux;

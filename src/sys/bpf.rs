@@ -208,7 +208,7 @@ uapi_size!(MapInfo, 88); // offsetofend(struct bpf_map_info, map_extra)
 /// `T` is the uapi layout of `cmd`'s attr slice, and every pointer inside
 /// `attr` points to memory that stays live during the call and is at least
 /// as large as the kernel will read or write there for this command.
-unsafe fn bpf<T>(cmd: u32, attr: &mut T) -> SysResult<libc::c_long> {
+pub(super) unsafe fn bpf<T>(cmd: u32, attr: &mut T) -> SysResult<libc::c_long> {
     // SAFETY: the caller's contract.
     check(unsafe { libc::syscall(libc::SYS_bpf, cmd as libc::c_long, attr as *mut T as *mut libc::c_void, std::mem::size_of::<T>() as libc::c_uint) })
 }
@@ -217,12 +217,12 @@ unsafe fn bpf<T>(cmd: u32, attr: &mut T) -> SysResult<libc::c_long> {
 ///
 /// # Safety
 /// As for [`bpf`].
-unsafe fn bpf_fd<T>(cmd: u32, attr: &mut T) -> SysResult<OwnedFd> {
+pub(super) unsafe fn bpf_fd<T>(cmd: u32, attr: &mut T) -> SysResult<OwnedFd> {
     // SAFETY: the caller's contract; a successful command returned a fresh fd.
     unsafe { bpf(cmd, attr).map(|fd| owned(fd)) }
 }
 
-fn raw(fd: BorrowedFd<'_>) -> u32 {
+pub(super) fn raw(fd: BorrowedFd<'_>) -> u32 {
     fd.as_raw_fd() as u32
 }
 
