@@ -146,42 +146,165 @@ fn c_type(btf: &Btf, id: u32, depth: u32) -> String {
     }
 }
 
-/// Loads each object whole and gives a verdict per program.
+/// One program's verdict, as `check` prints it.
+struct Verdict {
+    object: String,
+    program: String,
+    section: String,
+    ok: bool,
+    insns: u32,
+    stats: Stats,
+    reason: String,
+}
+
+/// What the verifier's statistics line says (BPF_LOG_STATS, log level 4).
+#[derive(Default)]
+struct Stats {
+    processed: Option<u64>,
+    states: Option<u64>,
+    usec: Option<u64>,
+}
+
+fn number_after(log: &str, key: &str) -> Option<u64> {
+    let rest = &log[log.rfind(key)? + key.len()..];
+    rest.trim_start().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+fn stats(log: &str) -> Stats {
+    Stats {
+        processed: number_after(log, "processed "),
+        states: number_after(log, "total_states "),
+        usec: number_after(log, "verification time "),
+    }
+}
+
+/// Loads each object whole and gives a verdict per program: instructions
+/// processed, states and verification time from the verifier's statistics,
+/// or the reason it was refused.
 // TODO: load each program alone (set_autoload, another branch) so one
 // refused program does not hide the verdicts of the others.
-pub fn check(paths: &[&str]) -> Res {
-    let mut all_ok = true;
-    for path in paths {
-        let mut obj = match Object::open_file(path, &OpenOptions::default()) {
-            Ok(o) => o,
-            Err(e) => {
-                println!("{path}: FAIL (open): {e}");
-                all_ok = false;
-                continue;
+pub fn check(args: &[&str]) -> Res {
+    let mut json = false;
+    let mut log_level = 4; // BPF_LOG_STATS: the statistics line only
+    let mut paths = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match *a {
+            "--json" => json = true,
+            "--log-level" => {
+                let v = it.next().ok_or_else(|| Failure::Usage("--log-level needs a number".into()))?;
+                log_level = v.parse().map_err(|_| Failure::Usage(format!("--log-level '{v}' is not a number")))?;
             }
-        };
-        let res = obj.load(&LoadOptions::default());
-        for p in obj.programs() {
-            let verdict = if p.is_loaded() {
-                "ok"
-            } else if res.is_ok() {
-                "not loaded"
-            } else {
-                "FAIL"
-            };
-            println!(
-                "{path}: {:<24} {:<40} {verdict:<10} insns {}",
-                p.name(),
-                p.section(),
-                p.insn_count()
-            );
-        }
-        if let Err(e) = res {
-            all_ok = false;
-            println!("{path}: FAIL: {e}");
+            o if o.starts_with("--") => return Err(Failure::Usage(format!("check: unknown option '{o}'"))),
+            p => paths.push(p),
         }
     }
-    Ok(all_ok)
+    if paths.is_empty() {
+        return Err(Failure::Usage("check: no object given".into()));
+    }
+    let mut verdicts = Vec::new();
+    for path in &paths {
+        check_one(path, log_level, &mut verdicts);
+    }
+    if json {
+        print_json(&verdicts);
+    } else {
+        println!("{:<20} {:<24} {:<7} {:>6} {:>10} {:>7} {:>9}", "object", "program", "verdict", "insns", "processed", "states", "time(us)");
+        for v in &verdicts {
+            let n = |x: Option<u64>| x.map_or("-".to_string(), |x| x.to_string());
+            println!("{:<20} {:<24} {:<7} {:>6} {:>10} {:>7} {:>9}", v.object, v.program, if v.ok { "ok" } else { "FAIL" },
+                v.insns, n(v.stats.processed), n(v.stats.states), n(v.stats.usec));
+        }
+        for v in verdicts.iter().filter(|v| !v.reason.is_empty()) {
+            println!("\n{} {}: {}", v.object, v.program, v.reason);
+        }
+    }
+    Ok(verdicts.iter().all(|v| v.ok))
+}
+
+fn check_one(path: &str, log_level: u32, out: &mut Vec<Verdict>) {
+    let object = std::path::Path::new(path).file_name().map_or(path.to_string(), |f| f.to_string_lossy().into_owned());
+    // Maps pinned by name go to a pin root of our own, removed afterwards:
+    // a check must not leave pins behind or reuse someone else's.
+    let root = format!("/sys/fs/bpf/bpfl-check-{}", std::process::id());
+    let _ = std::fs::create_dir_all(&root);
+    let open = || Object::open_file(path, &OpenOptions { pin_root: Some(root.clone()), ..Default::default() });
+    let mut obj = match open() {
+        Ok(o) => o,
+        Err(e) => {
+            let reason = e.to_string();
+            out.push(Verdict { object, program: "-".into(), section: String::new(), ok: false, insns: 0, stats: Stats::default(), reason });
+            return;
+        }
+    };
+    let res = obj.load(&LoadOptions { log_level, ..Default::default() });
+    let logs: Vec<String> = obj.verifier_logs().map(|(_, l)| l.to_string()).collect();
+    let mut err = res.err();
+    let stats_log = err.as_ref().and_then(|e| e.verifier_log()).map(str::to_string);
+    // At the statistics level the log holds no reason: load again with the
+    // default level, which logs the refusal in full.
+    if let (Some(e), 4) = (&err, log_level) {
+        if e.verifier_log().is_some() {
+            if let Err(full) = open().and_then(|mut o| o.load(&LoadOptions::default())) {
+                err = Some(full);
+            }
+        }
+    }
+    let names = |e: &bpfl::Error, name: &str| e.to_string().contains(&format!("program '{name}'"));
+    for (i, p) in obj.programs().iter().enumerate() {
+        let ok = p.is_loaded() && err.is_none();
+        // The refused program's error carries its log; the others' logs are from their own load.
+        let named = err.as_ref().filter(|e| names(e, p.name()));
+        let log = match named {
+            Some(_) => stats_log.clone().unwrap_or_default(),
+            None => logs.get(i).cloned().unwrap_or_default(),
+        };
+        let reason = match (&err, named) {
+            (_, Some(e)) => e.to_string(),
+            (Some(_), None) => "not loaded: the object failed elsewhere".into(),
+            _ => String::new(),
+        };
+        out.push(Verdict { object: object.clone(), program: p.name().into(), section: p.section().into(), ok, insns: p.insn_count(), stats: stats(&log), reason });
+    }
+    // A failure that names no program (a map, BTF, an extern): a line of its own.
+    if let Some(e) = err.filter(|e| !obj.programs().iter().any(|p| names(e, p.name()))) {
+        out.push(Verdict { object, program: "-".into(), section: String::new(), ok: false, insns: 0, stats: Stats::default(), reason: e.to_string() });
+    }
+    drop(obj);
+    if let Ok(dir) = std::fs::read_dir(&root) {
+        dir.flatten().for_each(|f| drop(std::fs::remove_file(f.path())));
+    }
+    let _ = std::fs::remove_dir(&root);
+}
+
+fn json_str(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+fn print_json(vs: &[Verdict]) {
+    let n = |x: Option<u64>| x.map_or("null".to_string(), |x| x.to_string());
+    let items: Vec<String> = vs
+        .iter()
+        .map(|v| {
+            format!(
+                "{{\"object\":{},\"program\":{},\"section\":{},\"verdict\":{},\"insns\":{},\"processed\":{},\"states\":{},\"verification_usec\":{},\"reason\":{}}}",
+                json_str(&v.object), json_str(&v.program), json_str(&v.section), json_str(if v.ok { "ok" } else { "fail" }),
+                v.insns, n(v.stats.processed), n(v.stats.states), n(v.stats.usec), json_str(&v.reason)
+            )
+        })
+        .collect();
+    println!("[{}]", items.join(",\n "));
 }
 
 fn hex(b: &[u8]) -> String {

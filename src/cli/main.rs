@@ -18,8 +18,8 @@ const USAGE: &str = "usage: bpfl COMMAND ...
 commands:
   inspect OBJ                 sections, programs, maps, globals (with their C types),
                               CO-RE relocations, externs and BTF of a BPF object
-  check OBJ...                load each object into the running kernel and print a
-                              verdict per program; exits 1 when one fails
+  check [--json] OBJ...       load each object into the running kernel: verdict,
+                              instructions processed, states, time; exits 1 on a failure
   map dump PIN                every key and value of a pinned map, in hex
   map lookup PIN KEY          one value (KEY in hex, e.g. 2a000000)
   map update PIN KEY VALUE    set a value (hex)
@@ -46,7 +46,7 @@ fn main() -> ExitCode {
             return help(cmd);
         }
         ["inspect", obj] => inspect::inspect(obj),
-        ["check", objs @ ..] if !objs.is_empty() => inspect::check(objs),
+        ["check", rest @ ..] => inspect::check(rest),
         ["map", sub, rest @ ..] => inspect::map_cmd(sub, rest),
         ["prog", "list"] => kernel::prog_list(),
         ["link", "list"] => kernel::link_list(),
@@ -70,7 +70,7 @@ fn main() -> ExitCode {
 fn help(cmd: &str) -> ExitCode {
     let text = match cmd {
         "inspect" => "usage: bpfl inspect OBJ\n\nPrints what a BPF ELF object holds, without the kernel: its programs\n(section, type, expected attach type, instructions), maps (type, key and\nvalue sizes, entries, pinning), globals with their C types from BTF,\nCO-RE relocation counts, externs and a BTF summary.",
-        "check" => "usage: bpfl check OBJ...\n\nLoads each object into the running kernel (root) and prints one line per\nprogram: ok with its instruction count, or the reason it was refused with\nthe end of the verifier log. Exits 1 when any object fails to load.",
+        "check" => "usage: bpfl check [--json] [--log-level N] OBJ...\n\nLoads each object into the running kernel (root) and prints one line per\nprogram: the verdict, its instructions, and from the verifier's statistics\nthe instructions processed, states and verification time; for a refused\nprogram the reason, its C source line and the verifier log. Exits 1 when\nany program fails, so it can gate CI. --json prints the same as a JSON\narray; --log-level sets the verifier log level (default 4, statistics).\nThe whole object is loaded at once: a refused program stops the others.",
         "map" => "usage: bpfl map dump PIN\n       bpfl map lookup PIN KEY\n       bpfl map update PIN KEY VALUE\n       bpfl map delete PIN KEY\n\nPIN is a pinned map (e.g. /sys/fs/bpf/x/counts); KEY and VALUE are hex\nbytes in memory order (a u32 42 is 2a000000).",
         "prog" => "usage: bpfl prog list\n\nEvery BPF program loaded in the kernel, by any process: id, type, name,\nsize after verification (bytes), tag and the uid that loaded it. Needs root.",
         "link" => "usage: bpfl link list\n\nEvery BPF link in the kernel: id, link type and the program it holds. Needs root.",

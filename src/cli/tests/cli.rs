@@ -101,3 +101,28 @@ fn map_commands_on_a_pinned_map() {
     let _ = std::fs::remove_file(&pin);
     let _ = std::fs::remove_dir(&root);
 }
+
+#[test]
+fn check_gives_verdicts_and_gates_on_failure() {
+    if !kernel_or_skip("bpfl check") {
+        return;
+    }
+    let d = bpf_dir();
+    let (rc, out, err) = bpfl(&["check", &format!("{d}/seed_tp.o"), &format!("{d}/modern.o")]);
+    assert_eq!(rc, 0, "{out}{err}");
+    for p in ["enter_getppid", "exit_getppid", "on_getpid", "on_gettid", "on_sys_enter"] {
+        let line = out.lines().find(|l| l.split_whitespace().nth(1) == Some(p)).unwrap_or_else(|| panic!("{p} not in\n{out}"));
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(cols[2], "ok", "{line}");
+        // processed and states come from the verifier's statistics line.
+        assert!(cols[4].parse::<u64>().unwrap() > 0 && cols[5].parse::<u64>().is_ok(), "{line}");
+    }
+    assert!(!std::path::Path::new(&format!("/sys/fs/bpf/bpfl-check-{}", std::process::id())).exists());
+    let (rc, out, _) = bpfl(&["check", "--json", &format!("{d}/seed_tp.o"), &format!("{d}/bad_verifier.o")]);
+    assert_eq!(rc, 1, "a refused program fails the run: {out}");
+    assert!(out.starts_with('[') && out.trim_end().ends_with(']'), "{out}");
+    assert_eq!(out.matches("\"verdict\":\"ok\"").count(), 2, "{out}");
+    assert!(out.contains("\"program\":\"deref_without_check\"") && out.contains("\"verdict\":\"fail\""), "{out}");
+    assert!(out.contains("invalid mem access 'map_value_or_null'") && out.contains("bad_verifier.bpf.c:17"), "the reason and the C line: {out}");
+    assert_eq!(bpfl(&["check"]).0, 2);
+}
