@@ -307,9 +307,7 @@ fn print_json(vs: &[Verdict]) {
     println!("[{}]", items.join(",\n "));
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use crate::render::hex;
 
 fn unhex(s: &str, want: usize, what: &str) -> Result<Vec<u8>, Failure> {
     let s = s.trim_start_matches("0x");
@@ -325,21 +323,53 @@ fn unhex(s: &str, want: usize, what: &str) -> Result<Vec<u8>, Failure> {
     }
 }
 
+/// How a key or value is shown: through the map's BTF when the kernel has
+/// it (and --hex was not given), else hex. Per-CPU values are one per CPU.
+struct Shower {
+    btf: Option<bpfl::host::loaded::MapBtf>,
+    value_size: usize,
+}
+
+impl Shower {
+    fn key(&self, b: &[u8]) -> String {
+        match &self.btf {
+            Some(m) if m.key_type != 0 => crate::render::render(&m.btf, m.key_type, b),
+            _ => hex(b),
+        }
+    }
+    fn value(&self, b: &[u8]) -> String {
+        let Some(m) = &self.btf else { return hex(b) };
+        if b.len() == self.value_size {
+            return crate::render::render(&m.btf, m.value_type, b);
+        }
+        let stride = (self.value_size + 7) & !7;
+        let cpus: Vec<String> = b.chunks(stride).map(|c| crate::render::render(&m.btf, m.value_type, c)).collect();
+        format!("per-CPU [{}]", cpus.join(", "))
+    }
+}
+
 pub fn map_cmd(sub: &str, rest: &[&str]) -> Res {
+    let hex_only = rest.contains(&"--hex");
+    let rest: Vec<&str> = rest.iter().copied().filter(|a| *a != "--hex").collect();
     let (pin, args) = match rest.split_first() {
         Some((p, a)) => (*p, a),
         None => return Err(Failure::Usage(format!("map {sub}: missing PIN"))),
     };
     let open = || Map::open_pinned(pin).map_err(Failure::from);
+    let shower = |m: &Map| -> Result<Shower, Failure> {
+        let btf = if hex_only { None } else { bpfl::host::loaded::map_btf(m)? };
+        Ok(Shower { btf, value_size: m.value_size() as usize })
+    };
     match (sub, args) {
         ("dump", []) => {
             let m = open()?;
+            let show = shower(&m)?;
             let mut v = vec![0u8; m.value_buf_size()];
             let mut n = 0;
             for k in m.keys() {
                 let k = k?;
                 if m.lookup(&k, &mut v)? {
-                    println!("key {} value {}", hex(&k), hex(&v));
+                    println!("key {} value {}", show.key(&k), show.value(&v));
                     n += 1;
                 }
             }
@@ -351,7 +381,7 @@ pub fn map_cmd(sub: &str, rest: &[&str]) -> Res {
             let k = unhex(key, m.key_size() as usize, "key")?;
             let mut v = vec![0u8; m.value_buf_size()];
             if m.lookup(&k, &mut v)? {
-                println!("{}", hex(&v));
+                println!("{}", shower(&m)?.value(&v));
                 Ok(true)
             } else {
                 Err(Failure::Error(format!("map '{pin}': no key {}", hex(&k))))

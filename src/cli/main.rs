@@ -10,6 +10,7 @@
 //! does not load, a missing key), 2 bad usage.
 mod inspect;
 mod kernel;
+mod render;
 
 use std::process::ExitCode;
 
@@ -20,8 +21,9 @@ commands:
                               CO-RE relocations, externs and BTF of a BPF object
   check [--json] OBJ...       load each object into the running kernel: verdict,
                               instructions processed, states, time; exits 1 on a failure
-  map dump PIN                every key and value of a pinned map, in hex
-  map lookup PIN KEY          one value (KEY in hex, e.g. 2a000000)
+  map dump PIN [--hex]        every key and value of a pinned map, shown through
+                              the map's BTF types when it has them, else in hex
+  map lookup PIN KEY [--hex]  one value (KEY in hex bytes, e.g. 2a000000)
   map update PIN KEY VALUE    set a value (hex)
   map delete PIN KEY          delete a key
   prog list                   every BPF program in the kernel (id, type, name, size, tag)
@@ -71,7 +73,7 @@ fn help(cmd: &str) -> ExitCode {
     let text = match cmd {
         "inspect" => "usage: bpfl inspect OBJ\n\nPrints what a BPF ELF object holds, without the kernel: its programs\n(section, type, expected attach type, instructions), maps (type, key and\nvalue sizes, entries, pinning), globals with their C types from BTF,\nCO-RE relocation counts, externs and a BTF summary.",
         "check" => "usage: bpfl check [--json] [--log-level N] OBJ...\n\nLoads each object into the running kernel (root) and prints one line per\nprogram: the verdict, its instructions, and from the verifier's statistics\nthe instructions processed, states and verification time; for a refused\nprogram the reason, its C source line and the verifier log. Exits 1 when\nany program fails, so it can gate CI. --json prints the same as a JSON\narray; --log-level sets the verifier log level (default 4, statistics).\nThe whole object is loaded at once: a refused program stops the others.",
-        "map" => "usage: bpfl map dump PIN\n       bpfl map lookup PIN KEY\n       bpfl map update PIN KEY VALUE\n       bpfl map delete PIN KEY\n\nPIN is a pinned map (e.g. /sys/fs/bpf/x/counts); KEY and VALUE are hex\nbytes in memory order (a u32 42 is 2a000000).",
+        "map" => "usage: bpfl map dump PIN [--hex]\n       bpfl map lookup PIN KEY [--hex]\n       bpfl map update PIN KEY VALUE\n       bpfl map delete PIN KEY\n\nPIN is a pinned map (e.g. /sys/fs/bpf/x/counts); KEY and VALUE are hex\nbytes in memory order (a u32 42 is 2a000000). dump and lookup show keys and\nvalues through the map's BTF (integers, structs, arrays; per-CPU values one\nper CPU) when the kernel has it; --hex shows the bytes.",
         "prog" => "usage: bpfl prog list\n\nEvery BPF program loaded in the kernel, by any process: id, type, name,\nsize after verification (bytes), tag and the uid that loaded it. Needs root.",
         "link" => "usage: bpfl link list\n\nEvery BPF link in the kernel: id, link type and the program it holds. Needs root.",
         _ => return ExitCode::from(2),

@@ -49,3 +49,25 @@ pub fn links() -> Result<Vec<LoadedLink>> {
     Ok(list.into_iter().map(|l| LoadedLink { id: l.id, link_type: l.link_type, prog_id: l.prog_id }).collect())
 }
 
+
+/// The BTF types of a map's keys and values, as the kernel recorded them.
+#[derive(Debug)]
+pub struct MapBtf {
+    pub btf: crate::btf::Btf,
+    /// 0 when the map has no key type (e.g. a legacy `maps` definition).
+    pub key_type: u32,
+    pub value_type: u32,
+}
+
+/// The BTF of `map`'s key and value, None when the kernel has none for it.
+pub fn map_btf(map: &crate::Map) -> Result<Option<MapBtf>> {
+    use std::os::fd::AsFd;
+    let fd = map.dup_fd()?;
+    let info = sys::map_info(fd.as_fd()).map_err(|e| e.error(format!("map '{}': info", map.name())))?;
+    if info.btf_id == 0 || info.btf_value_type_id == 0 {
+        return Ok(None);
+    }
+    let data = sys::ids::btf_data(info.btf_id).map_err(|e| e.error(format!("map '{}': BTF {}", map.name(), info.btf_id)))?;
+    let btf = crate::btf::Btf::parse(&data)?;
+    Ok(Some(MapBtf { btf, key_type: info.btf_key_type_id, value_type: info.btf_value_type_id }))
+}
