@@ -35,8 +35,9 @@ pub fn inspect(path: &str) -> Res {
         } else {
             format!(" attach {at}")
         };
+        let target = bpfl::obj::section::attach_target(&p.section).map(|t| format!(" target {t}")).unwrap_or_default();
         println!(
-            "  {:<24} {:<40} {}{at} insns {}",
+            "  {:<24} {:<40} {}{at}{target} insns {}",
             p.name,
             p.section,
             p.prog_type(),
@@ -132,6 +133,7 @@ fn c_type(btf: &Btf, id: u32, depth: u32) -> String {
     match t.kind() {
         BtfKind::Void => "void".into(),
         BtfKind::Int | BtfKind::Float | BtfKind::Typedef => name.into(),
+        BtfKind::Struct | BtfKind::Union if name.is_empty() => format!("{} {{...}}", if t.kind() == BtfKind::Struct { "struct" } else { "union" }),
         BtfKind::Struct => format!("struct {name}"),
         BtfKind::Union => format!("union {name}"),
         BtfKind::Enum | BtfKind::Enum64 => format!("enum {name}"),
