@@ -88,7 +88,10 @@ check-header: deps-header
 	@cmp -s $(BUILD)/bpfl.h.check $(HEADER) || { echo "include/bpfl.h is stale: run 'make header' and commit it" >&2; diff -u $(HEADER) $(BUILD)/bpfl.h.check | head -40; exit 1; }
 	@echo "include/bpfl.h is up to date"
 
-bpf: $(BPF_OBJS) $(BPF_LLC_OBJS)
+bpf: $(BPF_OBJS) $(BPF_LLC_OBJS) $(BPF_OUT)/legacy_linked.o
+# A `maps` section linked from two objects, as `bpftool gen object` makes it.
+$(BPF_OUT)/legacy_linked.o: $(BPF_OUT)/legacy_link_a.o $(BPF_OUT)/legacy_link_b.o
+	bpftool gen object $@ $^
 $(BPF_OUT)/%.o: bpf/%.bpf.c $(wildcard bpf/include/bpfl/*.h) | deps-bpf
 	@mkdir -p $(BPF_OUT)
 	$(CLANG) -target bpf $(BPF_CFLAGS) -c $< -o $@

@@ -177,7 +177,9 @@ impl Object {
             log::debug(&format!("object '{}': version section says {v:#x}, giving the kernel {kver:#x}", self.file.name));
         }
         let license = CString::new(self.file.license.clone()).map_err(|_| Error::parse("license contains a NUL byte"))?;
-        self.btf_fd = self.load_btf();
+        // BTF the kernel takes: kinds it lacks rewritten (the object keeps its own for CO-RE).
+        let features = crate::host::features::btf_features();
+        self.btf_fd = self.load_btf(&features);
         let btf = self.btf_fd.as_ref().map(|f| f.as_fd());
 
         // Externs: the .kconfig values and the __ksym symbols, from the running kernel.
@@ -187,6 +189,7 @@ impl Object {
         };
         let ksyms = if self.file.externs.iter().any(|e| e.kconfig().is_none()) { crate::ksyms::resolve_ksyms(&self.file)? } else { Vec::new() };
 
+        let mut reused = vec![false; self.maps.len()];
         for i in map_creation_order(&self.file) {
             let spec = &self.file.maps[i];
             let inner = match spec.inner {
@@ -195,14 +198,18 @@ impl Object {
             };
             let initial = if Some(i) == self.file.kconfig_map { kconfig.as_deref() } else { spec.data.as_deref() };
             let pin = (spec.pinning == 1).then(|| format!("{}/{}", self.pin_root.trim_end_matches('/'), spec.name));
-            if let Some(path) = self.maps[i].create(spec, inner, btf, initial, pin)? {
+            reused[i] = pin.as_deref().is_some_and(|p| std::path::Path::new(p).exists());
+            // The kernel types a global-data map by its DATASEC only (keyless BTF came with it).
+            let map_btf = btf.filter(|_| features.datasec || !matches!(spec.origin, MapOrigin::Data(_)));
+            if let Some(path) = self.maps[i].create(spec, inner, map_btf, initial, pin)? {
                 pinned.push(path);
             }
         }
+        self.fill_slots(&reused, false)?;
         let map_fds = self.maps.iter().map(|m| m.fd()).collect::<Result<Vec<_>>>()?;
 
         self.logs = vec![String::new(); self.programs.len()];
-        let args = crate::program::LoadArgs { license: &license, kern_version: kver, btf, log_level: opts.log_level };
+        let args = crate::program::LoadArgs { license: &license, kern_version: kver, btf, func_info: features.func, log_level: opts.log_level };
         for i in 0..self.file.programs.len() {
             let spec = &self.file.programs[i];
             let what = format!("program '{}' (section '{}')", spec.name, spec.section);
@@ -210,14 +217,33 @@ impl Object {
             self.logs[i] = self.programs[i].load(spec, &prog, &poisoned, &args).map_err(|e| e.context(&what))?;
             log::debug(&format!("{what}: loaded, {} instructions", prog.insns.len() / 8));
         }
+        self.fill_slots(&reused, true)
+    }
+
+    /// The statically initialised slots of `.maps` (`.values = { [i] = &x }`):
+    /// map-in-map slots once every map exists, prog-array slots once every
+    /// program is loaded. A map reused from its pin keeps what it holds.
+    fn fill_slots(&self, reused: &[bool], programs: bool) -> Result<()> {
+        use crate::obj::maps::SlotTarget;
+        for (i, spec) in self.file.maps.iter().enumerate().filter(|(i, _)| !reused[*i]) {
+            for &(slot, target) in &spec.init_slots {
+                let (fd, what) = match target {
+                    SlotTarget::Program(p) if programs => (self.programs[p].fd()?, format!("program '{}'", self.programs[p].name())),
+                    SlotTarget::Map(m) if !programs => (self.maps[m].fd()?, format!("map '{}'", self.maps[m].name())),
+                    _ => continue,
+                };
+                let key = slot.to_le_bytes();
+                self.maps[i].update(&key[..spec.key_size.min(4) as usize], &(fd as u32).to_le_bytes(), 0).map_err(|e| e.context(format!("initial value of slot {slot}: {what}")))?;
+            }
+        }
         Ok(())
     }
 
     /// The object's BTF in the kernel. Optional for everything bpfl loads
     /// today: a kernel that refuses it costs line info only.
-    fn load_btf(&self) -> Option<OwnedFd> {
+    fn load_btf(&self, features: &crate::obj::btf::BtfFeatures) -> Option<OwnedFd> {
         let btf = self.file.btf.as_ref()?;
-        match sys::btf_load(&btf.to_bytes()) {
+        match sys::btf_load(&btf.sanitized(features).to_bytes()) {
             Ok(fd) => Some(fd),
             Err(sys::BtfLoadError { errno, log: log_text }) => {
                 log::warn(&format!(
@@ -241,7 +267,12 @@ impl Object {
             let local = self.file.btf.as_ref().ok_or_else(|| Error::parse("CO-RE relocations without '.BTF'"))?;
             let target = crate::host::vmlinux::kernel_btf()
                 .map_err(|e| e.context(format!("its {} CO-RE relocations need the kernel's BTF", prog.core_relos.len())))?;
-            poisoned = crate::obj::core_relo::relocate(local, &target, &mut prog.insns, &prog.core_relos)?;
+            for (module, btf, relos) in core_targets(local, target, &prog.core_relos) {
+                if let Some(m) = module {
+                    log::debug(&format!("{what}: {} CO-RE relocations against module '{m}'", relos.len()));
+                }
+                poisoned.extend(crate::obj::core_relo::relocate(local, &btf, &mut prog.insns, &relos)?);
+            }
             for p in &poisoned {
                 log::debug(&format!("{what}: instruction {} poisoned (the verifier refuses it only if reachable): {}", p.insn, p.what));
             }
@@ -273,6 +304,28 @@ impl Object {
         }
         (links, errors)
     }
+}
+
+/// The CO-RE relocations grouped by the BTF they resolve against: the
+/// kernel's, or, for a type the kernel's BTF does not name at all, the first
+/// loaded module's that does (as libbpf searches).
+fn core_targets(local: &crate::obj::btf::Btf, kernel: Arc<crate::obj::btf::IndexedBtf>, relos: &[crate::obj::core_relo::Relo]) -> Vec<(Option<String>, Arc<crate::obj::btf::IndexedBtf>, Vec<crate::obj::core_relo::Relo>)> {
+    use crate::obj::btf::essential_name;
+    let mut groups = vec![(None, kernel.clone(), Vec::new())];
+    for r in relos {
+        let name = local.type_by_id(r.type_id).and_then(|t| local.str_bytes_at(t.name_off)).unwrap_or(b"");
+        let in_kernel = name.is_empty() || kernel.by_essential_name(essential_name(name)).next().is_some();
+        let found = if in_kernel { None } else { crate::host::module_btf::find_type(name) };
+        match found {
+            Some((m, btf)) => match groups.iter_mut().find(|g| g.0.as_deref() == Some(m.as_str())) {
+                Some(g) => g.2.push(*r),
+                None => groups.push((Some(m), btf, vec![*r])),
+            },
+            None => groups[0].2.push(*r),
+        }
+    }
+    groups.retain(|g| !g.2.is_empty());
+    groups
 }
 
 fn last_lines(s: &str, n: usize) -> String {

@@ -30,6 +30,8 @@ pub(crate) struct LoadArgs<'a> {
     pub kern_version: u32,
     /// The object's BTF in the kernel, for func and line info.
     pub btf: Option<BorrowedFd<'a>>,
+    /// Whether the kernel takes func info (BTF `FUNC`, Linux 5.0); line info goes with it.
+    pub func_info: bool,
     /// Verifier log level (0: a log only when the verifier refuses the program).
     pub log_level: u32,
 }
@@ -82,8 +84,8 @@ impl Program {
             Some((name, is_typedef)) => btf_attach_id(&name, is_typedef)?,
             None => 0,
         };
-        let func_info: Vec<u8> = prog.func_info.iter().flat_map(|(o, t)| o.to_le_bytes().into_iter().chain(t.to_le_bytes())).collect();
-        let line_info: Vec<u8> = prog.line_info.iter().flat_map(|r| r.iter().flat_map(|v| v.to_le_bytes())).collect();
+        let func_info: Vec<u8> = prog.func_info.iter().filter(|_| args.func_info).flat_map(|(o, t)| o.to_le_bytes().into_iter().chain(t.to_le_bytes())).collect();
+        let line_info: Vec<u8> = prog.line_info.iter().filter(|_| args.func_info).flat_map(|r| r.iter().flat_map(|v| v.to_le_bytes())).collect();
         let mut p = sys::ProgLoad {
             prog_type: def.prog_type.as_u32(),
             expected_attach_type: def.expected_attach_type.as_u32(),

@@ -12,10 +12,12 @@
 
 pub mod bpffs;
 pub mod cpus;
+pub mod features;
 pub mod kallsyms;
 pub mod kconfig;
 pub mod kver;
 pub mod loaded;
+pub mod module_btf;
 pub mod pmu;
 pub mod tracefs;
 pub mod vmlinux;

@@ -1,6 +1,6 @@
 //! The running kernel's BTF (`/sys/kernel/btf/vmlinux`): the target of CO-RE
 //! relocations and of BTF attach points (fentry, tp_btf, lsm). Read and
-//! indexed once per process, on first use; module BTF is not read. The index
+//! indexed once per process, on first use (modules: `module_btf`). The index
 //! itself is pure and lives with the object code; this is its loading and caching.
 
 use crate::btf::{Btf, IndexedBtf};

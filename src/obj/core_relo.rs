@@ -355,6 +355,9 @@ fn match_member<'a>(local: &Btf, name: &[u8], ltype: u32, target: &'a Btf, tid: 
 /// Matches the local path against target candidate `cand`.
 fn match_spec<'a>(local: &Spec, target: &'a Btf, cand: u32, k: u32) -> Result<Option<Spec<'a>>> {
     let mut spec = Spec { btf: target, root: cand, acc: Vec::new(), raw: Vec::new(), bit_offset: 0 };
+    if k == kind::TYPE_MATCHES {
+        return Ok(matches::types_match(local.btf, local.root, target, cand).then_some(spec));
+    }
     if is_type(k) {
         return Ok(types_compat(local.btf, local.root, target, cand).then_some(spec));
     }
@@ -660,9 +663,6 @@ fn mem_size_adjustable(local: &Btf, l: u32, target: &Btf, t: u32) -> bool {
 /// messages without the relocation's description (the caller adds it).
 fn resolve(local: &Btf, target: &IndexedBtf, r: &Relo, access: &str) -> Result<(Value, Value)> {
     let k = r.kind;
-    if k == kind::TYPE_MATCHES {
-        return why("bpf_core_type_matches() (TYPE_MATCHES) is not supported by bpfl yet".into());
-    }
     if k > kind::TYPE_MATCHES {
         return why(format!("unknown relocation kind {k}"));
     }
@@ -732,13 +732,16 @@ pub fn relocate(local: &Btf, target: &IndexedBtf, insns: &mut [u8], relos: &[Rel
             let why = if new.fail_memsz {
                 "the field's size differs in the kernel and the load cannot be resized"
             } else {
-                "not found in the kernel's BTF (vmlinux; module BTF is not searched)"
+                "not found in the kernel's BTF (vmlinux, nor a loaded module's)"
             };
             poisoned.push(Poisoned { insn: r.insn, what: format!("{}: {why}", what()) });
         }
     }
     Ok(poisoned)
 }
+
+mod matches;
+pub use matches::types_match;
 
 #[cfg(test)]
 mod tests;

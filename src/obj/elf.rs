@@ -29,6 +29,8 @@ pub const STT_FUNC: u8 = 2;
 pub const STB_GLOBAL: u8 = 1;
 /// `STB_WEAK`.
 pub const STB_WEAK: u8 = 2;
+/// `STV_HIDDEN`: visibility in `st_other & 3`.
+pub const STV_HIDDEN: u8 = 2;
 
 const EHDR_SIZE: usize = 64;
 const SHDR_SIZE: usize = 64;
@@ -62,6 +64,8 @@ pub struct Shdr {
 pub struct Sym {
     pub st_name: u32,
     pub st_info: u8,
+    /// Visibility in the low two bits (`STV_HIDDEN` = 2).
+    pub st_other: u8,
     pub st_shndx: usize,
     pub st_value: u64,
     pub st_size: u64,
@@ -202,7 +206,7 @@ impl<'a> Elf<'a> {
     /// Symbol `i`.
     pub fn sym(&self, i: usize) -> Option<Sym> {
         let b = self.symtab.get(i.checked_mul(SYM_SIZE)?..)?.get(..SYM_SIZE)?;
-        Some(Sym { st_name: u32_at(b, 0), st_info: b[4], st_shndx: u16_at(b, 6) as usize, st_value: u64_at(b, 8), st_size: u64_at(b, 16) })
+        Some(Sym { st_name: u32_at(b, 0), st_info: b[4], st_other: b[5], st_shndx: u16_at(b, 6) as usize, st_value: u64_at(b, 8), st_size: u64_at(b, 16) })
     }
 
     /// All symbols, in table order.

@@ -72,6 +72,7 @@ fn load_btf(obj: &mut ObjectSpec, elf: &Elf, secs: &Sections, syms: &Symbols) ->
         return Ok(());
     }
     btf.sanitize_for_kernel();
+    btf.make_funcs_static(&syms.static_funcs);
     if let Some(e) = secs.btf_ext {
         match BtfExt::parse(e, &btf) {
             Ok(x) => obj.btf_ext = Some(x),

@@ -26,8 +26,8 @@ pub(crate) struct Sections<'a> {
 /// The symbols that are not functions, sorted by what they name.
 #[derive(Default)]
 pub(crate) struct Symbols<'a> {
-    /// Legacy map definitions: (offset in `maps`, name).
-    pub legacy_maps: Vec<(u64, String)>,
+    /// Legacy map definitions: (offset in `maps`, name, `st_size`).
+    pub legacy_maps: Vec<(u64, String, u64)>,
     /// BTF-defined maps: name to offset in `.maps`.
     pub btf_maps: FastMap<&'a str, u64>,
     /// Symbols outside code sections by (section, name), for the DATASEC
@@ -35,6 +35,9 @@ pub(crate) struct Symbols<'a> {
     pub vars: FastMap<(usize, &'a [u8]), u32>,
     /// Undefined global or weak symbols: externs, (name, weak).
     pub undefined: Vec<(String, bool)>,
+    /// Functions that are hidden or weak: their BTF becomes static (see
+    /// [`crate::btf::Btf::make_funcs_static`]).
+    pub static_funcs: Vec<&'a [u8]>,
 }
 
 pub(crate) fn is_data_section(name: &str) -> bool {
@@ -164,6 +167,10 @@ pub(crate) fn scan_symbols<'a>(obj: &mut ObjectSpec, elf: &Elf<'a>, secs: &Secti
             if ty != elf::STT_FUNC {
                 continue;
             }
+            let bind = s.st_info >> 4;
+            if bind == elf::STB_WEAK || (bind == elf::STB_GLOBAL && s.st_other & 3 == elf::STV_HIDDEN) {
+                syms.static_funcs.push(name_bytes);
+            }
             let name = name();
             if !name.is_empty() {
                 if s.st_value % 8 != 0 {
@@ -177,7 +184,7 @@ pub(crate) fn scan_symbols<'a>(obj: &mut ObjectSpec, elf: &Elf<'a>, secs: &Secti
         if Some(shndx) == secs.legacy_maps {
             let name = name();
             if (ty == elf::STT_OBJECT || ty == elf::STT_NOTYPE) && !name.is_empty() {
-                syms.legacy_maps.push((s.st_value, name.to_string()));
+                syms.legacy_maps.push((s.st_value, name.to_string(), s.st_size));
             }
         } else if Some(shndx) == secs.btf_maps {
             let name = name();

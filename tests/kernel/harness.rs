@@ -5,6 +5,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+#[derive(Clone, Copy)]
 pub struct Test {
     pub name: &'static str,
     pub needs_kernel: bool,

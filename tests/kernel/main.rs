@@ -3,6 +3,7 @@
 //! (root); without root/bpf() each kernel test prints SKIPPED.
 
 mod harness;
+mod loader_internals;
 mod messages;
 use harness::{obj, Test};
 
@@ -939,7 +940,8 @@ fn perfbuf_lost_samples_are_counted() {
 }
 
 fn main() {
-    harness::run(&[
+    let tests = [
+        &[
         Test { name: "parse_every_object_and_link_every_program", needs_kernel: false, f: parse_every_object_and_link_every_program },
         Test { name: "parse_seed_legacy_maps", needs_kernel: false, f: parse_seed_legacy_maps },
         Test { name: "parse_modern_btf_maps_and_subprograms", needs_kernel: false, f: parse_modern_btf_maps_and_subprograms },
@@ -968,7 +970,10 @@ fn main() {
         Test { name: "ringbuf_and_perfbuf_refuse_wrong_maps", needs_kernel: true, f: ringbuf_and_perfbuf_refuse_wrong_maps },
         Test { name: "perfbuf_every_sample_once", needs_kernel: true, f: perfbuf_every_sample_once },
         Test { name: "perfbuf_lost_samples_are_counted", needs_kernel: true, f: perfbuf_lost_samples_are_counted },
-        Test { name: "mistyped_section_gets_did_you_mean", needs_kernel: false, f: messages::mistyped_section_gets_did_you_mean },
-        Test { name: "pin_into_missing_directory_says_so", needs_kernel: true, f: messages::pin_into_missing_directory_says_so },
-    ])
+        ][..],
+        loader_internals::TESTS,
+        messages::TESTS,
+    ]
+    .concat();
+    harness::run(&tests)
 }

@@ -1,8 +1,13 @@
 //! Messages a user meets first: a mistyped section gets the nearest known
 //! name, a pin into a missing directory says which directory, and the errno
 //! is said once.
-use crate::harness::obj;
+use crate::harness::{obj, Test};
 use bpfl::{LoadOptions, Object, OpenOptions};
+
+pub const TESTS: &[Test] = &[
+    Test { name: "mistyped_section_gets_did_you_mean", needs_kernel: false, f: mistyped_section_gets_did_you_mean },
+    Test { name: "pin_into_missing_directory_says_so", needs_kernel: true, f: pin_into_missing_directory_says_so },
+];
 
 /// `bytes` with every `from` replaced by `to` (same length).
 fn replace_all(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {

@@ -14,10 +14,12 @@ mod ext;
 mod index;
 #[cfg(test)]
 pub(crate) mod tests;
+mod sanitize;
 mod write;
 
 pub use ext::{BtfExt, CoreRelo, FuncInfo, LineInfo};
 pub use index::{essential_name, IndexedBtf};
+pub use sanitize::{probe_blob, BtfFeatures};
 
 use crate::error::{Error, Result};
 
@@ -289,6 +291,18 @@ fn for_each_ref(kind: BtfKind, size_or_type: u32, x: &[u32], mut f: impl FnMut(u
 impl Btf {
     /// Parses a `.BTF` section.
     pub fn parse(d: &[u8]) -> Result<Btf> {
+        Self::parse_on(d, None)
+    }
+
+    /// Parses split BTF (a kernel module's, `/sys/kernel/btf/<module>`) on
+    /// top of its `base` (the kernel's): its type ids continue after the
+    /// base's and its string offsets after the base's strings. The result
+    /// holds both, so ids and names are looked up as in one BTF.
+    pub fn parse_split(d: &[u8], base: &Btf) -> Result<Btf> {
+        Self::parse_on(d, Some(base))
+    }
+
+    fn parse_on(d: &[u8], base: Option<&Btf>) -> Result<Btf> {
         let hdr_len = header(d, ".BTF")?;
         if hdr_len < 24 {
             return err(format!(".BTF: header length {hdr_len} is too short"));
@@ -299,22 +313,26 @@ impl Btf {
         let str_len = u32_at(d, 20)?;
         let tdata = sub(d, hdr_len, type_off, type_len, ".BTF type section")?;
         let strings = sub(d, hdr_len, str_off, str_len, ".BTF string section")?;
-        if strings.first().is_some_and(|&b| b != 0) || strings.last().is_some_and(|&b| b != 0) {
+        if (base.is_none() && strings.first().is_some_and(|&b| b != 0)) || strings.last().is_some_and(|&b| b != 0) {
             return err(".BTF: the string section must start and end with NUL");
         }
-        let words: Vec<u32> = tdata.chunks_exact(4).map(|w| u32::from_le_bytes(w.try_into().unwrap())).collect();
+        // Split BTF goes after its base: one id space, one string section.
+        let (mut words, mut offs, all_strings, (mut datasecs, mut extern_vars, mut extern_funcs)) = match base {
+            Some(b) => (b.words.clone(), b.offs[..b.offs.len() - 1].to_vec(), [&b.strings[..], strings].concat(), (b.datasecs.clone(), b.extern_vars.clone(), b.extern_funcs.clone())),
+            None => (Vec::new(), vec![0], strings.to_vec(), (Vec::new(), Vec::new(), Vec::new())),
+        };
+        let first = words.len();
+        words.extend(tdata.chunks_exact(4).map(|w| u32::from_le_bytes(w.try_into().unwrap())));
         let nw = words.len();
         // A guess at the number of types (most take 3 to 6 words).
-        let mut offs: Vec<u32> = Vec::with_capacity(nw / 4 + 2);
-        offs.push(0);
-        let str_end = strings.len().max(1);
+        offs.reserve((nw - first) / 4 + 2);
+        let str_end = all_strings.len().max(1);
         let mut max_ref = 0u32;
-        let (mut datasecs, mut extern_vars, mut extern_funcs) = (Vec::new(), Vec::new(), Vec::new());
-        let mut pos = 0usize;
+        let mut pos = first;
         while pos < nw {
             let id = offs.len();
             if pos + 3 > nw {
-                return err(format!(".BTF: type [{id}] is truncated at byte {}", pos * 4));
+                return err(format!(".BTF: type [{id}] is truncated at byte {}", (pos - first) * 4));
             }
             let (name_off, info, size_or_type) = (words[pos], words[pos + 1], words[pos + 2]);
             let k = (info >> 24) & 0x1f;
@@ -324,7 +342,7 @@ impl Btf {
             };
             let end = pos + 3 + extra_words(kind, (info & 0xffff) as usize);
             if end > nw {
-                return err(format!(".BTF: type [{id}] is truncated at byte {}", nw * 4));
+                return err(format!(".BTF: type [{id}] is truncated at byte {}", (nw - first) * 4));
             }
             if name_off as usize >= str_end {
                 return err(format!(".BTF: type [{id}] has name offset {name_off} outside the string section"));
@@ -340,10 +358,10 @@ impl Btf {
             pos = end;
         }
         if tdata.len() % 4 != 0 {
-            return err(format!(".BTF: type [{}] is truncated at byte {}", offs.len(), nw * 4));
+            return err(format!(".BTF: type [{}] is truncated at byte {}", offs.len(), (nw - first) * 4));
         }
         offs.push(nw as u32);
-        let btf = Btf { words, offs, strings: strings.to_vec(), datasecs, extern_vars, extern_funcs };
+        let btf = Btf { words, offs, strings: all_strings, datasecs, extern_vars, extern_funcs };
         if max_ref as usize >= btf.len() {
             btf.check_refs()?;
         }

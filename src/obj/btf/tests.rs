@@ -210,3 +210,33 @@ fn views_decode_every_kind() {
     b.words.extend_from_slice(&[999, 1 << 24, 4, 32]);
     assert!(Btf::parse(&b.bytes()).unwrap_err().message().contains("name offset"));
 }
+
+#[test]
+fn split_btf_continues_its_base() {
+    let mut base = B::new();
+    base.t("int", 1, 0, 4, &[(1 << 24) | 32]); // [1]
+    let next = base.s("next");
+    base.t("list_head", 4, 1, 8, &[next, 3, 0]); // [2]
+    base.t("", 2, 0, 2, &[]); // [3] struct list_head *
+    let base_btf = Btf::parse(&base.bytes()).unwrap();
+    let base_strs = base.strs.len() as u32;
+    // The module's own strings start after the base's; its ids after [3].
+    let mut m = B { words: vec![], strs: vec![] };
+    let name = base_strs + m.s("mod_thing");
+    let (a, l) = (base_strs + m.s("a"), base_strs + m.s("link"));
+    m.words.extend_from_slice(&[name, 4 << 24 | 2, 16, a, 1, 0, l, 2, 64]); // [4] struct mod_thing { int a; struct list_head link; }
+    m.words.extend_from_slice(&[0, 2 << 24, 4]); // [5] struct mod_thing *
+    let split = Btf::parse_split(&m.bytes(), &base_btf).unwrap();
+    assert_eq!(split.len(), 6);
+    assert_eq!(split.find_by_name_kind("mod_thing", BtfKind::Struct), Some(4));
+    assert_eq!(split.find_by_name_kind("list_head", BtfKind::Struct), Some(2), "base types stay");
+    let t = split.type_by_id(4).unwrap();
+    let names: Vec<&str> = t.members().map(|x| split.str_at(x.name_off).unwrap()).collect();
+    assert_eq!(names, ["a", "link"]);
+    assert_eq!(split.size_of(5).unwrap(), 8);
+    assert_eq!(split.skip_mods(t.members().nth(1).unwrap().type_id), 2);
+    // A reference past both is refused; so is the same blob without its base.
+    m.words.extend_from_slice(&[0, 2 << 24, 9]);
+    assert!(Btf::parse_split(&m.bytes(), &base_btf).unwrap_err().message().contains("type [6] refers to type [9]"));
+    assert!(Btf::parse(&m.bytes()).is_err());
+}

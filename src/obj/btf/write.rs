@@ -120,6 +120,24 @@ impl Btf {
         self.offs = offs;
     }
 
+    /// Gives the functions named `static` linkage in the BTF. For hidden
+    /// and weak global functions (as libbpf does): the kernel verifies a
+    /// global function alone, for any argument (a pointer may be NULL), but
+    /// one nobody outside the object can call or replace is verified in its
+    /// callers' context, where their pointers are known valid.
+    pub fn make_funcs_static(&mut self, names: &[&[u8]]) {
+        if names.is_empty() {
+            return;
+        }
+        for id in 1..self.len() {
+            let base = self.offs[id] as usize;
+            let info = self.words[base + 1];
+            if (info >> 24) & 0x1f == BtfKind::Func as u32 && info & 0xffff == 1 && names.contains(&str_bytes(&self.strings, self.words[base]).unwrap_or(&[])) {
+                self.words[base + 1] = info & !0xffff;
+            }
+        }
+    }
+
     /// The `.BTF` blob, as the kernel takes it (`BPF_BTF_LOAD`).
     pub fn to_bytes(&self) -> Vec<u8> {
         let tlen = self.words.len() * 4;

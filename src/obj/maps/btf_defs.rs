@@ -27,6 +27,9 @@ pub struct BtfMapDef {
     pub map_extra: Option<u64>,
     /// The inner map of a map-in-map (`__array(values, struct inner)`).
     pub inner: Option<Box<BtfMapDef>>,
+    /// Byte offset of `__array(values, ...)` in the definition: where the
+    /// relocations of statically initialised slots point.
+    pub values_offset: Option<u32>,
     /// Field names bpfl does not know (a definition using them is refused).
     pub unknown_fields: Vec<String>,
 }
@@ -117,6 +120,7 @@ fn map_def(btf: &Btf, name: &str, type_id: u32, depth: u32) -> Result<BtfMapDef>
                 }
                 // Map-in-map and prog-array values are fds (u32).
                 d.value_size.get_or_insert(4);
+                d.values_offset = Some(m.offset / 8);
             }
             other => d.unknown_fields.push(other.to_string()),
         }
@@ -139,6 +143,7 @@ pub(crate) fn btf_map_spec(d: &BtfMapDef, origin: MapOrigin) -> Result<MapSpec> 
     m.map_extra = d.map_extra.unwrap_or(0);
     m.btf_key_type_id = d.key_type_id.unwrap_or(0);
     m.btf_value_type_id = d.value_type_id.unwrap_or(0);
+    m.values_offset = d.values_offset;
     if m.pinning > 1 {
         return malformed(format!("map '{}': pinning {} is unknown (0 none, 1 by name)", d.name, m.pinning));
     }

@@ -3,6 +3,7 @@
 //! `.bss`, `.kconfig`), each turned into a [`MapSpec`].
 
 pub mod btf_defs;
+mod slots;
 
 use crate::elf::{self, Elf};
 use crate::error::{Error, Result};
@@ -10,6 +11,7 @@ use crate::sections::{read_u32, section_bytes, Sections, Symbols};
 use crate::types::MapType;
 use crate::ObjectSpec;
 pub use btf_defs::{map_defs, BtfMapDef};
+pub use slots::SlotTarget;
 
 /// Map flags bpfl sets itself.
 #[allow(missing_docs)]
@@ -65,6 +67,12 @@ pub struct MapSpec {
     pub btf_value_type_id: u32,
     /// Initial contents (global data), written after creation.
     pub data: Option<Vec<u8>>,
+    /// Statically initialised slots of a prog array or map-in-map
+    /// (`.values = { [i] = &x }`): (index, what goes there), filled by the
+    /// loader once the programs are loaded or the maps created.
+    pub init_slots: Vec<(u32, SlotTarget)>,
+    /// Byte offset of `values` in the `.maps` definition, where it has one.
+    pub(crate) values_offset: Option<u32>,
     /// Section index and offset the relocations refer to.
     pub(crate) shndx: usize,
     pub(crate) sym_offset: u64,
@@ -96,6 +104,8 @@ pub(crate) fn new_map(name: String, kernel_name: String, origin: MapOrigin, map_
         btf_key_type_id: 0,
         btf_value_type_id: 0,
         data: None,
+        init_slots: Vec::new(),
+        values_offset: None,
         shndx: 0,
         sym_offset: 0,
     }
@@ -105,7 +115,10 @@ pub(crate) fn new_map(name: String, kernel_name: String, origin: MapOrigin, map_
 /// value_size, max_entries, map_flags, inner_map_idx, numa_node.
 const LEGACY_KNOWN: usize = 28;
 
-/// `SEC("maps")`: one fixed-size `struct bpf_map_def` per symbol.
+/// `SEC("maps")`: one `struct bpf_map_def` per symbol, each as long as its
+/// symbol's `st_size` says: a section linked from several objects (`bpftool
+/// gen object`) may mix definition sizes. Only when the symbols carry no size
+/// is the section split evenly among them.
 pub(crate) fn add_legacy(obj: &mut ObjectSpec, data: &[u8], elf: &Elf, secs: &Sections, syms: &mut Symbols) -> Result<()> {
     let Some(mi) = secs.legacy_maps else { return Ok(()) };
     let bytes = section_bytes(data, &elf.shdrs[mi], "maps")?;
@@ -117,30 +130,18 @@ pub(crate) fn add_legacy(obj: &mut ObjectSpec, data: &[u8], elf: &Elf, secs: &Se
         }
         return Ok(());
     }
-    let n = legacy_syms.len();
-    if bytes.len() % n != 0 {
-        return Err(Error::malformed(format!("section 'maps' is {} bytes, not a multiple of its {n} map definitions", bytes.len())));
-    }
-    let def_size = bytes.len() / n;
-    if def_size < 16 || def_size % 4 != 0 {
-        return Err(Error::malformed(format!("section 'maps': definitions of {def_size} bytes are too small or misaligned (need 16+ and a multiple of 4)")));
-    }
-    for (off, name) in legacy_syms.iter() {
-        let off = *off as usize;
-        if off % def_size != 0 || off + def_size > bytes.len() {
-            return Err(Error::malformed(format!("map '{name}': offset {off} in section 'maps' is not a definition boundary ({def_size}-byte definitions)")));
-        }
-        let d = &bytes[off..off + def_size];
+    for (off, name, size) in legacy_def_extents(bytes.len(), legacy_syms)? {
+        let d = &bytes[off..off + size];
         if let Some(p) = d.iter().skip(LEGACY_KNOWN).position(|&b| b != 0) {
             return Err(Error::malformed(format!(
-                "map '{name}': its {def_size}-byte definition has non-zero data at byte {} past the 7 fields bpfl knows (type, key_size, value_size, max_entries, map_flags, inner_map_idx, numa_node)",
+                "map '{name}': its {size}-byte definition has non-zero data at byte {} past the 7 fields bpfl knows (type, key_size, value_size, max_entries, map_flags, inner_map_idx, numa_node); bpfl does not know what that field means, so it refuses the map rather than ignore it",
                 LEGACY_KNOWN + p
             )));
         }
         let f = |k: usize| read_u32(d, k * 4);
         let inner_idx = f(5);
         let mt = MapType(f(0));
-        let mut spec = new_map(name.clone(), name.clone(), MapOrigin::Legacy, mt, f(1), f(2), f(3), f(4));
+        let mut spec = new_map(name.to_string(), name.to_string(), MapOrigin::Legacy, mt, f(1), f(2), f(3), f(4));
         spec.numa_node = f(6);
         spec.shndx = mi;
         spec.sym_offset = off as u64;
@@ -158,6 +159,36 @@ pub(crate) fn add_legacy(obj: &mut ObjectSpec, data: &[u8], elf: &Elf, secs: &Se
         }
     }
     Ok(())
+}
+
+/// Each legacy definition's (offset, name, size): the symbol's `st_size`,
+/// or, when no symbol has one, an even split of the section.
+fn legacy_def_extents(sec_len: usize, syms: &[(u64, String, u64)]) -> Result<Vec<(usize, &str, usize)>> {
+    let sized = syms.iter().all(|s| s.2 > 0);
+    let n = syms.len();
+    let even = if sized {
+        0
+    } else {
+        if sec_len % n != 0 {
+            return Err(Error::malformed(format!("section 'maps' is {sec_len} bytes, not a multiple of its {n} map definitions (and its symbols give no sizes)")));
+        }
+        sec_len / n
+    };
+    let mut out = Vec::with_capacity(n);
+    let mut end = 0usize;
+    for (off, name, st_size) in syms {
+        let size = if sized { *st_size as usize } else { even };
+        if size < 16 || size % 4 != 0 {
+            return Err(Error::malformed(format!("map '{name}': a definition of {size} bytes is too small or misaligned (need 16+ and a multiple of 4)")));
+        }
+        let off = usize::try_from(*off).unwrap_or(usize::MAX);
+        if off < end || off.checked_add(size).map_or(true, |e| e > sec_len) || (!sized && off % size != 0) {
+            return Err(Error::malformed(format!("map '{name}': a {size}-byte definition at offset {off} does not fit section 'maps' ({sec_len} bytes) or overlaps the one before")));
+        }
+        end = off + size;
+        out.push((off, name.as_str(), size));
+    }
+    Ok(out)
 }
 
 /// `SEC(".maps")`: definitions read from BTF, each inner-map template first.
@@ -183,10 +214,7 @@ pub(crate) fn add_btf_defined(obj: &mut ObjectSpec, elf: &Elf, secs: &Sections, 
         spec.sym_offset = off;
         obj.maps.push(spec);
     }
-    if elf.shdrs.iter().any(|s| matches!(s.sh_type, elf::SHT_REL | elf::SHT_RELA) && s.sh_info as usize == mi) {
-        obj.warnings.push("initial values of map-in-map slots ('.rel.maps') are not applied yet".into());
-    }
-    Ok(())
+    slots::add_init_slots(obj, elf, mi)
 }
 
 /// Global data: one single-entry array per `.data*`, `.rodata*`, `.bss*`
@@ -225,4 +253,27 @@ fn data_map(obj: &ObjectSpec, name: String, size: u32, flags: u32) -> MapSpec {
         spec.btf_value_type_id = id;
     }
     spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::legacy_def_extents;
+
+    fn syms(v: &[(u64, &str, u64)]) -> Vec<(u64, String, u64)> {
+        v.iter().map(|&(o, n, s)| (o, n.to_string(), s)).collect()
+    }
+
+    #[test]
+    fn legacy_definitions_sized_by_their_symbols() {
+        // A 28-byte and a 20-byte definition linked into one section.
+        let s = syms(&[(0, "a", 28), (28, "b", 20)]);
+        assert_eq!(legacy_def_extents(48, &s).unwrap(), vec![(0, "a", 28), (28, "b", 20)]);
+        // Without sizes: an even split.
+        let s = syms(&[(0, "a", 0), (24, "b", 0)]);
+        assert_eq!(legacy_def_extents(48, &s).unwrap(), vec![(0, "a", 24), (24, "b", 24)]);
+        // Overlap, past the end, too small.
+        assert!(legacy_def_extents(48, &syms(&[(0, "a", 28), (20, "b", 20)])).is_err());
+        assert!(legacy_def_extents(40, &syms(&[(0, "a", 28), (28, "b", 20)])).is_err());
+        assert!(legacy_def_extents(8, &syms(&[(0, "a", 8)])).is_err());
+    }
 }
