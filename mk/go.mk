@@ -16,7 +16,7 @@ GO_OUT   := $(BUILD)/go
 # The cgo package's cache entry does not see include/bpfl.h: a stamp of it in
 # CGO_CFLAGS makes a changed header rebuild the package.
 GO_ENV = GOCACHE=$(CURDIR)/$(GO_OUT)/cache GOPATH=$(CURDIR)/$(GO_OUT)/gopath \
-	GOPROXY=off GOFLAGS=-mod=mod GOWORK=off GOENV=off GOTOOLCHAIN=local CGO_ENABLED=1 CC="$(CC)" \
+	GOPROXY=off GOFLAGS="-mod=mod -tags=bpfl_intree" GOWORK=off GOENV=off GOTOOLCHAIN=local CGO_ENABLED=1 CC="$(CC)" \
 	CGO_CFLAGS="-g -O2 -DBPFL_HEADER_STAMP=$$(cksum < $(CURDIR)/$(HEADER) | cut -d' ' -f1)" \
 	GODEBUG=asyncpreemptoff=1 BPFL_BPF_DIR=$(CURDIR)/$(BPF_OUT)
 

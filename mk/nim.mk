@@ -11,8 +11,8 @@ EXTRA_TESTS += test-nim
 
 NIM       ?= nim
 NIM_OUT   := $(BUILD)/nim
-NIM_SRC   := $(wildcard bindings/nim/src/*.nim bindings/nim/src/bpfl/*.nim)
-NIM_FLAGS := --hints:off --verbosity:0 -d:release -p:bindings/nim/src
+NIM_SRC   := $(wildcard bindings/nim/src/*.nim bindings/nim/src/bpfl/*.nim bindings/nim/compat/*.nim)
+NIM_FLAGS := --hints:off --verbosity:0 -d:release -p:bindings/nim/src -p:bindings/nim/compat
 NIM_BINS  := $(NIM_OUT)/test_nimbpf $(NIM_OUT)/test_bpfl $(NIM_OUT)/test_bpfl_orc \
              $(NIM_OUT)/boot_only $(NIM_OUT)/ovfslat $(NIM_OUT)/xdpcount $(NIM_OUT)/test_kinds
 

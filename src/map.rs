@@ -495,7 +495,15 @@ impl Map {
     /// Pin the map at `path` on a bpffs.
     pub fn pin(&self, path: &str) -> Result<()> {
         let c = CString::new(path).map_err(|_| Error::inval("pin path contains a NUL byte"))?;
-        self.with_fd(|fd| sys::obj_pin(fd, &c).map_err(|e| e.error(format!("map '{}': pin at '{path}'", self.name))))
+        self.with_fd(|fd| {
+            sys::obj_pin(fd, &c).map_err(|e| {
+                let err = e.error(format!("map '{}': pin at '{path}'", self.name));
+                match (e.0, std::path::Path::new(path).parent()) {
+                    (libc::ENOENT, Some(dir)) => err.note(missing_pin_dir_hint(&dir.to_string_lossy())),
+                    _ => err,
+                }
+            })
+        })
     }
 
     /// Freeze the map: no more writes from user space.
@@ -627,4 +635,10 @@ mod pin_path_tests {
             assert!(e.to_string().contains("plain file name"), "{bad}: {e}");
         }
     }
+}
+
+/// The hint for a pin that failed with ENOENT: the kernel says only that,
+/// and the cause is almost always the directory.
+pub(crate) fn missing_pin_dir_hint(dir: &str) -> String {
+    format!("the directory '{dir}' does not exist: create it (mkdir -p) or mount bpffs there")
 }

@@ -168,8 +168,9 @@ impl Program {
         let t = self.prog_type();
         if t == 0 {
             return Err(Error::unsupported(format!(
-                "program '{}': section '{}' is not a program type bpfl knows (set one with set_type, or turn its autoload off)",
-                spec.name, spec.section
+                "program '{}': {} (set one with set_type, or turn its autoload off)",
+                spec.name,
+                crate::obj::section::unknown_message(&spec.section)
             )));
         }
         if needs_target(t) && s.attach.is_none() && section_target(spec).is_none() {

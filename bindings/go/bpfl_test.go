@@ -516,6 +516,10 @@ func TestBadInputs(t *testing.T) {
 	if e.Op != "bpfl_object_open_file" || !strings.Contains(e.Error(), "does_not_exist.o") {
 		t.Fatalf("missing file: %+v", e)
 	}
+	// The errno is said once: bpfl's message has it, Error() adds only the call.
+	if msg := e.Error(); strings.Count(strings.ToLower(msg), "no such file or directory") != 1 || !strings.HasPrefix(msg, "bpfl_object_open_file: ") {
+		t.Fatalf("missing file: the errno should appear once: %q", msg)
+	}
 
 	_, err = Open(objPath(t, "bad_maps.o"), nil)
 	if err == nil {

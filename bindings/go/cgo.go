@@ -1,9 +1,10 @@
 // Package bpfl loads eBPF objects into the Linux kernel through bpfl's C ABI
-// (include/bpfl.h), linked statically from target/release/libbpfl.a.
+// (bpfl.h). The C flags come from pkg-config (see link_*.go): `make install`
+// bpfl first, or build inside the checkout with -tags bpfl_intree.
 //
-// The module path is github.com/bpfl/bpfl/bindings/go; the package name is bpfl:
+// The module path is bpfl.dev/bpfl; the package name is bpfl:
 //
-//	import bpfl "github.com/bpfl/bpfl/bindings/go"
+//	import "bpfl.dev/bpfl"
 //
 //	obj, err := bpfl.Open("prog.o", nil)
 //	defer obj.Close()
@@ -17,8 +18,6 @@
 package bpfl
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: ${SRCDIR}/../../target/release/libbpfl.a -lpthread -ldl -lm -lrt
 #include <stdlib.h>
 #include <bpfl.h>
 */

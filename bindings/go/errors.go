@@ -1,3 +1,5 @@
+//go:build cgo
+
 package bpfl
 
 import (
@@ -40,7 +42,10 @@ func (e *Error) Error() string {
 	if e.Msg == "" {
 		return fmt.Sprintf("%s: %v", e.Op, e.Errno)
 	}
-	return fmt.Sprintf("%s: %s (%v)", e.Op, e.Msg, e.Errno)
+	// bpfl's message says the errno already where it matters ("... (os
+	// error 2)"); adding e.Errno again would say it twice. Errno stays in
+	// the value (errors.Is).
+	return fmt.Sprintf("%s: %s", e.Op, e.Msg)
 }
 
 // Unwrap gives the errno, so errors.Is(err, syscall.ENOENT) works.

@@ -1,3 +1,3 @@
-module github.com/bpfl/bpfl/bindings/go
+module bpfl.dev/bpfl
 
 go 1.19

@@ -6,7 +6,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/bpfl/bpfl/bindings/go/internal/uprobetarget"
+	"bpfl.dev/bpfl/internal/uprobetarget"
 )
 
 // uprobe.o counts calls of a function and sums its first argument

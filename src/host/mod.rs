@@ -16,6 +16,7 @@ pub mod features;
 pub mod kallsyms;
 pub mod kconfig;
 pub mod kver;
+pub mod loaded;
 pub mod module_btf;
 pub mod net;
 pub mod pmu;

@@ -221,9 +221,82 @@ pub fn btf_attach_target(def: &SectionDef, section: &str) -> Option<(String, boo
     })
 }
 
+/// "section 'X' is not a program type bpfl knows", with the nearest known
+/// name when the section looks like a typo of one.
+pub fn unknown_message(section: &str) -> String {
+    match suggest(section) {
+        Some(s) => format!("section '{section}' is not a program type bpfl knows: did you mean '{s}'?"),
+        None => format!("section '{section}' is not a program type bpfl knows"),
+    }
+}
+
+/// The known section name nearest to the part of `section` before its
+/// first `/`, by edit distance: `tracepont/syscalls/x` gives `tracepoint/`.
+/// None when that part is known already or nothing is close (more than a
+/// third of its letters would change), so a custom name gets no guess.
+pub fn suggest(section: &str) -> Option<String> {
+    let (head, has_target) = match section.split_once('/') {
+        Some((h, _)) => (h, true),
+        None => (section, false),
+    };
+    let mut best: Option<(usize, &str, bool)> = None;
+    for d in SECTION_DEFS {
+        let (base, plus) = d.pattern.strip_suffix('+').map_or((d.pattern, false), |b| (b, true));
+        let (name, rest) = base.split_once('/').map_or((base, false), |(n, _)| (n, true));
+        let dist = edit_distance(head, name);
+        // The table is most specific first: on a tie the earlier name stays.
+        if best.map_or(true, |(b, _, _)| dist < b) {
+            best = Some((dist, name, plus || rest));
+        }
+    }
+    let (dist, name, takes_target) = best?;
+    if head.is_empty() || dist == 0 || dist > (head.len() / 3).max(1) {
+        return None;
+    }
+    Some(if takes_target && has_target { format!("{name}/") } else { name.to_string() })
+}
+
+/// Levenshtein distance over bytes (section names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn did_you_mean() {
+        assert_eq!(suggest("tracepont/syscalls/x").as_deref(), Some("tracepoint/"));
+        assert_eq!(
+            unknown_message("tracepont/syscalls/x"),
+            "section 'tracepont/syscalls/x' is not a program type bpfl knows: did you mean 'tracepoint/'?"
+        );
+        assert_eq!(suggest("kprobee/do_sys_open").as_deref(), Some("kprobe/"));
+        assert_eq!(suggest("xdpp").as_deref(), Some("xdp"));
+        assert_eq!(suggest("fentyr/vfs_read").as_deref(), Some("fentry/"));
+        assert_eq!(suggest("cgroupp/connect4").as_deref(), Some("cgroup/"));
+        assert_eq!(suggest("raw_tracepiont/sys_enter").as_deref(), Some("raw_tracepoint/"));
+        // Nothing close, or not a typo: no guess.
+        assert_eq!(suggest("my_section"), None);
+        assert_eq!(suggest("foo/bar"), None);
+        assert_eq!(suggest(""), None);
+        assert_eq!(suggest("xdp/bogus"), None);
+        assert_eq!(unknown_message("my_section"), "section 'my_section' is not a program type bpfl knows");
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
 
     #[test]
     fn btf_attach_targets() {

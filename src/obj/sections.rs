@@ -233,7 +233,7 @@ pub(crate) fn add_programs(obj: &mut ObjectSpec) -> Result<()> {
         }
         let found = section::lookup(&code.name);
         if found.is_none() {
-            obj.warnings.push(format!("section '{}' is not a program type bpfl knows; its programs cannot be loaded", code.name));
+            obj.warnings.push(format!("{}; its programs cannot be loaded", section::unknown_message(&code.name)));
         }
         // The programs own the names from here on (only .text's are kept).
         for (start, len, fname) in code.funcs.iter_mut() {

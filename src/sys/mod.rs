@@ -10,6 +10,7 @@
 //! [`crate::Error`] with their own context.
 
 pub(crate) mod bpf;
+pub(crate) mod ids;
 pub(crate) mod epoll;
 pub(crate) mod file;
 pub(crate) mod link;

@@ -10,6 +10,7 @@ mod setup;
 mod hardening;
 mod net;
 mod probes;
+mod messages;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
@@ -1031,6 +1032,7 @@ fn main() {
         Test { name: "fentry_cookie", needs_kernel: true, f: probes::fentry_cookie },
         ][..],
         loader_internals::TESTS,
+        messages::TESTS,
     ]
     .concat();
     harness::run(&tests)

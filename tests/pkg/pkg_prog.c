@@ -43,6 +43,6 @@ int main(int argc, char **argv)
 			return count == (uint64_t)n ? 0 : 1;
 		}
 	}
-	fprintf(stderr, "pkg_prog: %s (%s)\n", bpfl_last_error(), strerror(-rc));
+	fprintf(stderr, "pkg_prog: %s\n", *bpfl_last_error() ? bpfl_last_error() : strerror(-rc));
 	return rc == -EPERM ? 77 : 1;
 }

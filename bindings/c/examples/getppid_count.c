@@ -29,7 +29,7 @@ struct pid_key {
 
 static int fail(const char *what, int rc)
 {
-	fprintf(stderr, "getppid_count: %s: %s (%s)\n", what, bpfl_last_error(), strerror(-rc));
+	fprintf(stderr, "getppid_count: %s: %s\n", what, *bpfl_last_error() ? bpfl_last_error() : strerror(-rc));
 	return 1;
 }
 

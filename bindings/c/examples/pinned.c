@@ -59,13 +59,13 @@ int main(int argc, char **argv)
 	bpfl_map map;
 	int rc = bpfl_map_open_pinned(argv[1], &map);
 	if (rc < 0) {
-		fprintf(stderr, "pinned: %s (%s)\n", bpfl_last_error(), strerror(-rc));
+		fprintf(stderr, "pinned: %s\n", *bpfl_last_error() ? bpfl_last_error() : strerror(-rc));
 		return 1;
 	}
 	BPFL_OPTS(bpfl_map_info, info);
 	size_t vbuf = 0;
 	if ((rc = bpfl_map_get_info(map, &info)) < 0 || (rc = bpfl_map_value_buf_size(map, &vbuf)) < 0) {
-		fprintf(stderr, "pinned: %s (%s)\n", bpfl_last_error(), strerror(-rc));
+		fprintf(stderr, "pinned: %s\n", *bpfl_last_error() ? bpfl_last_error() : strerror(-rc));
 		bpfl_map_close(map);
 		return 1;
 	}
@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 	bpfl_map_close(map);
 	return 0;
 fail:
-	fprintf(stderr, "pinned: %s (%s)\n", bpfl_last_error(), strerror(-rc));
+	fprintf(stderr, "pinned: %s\n", *bpfl_last_error() ? bpfl_last_error() : strerror(-rc));
 	free(key);
 	free(next);
 	free(val);

@@ -29,7 +29,7 @@ struct row {
 
 static int fail(const char *what, int err)
 {
-	fprintf(stderr, "syscount: %s: %s (%s)\n", what, bpfl_last_error(), strerror(-err));
+	fprintf(stderr, "syscount: %s: %s\n", what, *bpfl_last_error() ? bpfl_last_error() : strerror(-err));
 	return 1;
 }
 

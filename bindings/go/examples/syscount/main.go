@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	bpfl "github.com/bpfl/bpfl/bindings/go"
+	"bpfl.dev/bpfl"
 )
 
 // procStat mirrors struct proc_stat of bpf/syscount.bpf.c.

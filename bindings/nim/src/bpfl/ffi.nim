@@ -1,24 +1,47 @@
 ## Raw declarations of bpfl's C ABI (include/bpfl.h), one to one.
 ##
-## Linking: by default the static library `target/release/libbpfl.a` of the
-## bpfl checkout this file lives in is linked into the program (no
-## LD_LIBRARY_PATH needed). Overrides, at compile time:
+## Linking, decided at compile time:
+##   - in a bpfl checkout (these sources under bindings/nim/src, as with
+##     `-p:bindings/nim/src` or `nimble develop`): the checkout's static
+##     target/release/libbpfl.a, built by `make lib`;
+##   - otherwise (after `nimble install`): the installed bpfl, through
+##     `pkg-config bpfl-static` (`make install`; set PKG_CONFIG_PATH for a
+##     prefix pkg-config does not search).
+## Either way the program needs no LD_LIBRARY_PATH. Overrides:
 ##   -d:bpflLibDir=/path/to/dir   directory holding libbpfl.a (or libbpfl.so)
-##   -d:bpflDynamic               link libbpfl.so instead, with an rpath to it
+##   -d:bpflDynamic               link libbpfl.so instead (`pkg-config bpfl`), with an rpath to it
 
 import std/os
 
 const
   bpflRoot = currentSourcePath().parentDir.parentDir.parentDir.parentDir.parentDir
-  bpflLibDir* {.strdefine.} = bpflRoot / "target" / "release"
+  bpflInTree = bpflRoot / "target" / "release"
+  bpflLibDir* {.strdefine.} = ""
   bpflDynamic* {.booldefine.} = false
+  bpflIsCheckout = fileExists(bpflRoot / "include" / "bpfl.h") and
+                   fileExists(bpflRoot / "bindings" / "nim" / "bpfl.nimble")
 
-when bpflDynamic:
-  {.passL: "-L" & bpflLibDir & " -Wl,-rpath," & bpflLibDir & " -lbpfl".}
+proc linkFlags(dir: string): string {.compileTime.} =
+  if bpflDynamic: "-L" & dir & " -Wl,-rpath," & dir & " -lbpfl"
+  else: dir / "libbpfl.a" & " -lpthread -ldl -lm -lrt"
+
+when bpflLibDir.len > 0 or bpflIsCheckout:
+  const dir = if bpflLibDir.len > 0: bpflLibDir else: bpflInTree
+  when not bpflDynamic and not fileExists(dir / "libbpfl.a"):
+    {.error: "bpfl: " & dir / "libbpfl.a" & " not found: run `make lib` in the bpfl checkout, or pass -d:bpflLibDir=DIR".}
+  {.passL: linkFlags(dir).}
 else:
-  when not fileExists(bpflLibDir / "libbpfl.a"):
-    {.error: "bpfl: " & bpflLibDir / "libbpfl.a" & " not found: run `make` in the bpfl checkout, or pass -d:bpflLibDir=DIR".}
-  {.passL: bpflLibDir / "libbpfl.a" & " -lpthread -ldl -lm -lrt".}
+  import std/strutils
+  const
+    pc = if bpflDynamic: "bpfl" else: "bpfl-static"
+    found = gorgeEx("pkg-config --libs " & pc)
+    libdir = gorgeEx("pkg-config --variable=libdir " & pc)
+  when found.exitCode != 0:
+    {.error: "bpfl: pkg-config cannot find " & pc & ": install bpfl (`make install` in its checkout) and set PKG_CONFIG_PATH to its lib/pkgconfig, or pass -d:bpflLibDir=DIR".}
+  when bpflDynamic:
+    {.passL: found.output.strip & " -Wl,-rpath," & libdir.output.strip.}
+  else:
+    {.passL: found.output.strip.}
 
 type
   BpflObjectH* {.bycopy.} = object

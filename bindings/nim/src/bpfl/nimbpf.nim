@@ -17,7 +17,7 @@
 ## `shutdownBpf`.
 
 import std/[options, tables, posix]
-import bpfl/ffi
+import ./ffi
 
 export options
 
