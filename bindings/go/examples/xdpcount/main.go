@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	bpfl "github.com/bpfl/bpfl/bindings/go"
+	bpfl "bpfl.dev/bpfl"
 )
 
 func defaultObject() string {
