@@ -183,8 +183,8 @@ fn stats(log: &str) -> Stats {
 /// Loads each object whole and gives a verdict per program: instructions
 /// processed, states and verification time from the verifier's statistics,
 /// or the reason it was refused.
-// TODO: load each program alone (set_autoload, another branch) so one
-// refused program does not hide the verdicts of the others.
+/// Load each program alone (the others' autoload off), so that one refused
+/// program does not hide the verdicts of the others, as veristat does.
 pub fn check(args: &[&str]) -> Res {
     let mut json = false;
     let mut log_level = 4; // BPF_LOG_STATS: the statistics line only
@@ -230,49 +230,49 @@ fn check_one(path: &str, log_level: u32, out: &mut Vec<Verdict>) {
     // a check must not leave pins behind or reuse someone else's.
     let root = format!("/sys/fs/bpf/bpfl-check-{}", std::process::id());
     let _ = std::fs::create_dir_all(&root);
-    let open = || Object::open_file(path, &OpenOptions { pin_root: Some(root.clone()), ..Default::default() });
-    let mut obj = match open() {
-        Ok(o) => o,
+    // The object with only program `only` to load (all of them for None).
+    let open = |only: Option<usize>| -> bpfl::Result<Object> {
+        let obj = Object::open_file(path, &OpenOptions { pin_root: Some(root.clone()), ..Default::default() })?;
+        if let Some(only) = only {
+            for (i, p) in obj.programs().iter().enumerate() {
+                p.set_autoload(i == only)?;
+            }
+        }
+        Ok(obj)
+    };
+    let count = match open(None) {
+        Ok(o) => o.programs().len(),
         Err(e) => {
-            let reason = e.to_string();
-            out.push(Verdict { object, program: "-".into(), section: String::new(), ok: false, insns: 0, stats: Stats::default(), reason });
+            out.push(Verdict { object, program: "-".into(), section: String::new(), ok: false, insns: 0, stats: Stats::default(), reason: e.to_string() });
             return;
         }
     };
-    let res = obj.load(&LoadOptions { log_level, ..Default::default() });
-    let logs: Vec<String> = obj.verifier_logs().map(|(_, l)| l.to_string()).collect();
-    let mut err = res.err();
-    let stats_log = err.as_ref().and_then(|e| e.verifier_log()).map(str::to_string);
-    // At the statistics level the log holds no reason: load again with the
-    // default level, which logs the refusal in full.
-    if let (Some(e), 4) = (&err, log_level) {
-        if e.verifier_log().is_some() {
-            if let Err(full) = open().and_then(|mut o| o.load(&LoadOptions::default())) {
-                err = Some(full);
+    for i in 0..count {
+        let mut obj = match open(Some(i)) {
+            Ok(o) => o,
+            Err(e) => {
+                out.push(Verdict { object: object.clone(), program: "-".into(), section: String::new(), ok: false, insns: 0, stats: Stats::default(), reason: e.to_string() });
+                continue;
             }
-        }
-    }
-    let names = |e: &bpfl::Error, name: &str| e.to_string().contains(&format!("program '{name}'"));
-    for (i, p) in obj.programs().iter().enumerate() {
-        let ok = p.is_loaded() && err.is_none();
-        // The refused program's error carries its log; the others' logs are from their own load.
-        let named = err.as_ref().filter(|e| names(e, p.name()));
-        let log = match named {
-            Some(_) => stats_log.clone().unwrap_or_default(),
-            None => logs.get(i).cloned().unwrap_or_default(),
         };
-        let reason = match (&err, named) {
-            (_, Some(e)) => e.to_string(),
-            (Some(_), None) => "not loaded: the object failed elsewhere".into(),
-            _ => String::new(),
+        let res = obj.load(&LoadOptions { log_level, ..Default::default() });
+        let p = obj.programs()[i].clone();
+        let (ok, log, reason) = match res {
+            Ok(()) => (true, obj.verifier_logs().nth(i).map(|(_, l)| l.to_string()).unwrap_or_default(), String::new()),
+            Err(e) => {
+                let stats_log = e.verifier_log().unwrap_or_default().to_string();
+                // At the statistics level the log holds no reason: load again
+                // with the default level, which logs the refusal in full.
+                let full = if log_level == 4 && e.verifier_log().is_some() {
+                    open(Some(i)).and_then(|mut o| o.load(&LoadOptions::default())).err()
+                } else {
+                    None
+                };
+                (false, stats_log, full.unwrap_or(e).to_string())
+            }
         };
         out.push(Verdict { object: object.clone(), program: p.name().into(), section: p.section().into(), ok, insns: p.insn_count(), stats: stats(&log), reason });
     }
-    // A failure that names no program (a map, BTF, an extern): a line of its own.
-    if let Some(e) = err.filter(|e| !obj.programs().iter().any(|p| names(e, p.name()))) {
-        out.push(Verdict { object, program: "-".into(), section: String::new(), ok: false, insns: 0, stats: Stats::default(), reason: e.to_string() });
-    }
-    drop(obj);
     if let Ok(dir) = std::fs::read_dir(&root) {
         dir.flatten().for_each(|f| drop(std::fs::remove_file(f.path())));
     }
