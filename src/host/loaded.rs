@@ -67,7 +67,7 @@ pub fn map_btf(map: &crate::Map) -> Result<Option<MapBtf>> {
     if info.btf_id == 0 || info.btf_value_type_id == 0 {
         return Ok(None);
     }
-    let data = sys::ids::btf_data(info.btf_id).map_err(|e| e.error(format!("map '{}': BTF {}", map.name(), info.btf_id)))?;
+    let data = sys::btf_bytes_by_id(info.btf_id).map_err(|e| e.error(format!("map '{}': BTF {}", map.name(), info.btf_id)))?;
     let btf = crate::btf::Btf::parse(&data)?;
     Ok(Some(MapBtf { btf, key_type: info.btf_key_type_id, value_type: info.btf_value_type_id }))
 }

@@ -106,32 +106,3 @@ fn walk<T: Default>(next: u32, by_id: u32) -> SysResult<Vec<T>> {
     }
     Ok(out)
 }
-
-const BTF_GET_FD_BY_ID: u32 = 19;
-
-/// `struct bpf_btf_info`.
-#[repr(C)]
-#[derive(Default)]
-struct BtfInfo {
-    btf: u64,
-    btf_size: u32,
-    id: u32,
-    name: u64,
-    name_len: u32,
-    kernel_btf: u32,
-}
-const _: () = assert!(std::mem::size_of::<BtfInfo>() == 32);
-
-/// The raw BTF the kernel holds under `id` (a map's `btf_id`).
-pub(crate) fn btf_data(id: u32) -> SysResult<Vec<u8>> {
-    let fd = fd_by_id(BTF_GET_FD_BY_ID, id)?;
-    let size = info::<BtfInfo>(&fd)?.btf_size;
-    let mut buf = vec![0u8; size as usize];
-    let mut i = BtfInfo { btf: buf.as_mut_ptr() as u64, btf_size: size, ..Default::default() };
-    let mut a = InfoAttr { bpf_fd: raw(fd.as_fd()), info_len: std::mem::size_of::<BtfInfo>() as u32, info: &mut i as *mut BtfInfo as u64 };
-    // SAFETY: the kernel writes at most `info_len` bytes to `i` and at most
-    // `btf_size` bytes (the length of `buf`) to `i.btf`.
-    unsafe { bpf(OBJ_GET_INFO_BY_FD, &mut a)? };
-    buf.truncate(i.btf_size.min(size) as usize);
-    Ok(buf)
-}
