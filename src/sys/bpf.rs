@@ -24,6 +24,9 @@ pub(super) mod cmd {
     pub const PROG_QUERY: u32 = 16;
     pub const OBJ_GET_INFO_BY_FD: u32 = 15;
     pub const BTF_GET_FD_BY_ID: u32 = 19;
+    pub const MAP_GET_FD_BY_ID: u32 = 14;
+    pub const LINK_GET_FD_BY_ID: u32 = 30;
+    pub const LINK_GET_NEXT_ID: u32 = 31;
     pub const RAW_TRACEPOINT_OPEN: u32 = 17;
     pub const BTF_LOAD: u32 = 18;
     pub const MAP_FREEZE: u32 = 22;
@@ -536,13 +539,13 @@ pub(crate) fn link_create(prog: BorrowedFd<'_>, target: BorrowedFd<'_>, attach_t
     unsafe { bpf_fd(cmd::LINK_CREATE, &mut a) }
 }
 
-/// `BPF_PROG_GET_NEXT_ID` / `BPF_PROG_GET_FD_BY_ID` / `BPF_BTF_GET_FD_BY_ID`.
+/// The `*_GET_NEXT_ID` / `*_GET_FD_BY_ID` slice of `union bpf_attr`.
 #[repr(C)]
 #[derive(Default)]
-struct IdAttr {
-    id: u32,
-    next_id: u32,
-    open_flags: u32,
+pub(super) struct IdAttr {
+    pub id: u32,
+    pub next_id: u32,
+    pub open_flags: u32,
 }
 uapi_size!(IdAttr, 12); // offsetofend(union bpf_attr, open_flags)
 
@@ -581,21 +584,6 @@ pub(crate) fn prog_info(fd: BorrowedFd<'_>) -> SysResult<ProgInfo> {
     // every pointer field in it is zero, so it writes nothing else.
     unsafe { bpf(cmd::OBJ_GET_INFO_BY_FD, &mut a)? };
     Ok(info)
-}
-
-/// `BPF_PROG_GET_NEXT_ID`: the id of the next program after `id` (ENOENT at the end).
-pub(crate) fn prog_next_id(id: u32) -> SysResult<u32> {
-    let mut a = IdAttr { id, ..Default::default() };
-    // SAFETY: no pointers.
-    unsafe { bpf(cmd::PROG_GET_NEXT_ID, &mut a)? };
-    Ok(a.next_id)
-}
-
-/// `BPF_PROG_GET_FD_BY_ID`.
-pub(crate) fn prog_fd_by_id(id: u32) -> SysResult<OwnedFd> {
-    let mut a = IdAttr { id, ..Default::default() };
-    // SAFETY: no pointers.
-    unsafe { bpf_fd(cmd::PROG_GET_FD_BY_ID, &mut a) }
 }
 
 /// `struct bpf_btf_info`.

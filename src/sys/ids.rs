@@ -1,32 +1,9 @@
 //! What is loaded in the kernel, system-wide: `BPF_{PROG,LINK}_GET_NEXT_ID`,
 //! `..._GET_FD_BY_ID` and the start of their `BPF_OBJ_GET_INFO_BY_FD` records
 //! (the kernel copies no more than the length we give, so a prefix is enough).
-use super::bpf::{bpf, bpf_fd, raw};
+use super::bpf::{bpf, bpf_fd, cmd, raw, IdAttr, InfoAttr};
 use super::SysResult;
 use std::os::fd::{AsFd, OwnedFd};
-
-const PROG_GET_NEXT_ID: u32 = 11;
-const PROG_GET_FD_BY_ID: u32 = 13;
-const OBJ_GET_INFO_BY_FD: u32 = 15;
-const LINK_GET_FD_BY_ID: u32 = 30;
-const LINK_GET_NEXT_ID: u32 = 31;
-
-/// The `*_GET_NEXT_ID` / `*_GET_FD_BY_ID` slice of `union bpf_attr`.
-#[repr(C)]
-#[derive(Default)]
-struct IdAttr {
-    id: u32,
-    next_id: u32,
-    open_flags: u32,
-}
-const _: () = assert!(std::mem::size_of::<IdAttr>() == 12); // offsetofend(union bpf_attr, open_flags)
-
-#[repr(C)]
-struct InfoAttr {
-    bpf_fd: u32,
-    info_len: u32,
-    info: u64,
-}
 
 /// `struct bpf_prog_info` up to `name`.
 #[repr(C)]
@@ -78,19 +55,19 @@ fn info<T: Default>(fd: &OwnedFd) -> SysResult<T> {
     let mut v = T::default();
     let mut a = InfoAttr { bpf_fd: raw(fd.as_fd()), info_len: std::mem::size_of::<T>() as u32, info: &mut v as *mut T as u64 };
     // SAFETY: the kernel writes at most `info_len` bytes, the size of `v`, a plain record.
-    unsafe { bpf(OBJ_GET_INFO_BY_FD, &mut a)? };
+    unsafe { bpf(cmd::OBJ_GET_INFO_BY_FD, &mut a)? };
     Ok(v)
 }
 
 /// Every program loaded in the kernel. One that goes away between its id
 /// and its fd (ENOENT) is skipped.
 pub(crate) fn programs() -> SysResult<Vec<ProgInfo>> {
-    walk(PROG_GET_NEXT_ID, PROG_GET_FD_BY_ID)
+    walk(cmd::PROG_GET_NEXT_ID, cmd::PROG_GET_FD_BY_ID)
 }
 
 /// Every link in the kernel.
 pub(crate) fn links() -> SysResult<Vec<LinkInfo>> {
-    walk(LINK_GET_NEXT_ID, LINK_GET_FD_BY_ID)
+    walk(cmd::LINK_GET_NEXT_ID, cmd::LINK_GET_FD_BY_ID)
 }
 
 fn walk<T: Default>(next: u32, by_id: u32) -> SysResult<Vec<T>> {

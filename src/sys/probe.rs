@@ -2,12 +2,11 @@
 //! maps a loaded program uses (USDT finds its spec maps this way), and the
 //! multi-probe links (`BPF_TRACE_KPROBE_MULTI`, `BPF_TRACE_UPROBE_MULTI`).
 
-use super::bpf::{bpf, bpf_fd, cmd, raw, InfoAttr};
+use super::bpf::{bpf, bpf_fd, cmd, raw, IdAttr, InfoAttr};
 use super::SysResult;
 use std::ffi::CStr;
 use std::os::fd::{BorrowedFd, OwnedFd};
 
-const MAP_GET_FD_BY_ID: u32 = 14;
 
 /// `struct bpf_prog_info` up to `map_ids`.
 #[repr(C)]
@@ -43,18 +42,11 @@ pub(crate) fn prog_map_ids(prog: BorrowedFd<'_>) -> SysResult<Vec<u32>> {
     Ok(ids)
 }
 
-#[repr(C)]
-struct GetIdAttr {
-    id: u32,
-    next_id: u32,
-    open_flags: u32,
-}
-
 /// `BPF_MAP_GET_FD_BY_ID`.
 pub(crate) fn map_fd_by_id(id: u32) -> SysResult<OwnedFd> {
-    let mut a = GetIdAttr { id, next_id: 0, open_flags: 0 };
+    let mut a = IdAttr { id, ..Default::default() };
     // SAFETY: no pointers.
-    unsafe { bpf_fd(MAP_GET_FD_BY_ID, &mut a) }
+    unsafe { bpf_fd(cmd::MAP_GET_FD_BY_ID, &mut a) }
 }
 
 /// `link_create` with the `kprobe_multi` or `uprobe_multi` tail.
