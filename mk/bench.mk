@@ -23,7 +23,8 @@ $(BENCH_OUT)/extract_bpf: tests/bench/extract_bpf.c
 	@mkdir -p $(BENCH_OUT)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $< -o $@
 
-$(BENCH_BIN): tests/bench/bench.c $(HEADER) $(LIBDIR)/libbpfl.a | deps-bench
+# bench.c #includes the other tests/bench/bench_*.c (one unit: they share its helpers).
+$(BENCH_BIN): tests/bench/bench.c $(wildcard tests/bench/bench_*.c) $(HEADER) $(LIBDIR)/libbpfl.a | deps-bench
 	@mkdir -p $(BENCH_OUT)
 	$(CC) $(CFLAGS_C) $< -o $@ $(STATIC_LIBS) -lbpf
 

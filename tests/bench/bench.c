@@ -17,6 +17,9 @@
  *   4 reading a whole 1M-entry map      next_key+lookup vs bpfl_map_read_all vs bpf_map_lookup_batch
  *   5 concurrency                       lookups from 1, 2, 4 threads, bpfl vs raw
  *   6 memory                            peak RSS of open+load in a forked child, minus a baseline child
+ *
+ * Further sections live in tests/bench/bench_*.c, #included below main's
+ * helpers (one translation unit, so they share them); each adds its call to main.
  */
 #define _GNU_SOURCE
 #include <bpfl.h>
@@ -149,11 +152,12 @@ struct row {
 	struct st s;
 	char ratio[96];
 };
-static struct row rows[128];
+static struct row rows[512];
 static int nrows;
 
 static void add_row(const char *bench, const char *impl, const char *unit, struct st s, const char *ratio)
 {
+	if (nrows == (int)(sizeof(rows) / sizeof(rows[0]))) die("too many result rows");
 	struct row *r = &rows[nrows++];
 	snprintf(r->bench, sizeof(r->bench), "%s", bench);
 	snprintf(r->impl, sizeof(r->impl), "%s", impl);
@@ -168,11 +172,12 @@ struct target {
 	char got[96];
 	int met;
 };
-static struct target targets[16];
+static struct target targets[64];
 static int ntargets;
 
 static void add_target(const char *what, const char *want, int met, const char *fmt, ...)
 {
+	if (ntargets == (int)(sizeof(targets) / sizeof(targets[0]))) die("too many targets");
 	struct target *t = &targets[ntargets++];
 	snprintf(t->what, sizeof(t->what), "%s", what);
 	snprintf(t->want, sizeof(t->want), "%s", want);
@@ -1072,6 +1077,9 @@ static void bench_memory(void)
 	}
 }
 
+/* ---- further sections: tests/bench/bench_*.c, one file each ---------------- */
+/* (each file's #include goes here, its call in main below; keep one line each) */
+
 /* ---- main ---------------------------------------------------------------------------------------- */
 
 static void print_machine(void)
@@ -1178,6 +1186,7 @@ int main(int argc, char **argv)
 	drop_map(&array);
 	drop_map(&del);
 	if (RUN("mem")) bench_memory();
+	/* further sections' calls (one line each) */
 
 	print_machine();
 	print_table();
