@@ -267,7 +267,7 @@ impl MapMem {
     fn live(&self, map: &Map, variable: bool) -> Result<(*mut u8, bool)> {
         let mut s = self.0.lock();
         if let State::None = *s {
-            let fd = map.dup_fd()?;
+            let fd = map_fd(map)?;
             let want_writable = mmap_mode(map, &fd, variable)?;
             let (region, writable) = map_shared(map, &fd, mmap_len(map), want_writable)?;
             *s = State::Live { region, writable };
@@ -287,7 +287,7 @@ impl MapMem {
         let mut s = self.0.lock();
         let State::Image(mut region) = std::mem::take(&mut *s) else { return };
         let r = (|| {
-            let fd = map.dup_fd()?;
+            let fd = map_fd(map)?;
             let want_writable = mmap_mode(map, &fd, true)?;
             // Probe first (a failed MAP_FIXED may leave the range unmapped),
             // which also finds whether the kernel lets us write it.
@@ -318,6 +318,14 @@ fn aligned<T>(p: *const T) -> bool {
 
 fn shared<'a>(p: *mut u8, len: usize, writable: bool) -> Shared<'a> {
     Shared { ptr: NonNull::new(p).expect("mapped"), len, writable, _life: PhantomData }
+}
+
+/// The map's fd for mmap; a map left out of the load says so.
+fn map_fd(map: &Map) -> Result<OwnedFd> {
+    if map.fd().is_err() && !map.autocreate() {
+        return Err(Error::inval(format!("map '{}' was not created (its autocreate is off)", map.name())));
+    }
+    map.dup_fd()
 }
 
 fn map_not_created(map: &Map) -> Error {
