@@ -45,6 +45,8 @@ pub enum LinkKind {
     Tcx,
     /// tc through netlink: a `cls_bpf` filter on a `clsact` qdisc.
     TcNetlink,
+    /// A netkit link (6.7+) on a netkit pair's primary device.
+    Netkit,
     /// A `perf_event` program on a perf event (sampling, counters).
     PerfEvent,
     /// A BPF iterator (`BPF_TRACE_ITER`).

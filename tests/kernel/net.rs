@@ -295,7 +295,7 @@ pub fn tc_netlink_egress_counts_and_cleans_up() {
     assert_eq!(tc_show("filter", &v.host, &["egress"]).trim(), "");
     // No interface in the section: auto-attach says which call takes one.
     let e = p.attach().unwrap_err();
-    assert!(e.to_string().contains("attach_tcx or attach_tc"), "{e}");
+    assert!(e.to_string().contains("attach_tcx, attach_tc or attach_netkit"), "{e}");
 }
 
 pub fn tcx_egress_counts_and_orders() {
