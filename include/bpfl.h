@@ -130,6 +130,16 @@ typedef enum bpfl_tcx_flags {
   BPFL_TCX_LINK = (1 << 13),
 } bpfl_tcx_flags;
 
+// Whose traffic a netkit program sees, for `bpfl_netkit_opts.side`.
+typedef enum bpfl_netkit_side {
+  // The program's section's (`netkit/primary`, `netkit/peer`); primary otherwise.
+  BPFL_NETKIT_FROM_SECTION = 0,
+  // What the primary device sends (`BPF_NETKIT_PRIMARY`).
+  BPFL_NETKIT_PRIMARY = 1,
+  // What the peer device sends (`BPF_NETKIT_PEER`), attached through the primary.
+  BPFL_NETKIT_PEER = 2,
+} bpfl_netkit_side;
+
 // Log callback: `level` is a `bpfl_log_level`, `msg` a NUL-terminated line.
 typedef void (*bpfl_log_fn)(int level, const char *msg, void *ctx);
 

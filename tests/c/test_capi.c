@@ -656,6 +656,7 @@ static void test_setup(void)
 	CHECK(err == -ENOENT && strstr(bpfl_last_error(), "/nonexistent/vmlinux.btf"), "missing btf_custom_path: %d", err);
 }
 #include "test_cgroup_sock.h"
+#include "test_net2.h"
 /* Test runs, XDP and tc through the C ABI on a veth pair made here. */
 static void test_net(void)
 {
@@ -1020,6 +1021,7 @@ int main(int argc, char **argv)
 	test_setup();
 	test_cgroup_sock();
 	test_net();
+	test_net2();
 	test_kinds();
 	test_struct_ops();
 	printf("C ABI tests: %d checks, %d failed\n", checks, failures);
