@@ -142,6 +142,8 @@ pub fn netkit_primary_and_peer_count_drop_and_detach() {
     // Primary: what the primary sends is counted and dropped.
     let l1 = drop_p.attach_netkit(idx, &NetkitOptions::default()).unwrap();
     assert_eq!(l1.kind(), &LinkKind::Netkit);
+    let i = l1.info().unwrap();
+    assert_eq!((i.link_type, i.ifindex, i.attach_type), (13, idx, 54), "a netkit link (BPF_LINK_TYPE_NETKIT) on the primary, BPF_NETKIT_PRIMARY: {i:?}");
     send(to_peer, 20);
     assert_eq!(drain(&rx_ns).len(), 0, "the primary's program dropped every datagram");
     assert_eq!(count(0), 20, "exactly the datagrams sent");
@@ -167,6 +169,7 @@ pub fn netkit_primary_and_peer_count_drop_and_detach() {
     let rx_host = UdpSocket::bind(SocketAddrV4::new(n.host_ip, port)).unwrap();
     let to_host = SocketAddrV4::new(n.host_ip, port);
     let l3 = peer_p.attach_netkit(idx, &NetkitOptions::default()).unwrap();
+    assert_eq!(l3.info().unwrap().attach_type, 55, "BPF_NETKIT_PEER, from the section");
     in_ns(&n.ns, move || send(to_host, 12));
     assert_eq!(drain(&rx_host).len(), 0, "the peer's program dropped every datagram");
     assert_eq!(count(2), 12);
