@@ -301,3 +301,45 @@ pub fn flow_dissector_test_run_fills_flow_keys() {
     // Flags or a CPU are refused by the kernel for flow dissectors: said, not panicked.
     assert!(p.test_run(TestRunOptions { data_in: &arp, flags: 1, ..Default::default() }).is_err());
 }
+
+/// The flow dissector on real packets: attached to a namespace the test
+/// unshares, whose `lo` gets an `fq_codel` qdisc (it hashes each packet it
+/// queues, and an unconnected UDP socket's packets carry no hash, so the
+/// kernel dissects each once, with our program). Needs `sch_fq_codel`:
+/// built into Debian's kernels (the VMs); this host's kernel has none.
+pub fn flow_dissector_runs_on_real_packets() {
+    let o = loaded("net2.o");
+    let p = o.program("dissect_ipv4_udp").unwrap();
+    let count = |k: u32| u64_at(o.map("fd_counts").unwrap(), &k.to_le_bytes()).unwrap();
+    let outcome = std::thread::scope(|s| {
+        s.spawn(|| -> Result<(), String> {
+            assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWNET) }, 0);
+            super::cgroup::lo_up();
+            let (ok, out) = sh(&["tc", "qdisc", "add", "dev", "lo", "root", "fq_codel"]);
+            if !ok {
+                return Err(out);
+            }
+            let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let to = rx.local_addr().unwrap();
+            let link = p.attach_netns_path(None).unwrap();
+            for i in 0..9u8 {
+                tx.send_to(&[i], to).unwrap();
+            }
+            assert_eq!(drain(&rx).len(), 9);
+            assert_eq!((count(0), count(1), count(2)), (9, 9, 0), "one dissection of each datagram, by our program");
+            drop(link);
+            for i in 0..4u8 {
+                tx.send_to(&[i], to).unwrap();
+            }
+            assert_eq!(drain(&rx).len(), 4);
+            assert_eq!(count(0), 9, "detached: it runs no more");
+            Ok(())
+        })
+        .join()
+        .unwrap()
+    });
+    if let Err(e) = outcome {
+        super::harness::skip(format!("no fq_codel qdisc here (CONFIG_NET_SCH_FQ_CODEL; tested in the VMs, whose Debian kernels build it in): {}", e.trim()));
+    }
+}
