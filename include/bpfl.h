@@ -130,6 +130,16 @@ typedef enum bpfl_tcx_flags {
   BPFL_TCX_LINK = (1 << 13),
 } bpfl_tcx_flags;
 
+// Whose traffic a netkit program sees, for `bpfl_netkit_opts.side`.
+typedef enum bpfl_netkit_side {
+  // The program's section's (`netkit/primary`, `netkit/peer`); primary otherwise.
+  BPFL_NETKIT_FROM_SECTION = 0,
+  // What the primary device sends (`BPF_NETKIT_PRIMARY`).
+  BPFL_NETKIT_PRIMARY = 1,
+  // What the peer device sends (`BPF_NETKIT_PEER`), attached through the primary.
+  BPFL_NETKIT_PEER = 2,
+} bpfl_netkit_side;
+
 // Log callback: `level` is a `bpfl_log_level`, `msg` a NUL-terminated line.
 typedef void (*bpfl_log_fn)(int level, const char *msg, void *ctx);
 
@@ -552,6 +562,19 @@ typedef struct bpfl_tc_opts {
   // Filter handle (0: the kernel picks).
   uint32_t handle;
 } bpfl_tc_opts;
+
+// Options of `bpfl_program_attach_netkit`. Set `sz` to `sizeof(struct bpfl_netkit_opts)`.
+typedef struct bpfl_netkit_opts {
+  size_t sz;
+  // A `bpfl_netkit_side`.
+  uint32_t side;
+  // `bpfl_tcx_flags`: where among the attached programs this one goes.
+  uint32_t flags;
+  // The program or link (fd, or id with `BPFL_TCX_ID`) the flags place it against.
+  uint32_t relative;
+  // Fail unless the list is at this revision (0: any).
+  uint64_t expected_revision;
+} bpfl_netkit_opts;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1375,6 +1398,19 @@ int bpfl_program_attach_tc(struct bpfl_program prog,
                            uint32_t ifindex,
                            const struct bpfl_tc_opts *opts,
                            struct bpfl_link *out_link);
+
+// Attach a tc (sched_cls) program to the netkit pair whose primary device
+// is `ifindex` (in the caller's namespace) with a netkit link (Linux 6.7+
+// with `CONFIG_NETKIT`; else -EOPNOTSUPP "netkit needs Linux 6.7+ with
+// CONFIG_NETKIT"): for what the primary sends, or with
+// `BPFL_NETKIT_PEER` what its peer sends; ordered like TCX.
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_netkit_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_netkit(struct bpfl_program prog,
+                               uint32_t ifindex,
+                               const struct bpfl_netkit_opts *opts,
+                               struct bpfl_link *out_link);
 
 // The index of network interface `name` in the caller's namespace
 // (-ENOENT if there is none).

@@ -210,6 +210,15 @@ impl Program {
         self.attach_as(&[pt::SCHED_CLS], "TCX program", |fd| attach::tc::attach_tcx(fd, &self.name, ifindex, opts))
     }
 
+    /// Attach a tc (sched_cls) program to the netkit pair whose primary
+    /// device is `ifindex` (a netkit link, Linux 6.7+ with `CONFIG_NETKIT`):
+    /// for what the primary or the peer sends, as `opts.side` or the
+    /// section (`netkit/primary`, `netkit/peer`) says.
+    pub fn attach_netkit(&self, ifindex: u32, opts: &attach::NetkitOptions) -> Result<Link> {
+        let t = attach::netkit::attach_type(opts.side, self.expected_attach_type());
+        self.attach_as(&[pt::SCHED_CLS], "netkit program", |fd| attach::netkit::attach(fd, &self.name, ifindex, t, opts))
+    }
+
     /// Attach a tc (sched_cls) program to interface `ifindex` as a netlink
     /// `cls_bpf` direct-action filter on a `clsact` qdisc (made if missing).
     pub fn attach_tc(&self, ifindex: u32, opts: &attach::TcOptions) -> Result<Link> {
@@ -408,7 +417,7 @@ impl Program {
                 // Networking sections name no interface: say which call takes one.
                 let hint = match self.prog_type() {
                     pt::XDP => Some("an XDP program needs an interface: attach_xdp"),
-                    pt::SCHED_CLS => Some("a tc program needs an interface: attach_tcx or attach_tc"),
+                    pt::SCHED_CLS => Some("a tc program needs an interface: attach_tcx, attach_tc or attach_netkit"),
                     _ => self.no_auto_attach_reason(),
                 };
                 Err(Error::unsupported(format!(

@@ -196,6 +196,14 @@ struct TcxOptions {
     std::uint64_t expected_revision = 0;
 };
 
+// Options of Program::attach_netkit.
+struct NetkitOptions {
+    bpfl_netkit_side side = BPFL_NETKIT_FROM_SECTION;
+    std::uint32_t flags = 0;     // BPFL_TCX_BEFORE/AFTER, with BPFL_TCX_ID/LINK
+    std::uint32_t relative = 0;  // program or link fd (or id) placed against
+    std::uint64_t expected_revision = 0;
+};
+
 // Options of Program::attach_tc (netlink clsact + cls_bpf).
 struct TcOptions {
     bpfl_tc_direction direction = BPFL_TC_INGRESS;
@@ -533,6 +541,19 @@ public:
         o.expected_revision = opts.expected_revision;
         bpfl_link l{};
         detail::check(bpfl_program_attach_tcx(h_, ifindex, &o, &l), "bpfl_program_attach_tcx");
+        return Link(l);
+    }
+    // A netkit link on the pair whose primary is ifindex (Linux 6.7+ with
+    // CONFIG_NETKIT; else Error with code EOPNOTSUPP).
+    Link attach_netkit(std::uint32_t ifindex, const NetkitOptions& opts = {}) const {
+        bpfl_netkit_opts o{};
+        o.sz = sizeof(o);
+        o.side = static_cast<std::uint32_t>(opts.side);
+        o.flags = opts.flags;
+        o.relative = opts.relative;
+        o.expected_revision = opts.expected_revision;
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_netkit(h_, ifindex, &o, &l), "bpfl_program_attach_netkit");
         return Link(l);
     }
     // A netlink clsact qdisc (added if missing) and direct-action cls_bpf filter.

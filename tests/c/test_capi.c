@@ -657,6 +657,7 @@ static void test_setup(void)
 }
 #include "test_cgroup_sock.h"
 #include "test_globals.h"
+#include "test_net2.h"
 /* Test runs, XDP and tc through the C ABI on a veth pair made here. */
 static void test_net(void)
 {
@@ -1021,6 +1022,7 @@ int main(int argc, char **argv)
 	test_setup();
 	test_cgroup_sock();
 	test_net();
+	test_net2();
 	test_kinds();
 	test_struct_ops();
 	test_globals();

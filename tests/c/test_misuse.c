@@ -503,6 +503,11 @@ static void test_net_misuse(void)
 	EXPECT(bpfl_program_attach_tcx(prog, 1, &txo.o, &l), -E2BIG);
 	BPFL_OPTS(bpfl_tcx_opts, txd, .direction = 7);
 	EXPECT(bpfl_program_attach_tcx(prog, 1, &txd, &l), -EINVAL);
+	EXPECT(bpfl_program_attach_netkit(prog, 1, NULL, NULL), -EINVAL);
+	OPTS_TAIL(bpfl_netkit_opts, nko) = { { .sz = sizeof(nko) }, { 1, 0 } };
+	EXPECT(bpfl_program_attach_netkit(prog, 1, &nko.o, &l), -E2BIG);
+	BPFL_OPTS(bpfl_netkit_opts, nkd, .side = 7);
+	EXPECT(bpfl_program_attach_netkit(prog, 1, &nkd, &l), -EINVAL);
 	EXPECT(bpfl_program_attach_tc(prog, 1, NULL, NULL), -EINVAL);
 	OPTS_TAIL(bpfl_tc_opts, tco) = { { .sz = 1 }, { 0, 0 } };
 	EXPECT(bpfl_program_attach_tc(prog, 1, &tco.o, &l), -EINVAL);
@@ -572,6 +577,7 @@ static int h_clear_slot(uint64_t h) { return bpfl_map_clear_slot((struct bpfl_ma
 static int h_test_run(uint64_t h) { struct bpfl_test_run_result r = { .sz = sizeof(r) }; return bpfl_program_test_run((struct bpfl_program){ h }, NULL, &r); }
 static int h_xdp(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_xdp((struct bpfl_program){ h }, 1, NULL, &l); }
 static int h_tcx(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_tcx((struct bpfl_program){ h }, 1, NULL, &l); }
+static int h_netkit(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_netkit((struct bpfl_program){ h }, 1, NULL, &l); }
 static int h_tc(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_tc((struct bpfl_program){ h }, 1, NULL, &l); }
 static int h_link_destroy(uint64_t h) { return bpfl_link_destroy((struct bpfl_link){ h }); }
 static int h_link_fd(uint64_t h) { int fd; return bpfl_link_fd((struct bpfl_link){ h }, &fd); }
@@ -671,6 +677,7 @@ static const struct hcall {
 	{ "bpfl_program_attach_xdp", K_PROGRAM, h_xdp },
 	{ "bpfl_program_attach_tcx", K_PROGRAM, h_tcx },
 	{ "bpfl_program_attach_tc", K_PROGRAM, h_tc },
+	{ "bpfl_program_attach_netkit", K_PROGRAM, h_netkit },
 	{ "bpfl_program_attach_usdt", K_PROGRAM, h_usdt },
 	{ "bpfl_program_attach_uprobe_multi", K_PROGRAM, h_uprobe_multi },
 	{ "bpfl_program_attach_kprobe_multi", K_PROGRAM, h_kprobe_multi },

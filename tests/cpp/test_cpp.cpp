@@ -847,6 +847,8 @@ void test_struct_ops() {
     CHECK(!selectable());
 }
 
+#include "test_net2.hpp"
+
 int main(int argc, char** argv) {
     if (argc != 2) {
         std::cerr << "usage: test_cpp BPF_DIR\n";
@@ -880,6 +882,7 @@ int main(int argc, char** argv) {
         {"set-up before load: autoload, sizes, types, log, kconfig, EBUSY after", test_setup},
         {"socket filter, tail-call slots, cgroup attach and query", test_cgroup_sock},
         {"test runs, XDP (link and netlink), tc and TCX on a veth pair", test_net},
+        {"netfilter, sk_lookup, flow dissector (keys of a test run), netkit", test_net2},
         {"iterators, link update/info/pin/open, perf events", test_kinds},
         {"struct_ops: a BPF TCP congestion control", test_struct_ops},
         {"globals and mmapable arrays in place, no syscall", test_globals},
