@@ -35,10 +35,9 @@ pub fn rec_name(g: &Gen, l: &Layout, i: usize) -> String {
 
 fn rec_ref(g: &Gen, l: &Layout, i: usize, fl: Flavor) -> String {
     let kw = if l.records[i].union { "union" } else { "struct" };
-    match fl {
-        Flavor::C => format!("{kw} {}", rec_name(g, l, i)),
-        Flavor::Cpp => rec_name(g, l, i),
-    }
+    // C++ too: a field may have its type's name (`struct stamp stamp;`).
+    let _ = fl;
+    format!("{kw} {}", rec_name(g, l, i))
 }
 
 /// The base type and the array suffix of a declaration of `t`.
@@ -122,6 +121,10 @@ pub fn generate(g: &Gen, l: &Layout) -> String {
     let _ = writeln!(o, "#ifndef {guard}\n#define {guard}\n");
     o.push_str("#include <errno.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n#include <bpfl.h>\n\n");
     o.push_str(&records(g, l, Flavor::C));
+    if !l.events.is_empty() {
+        let ev: Vec<String> = l.events.iter().map(|&i| rec_ref(g, l, i, Flavor::C)).collect();
+        let _ = writeln!(o, "/* Event types (--event, or pointed to by a global): {}. */", ev.join(", "));
+    }
     for m in &l.maps {
         for (what, t) in [("key", &m.key), ("value", &m.value)] {
             if let Some(t) = t {
@@ -131,19 +134,20 @@ pub fn generate(g: &Gen, l: &Layout) -> String {
         }
     }
     let _ = writeln!(o, "\nstruct {n} {{\n\tbpfl_object obj;");
-    let section = |o: &mut String, what: &str, ty: &str, names: Vec<&str>| {
+    // One member a line: `NAME;` and a comment.
+    let section = |o: &mut String, what: &str, ty: &str, names: Vec<String>| {
         if names.is_empty() {
             return;
         }
         let _ = writeln!(o, "\tstruct {{");
         for x in names {
-            let _ = writeln!(o, "\t\t{ty} {x};");
+            let _ = writeln!(o, "\t\t{ty} {x}");
         }
         let _ = writeln!(o, "\t}} {what};");
     };
-    section(&mut o, "progs", "bpfl_program", l.progs.iter().map(|p| p.name.as_str()).collect());
-    section(&mut o, "maps", "bpfl_map", l.maps.iter().map(|m| m.ident.as_str()).collect());
-    section(&mut o, "links", "bpfl_link", l.progs.iter().filter(|p| p.auto_attach).map(|p| p.name.as_str()).collect());
+    section(&mut o, "progs", "bpfl_program", l.progs.iter().map(|p| format!("{}; /* SEC(\"{}\") */", p.name, p.section)).collect());
+    section(&mut o, "maps", "bpfl_map", l.maps.iter().map(|m| format!("{};", m.ident)).collect());
+    section(&mut o, "links", "bpfl_link", l.progs.iter().filter(|p| p.auto_attach).map(|p| format!("{};", p.name)).collect());
     for d in &l.datasecs {
         let ro = if d.name.starts_with(".rodata") { " /* writable until load; read-only after */" } else { "" };
         let _ = writeln!(o, "\tstruct {n}__{} *{};{ro}", d.ident, d.ident);

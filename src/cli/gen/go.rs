@@ -34,7 +34,7 @@ fn rec_name(g: &Gen, l: &Layout, i: usize) -> String {
 
 fn ty(g: &Gen, l: &Layout, t: &Ty) -> String {
     match t {
-        Ty::Int { char: true, signed: false, .. } => "byte".into(),
+        Ty::Int { char: true, .. } => "byte".into(),
         Ty::Int { size, signed, .. } => format!("{}int{}", if *signed { "" } else { "u" }, size * 8),
         Ty::Float(s @ (4 | 8)) => format!("float{}", s * 8),
         Ty::Float(n) | Ty::Bytes(n) => format!("[{n}]byte"),
@@ -59,7 +59,7 @@ fn field_names(l: &Layout, i: usize) -> Vec<String> {
         .collect()
 }
 
-fn record(o: &mut String, g: &Gen, l: &Layout, i: usize) {
+pub(super) fn record(o: &mut String, g: &Gen, l: &Layout, i: usize) {
     let r = &l.records[i];
     let name = rec_name(g, l, i);
     let names = field_names(l, i);
@@ -79,18 +79,17 @@ fn record(o: &mut String, g: &Gen, l: &Layout, i: usize) {
         }
     } else {
         let (before, tail) = gaps(r);
-        let _ = writeln!(o, "type {name} struct {{");
+        let mut lines: Vec<(String, String, Option<String>)> = vec![];
         for ((f, gap), fname) in r.fields.iter().zip(before).zip(&names) {
             if gap > 0 {
-                let _ = writeln!(o, "\t_ [{gap}]byte");
+                lines.push(("_".into(), format!("[{gap}]byte"), None));
             }
-            let note = f.note.as_ref().map(|n| format!(" // {n}")).unwrap_or_default();
-            let _ = writeln!(o, "\t{fname} {}{note}", ty(g, l, &f.ty));
+            lines.push((fname.clone(), ty(g, l, &f.ty), f.note.clone()));
         }
         if tail > 0 {
-            let _ = writeln!(o, "\t_ [{tail}]byte");
+            lines.push(("_".into(), format!("[{tail}]byte"), None));
         }
-        let _ = writeln!(o, "}}\n");
+        let _ = writeln!(o, "type {name} struct {{\n{}}}\n", gofmt_fields(&lines));
     }
     let _ = writeln!(o, "var _ [0]struct{{}} = [unsafe.Sizeof({name}{{}}) - {}]struct{{}}{{}}", r.size);
     if !r.union {
@@ -110,6 +109,26 @@ func (v *{name}) UnmarshalBinary(b []byte) error {{
 }}
 "
     );
+}
+
+/// Struct fields aligned as gofmt aligns them: names to the longest, and
+/// within each run of lines that have a comment, types to the longest.
+fn gofmt_fields(lines: &[(String, String, Option<String>)]) -> String {
+    let w = lines.iter().map(|l| l.0.len()).max().unwrap_or(0);
+    let mut o = String::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let run = lines[i..].iter().take_while(|l| l.2.is_some()).count().max(1);
+        let tw = lines[i..i + run].iter().map(|l| l.1.len()).max().unwrap_or(0);
+        for (n, t, c) in &lines[i..i + run] {
+            match c {
+                Some(c) => o.push_str(&format!("\t{n:w$} {t:tw$} // {c}\n")),
+                None => o.push_str(&format!("\t{n:w$} {t}\n")),
+            }
+        }
+        i += run;
+    }
+    o
 }
 
 /// The object as a Go string constant, 32 bytes a line.
@@ -134,23 +153,22 @@ pub fn generate(g: &Gen, l: &Layout, pkg: &str) -> String {
         }
     }
     let _ = writeln!(o, "const {}ELF = \"\" +\n{}\n", g.name.replace('_', ""), elf_const(&g.elf));
-    let _ = writeln!(o, "// {s} is the object {} opened from the bytes above: its programs, maps,\n// links and data sections. Close it when done.\ntype {s} struct {{\n\tObj *bpfl.Object", g.source);
-    let group = |o: &mut String, what: &str, t: &str, names: Vec<String>| {
-        if !names.is_empty() {
-            let _ = writeln!(o, "\t{what} struct {{");
-            for n in names {
-                let _ = writeln!(o, "\t\t{n} {t}");
-            }
-            let _ = writeln!(o, "\t}}");
-        }
-    };
-    group(&mut o, "Progs", "*bpfl.Program", l.progs.iter().map(|p| camel(&p.name)).collect());
-    group(&mut o, "Maps", "*bpfl.Map", l.maps.iter().map(|m| camel(&m.ident)).collect());
-    group(&mut o, "Links", "*bpfl.Link", l.progs.iter().filter(|p| p.auto_attach).map(|p| camel(&p.name)).collect());
-    for d in &l.datasecs {
-        let ro = if d.name.starts_with(".rodata") { " // writable until Load; read-only after" } else { "" };
-        let _ = writeln!(o, "\t{} *{}{ro}", camel(&d.ident), rec_name(g, l, d.record));
+    let mut top: Vec<(String, String, Option<String>)> = vec![("Obj".into(), "*bpfl.Object".into(), None)];
+    let groups = [
+        ("Progs", "*bpfl.Program", l.progs.iter().map(|p| camel(&p.name)).collect::<Vec<_>>()),
+        ("Maps", "*bpfl.Map", l.maps.iter().map(|m| camel(&m.ident)).collect()),
+        ("Links", "*bpfl.Link", l.progs.iter().filter(|p| p.auto_attach).map(|p| camel(&p.name)).collect()),
+    ];
+    for (what, t, names) in groups.iter().filter(|g| !g.2.is_empty()) {
+        let lines: Vec<_> = names.iter().map(|n| (n.clone(), t.to_string(), None)).collect();
+        let _ = writeln!(o, "// {s}{what} are the object's {}.\ntype {s}{what} struct {{\n{}}}\n", what.to_lowercase(), gofmt_fields(&lines));
+        top.push((what.to_string(), format!("{s}{what}"), None));
     }
+    for d in &l.datasecs {
+        let ro = d.name.starts_with(".rodata").then(|| "writable until Load; read-only after".to_string());
+        top.push((camel(&d.ident), format!("*{}", rec_name(g, l, d.record)), ro));
+    }
+    let _ = write!(o, "// {s} is the object {} opened from the bytes above: its programs, maps,\n// links and data sections. Close it when done.\ntype {s} struct {{\n{}", g.source, gofmt_fields(&top));
     let _ = writeln!(
         o,
         "}}
@@ -203,7 +221,7 @@ func (s *{s}) init() error {{
         "\treturn err
 }}
 
-type skelVar = struct {{
+type skelVar struct {{
 \tname string
 \toff  uintptr
 }}
@@ -240,5 +258,5 @@ func (s *{s}) Attach() error {{
         let _ = writeln!(o, "\tif s.Links.{0} != nil {{\n\t\ts.Links.{0}.Close()\n\t\ts.Links.{0} = nil\n\t}}", camel(&p.name));
     }
     let _ = writeln!(o, "\treturn s.Obj.Close()\n}}");
-    o
+    o.replace("skelVar", &format!("{}Var", g.name.replace('_', "")))
 }

@@ -8,6 +8,8 @@ mod cpp;
 mod go;
 pub mod layout;
 mod nim;
+#[cfg(test)]
+mod tests;
 
 use crate::Failure;
 use bpfl::obj::{ObjectSpec, ParseOptions};
@@ -30,8 +32,9 @@ memory the kernel maps), and its BTF types (map keys and values, globals,
 --event types and structs a global points to) as native structs with the
 kernel's layout, checked by size and offset assertions.
 
-  --lang      c: NAME.skel.h; cpp: NAME.skel.hpp; go: a .go file of package
-              NAME (or --package); nim: NAME_skel.nim
+  --lang      c: a header (NAME.skel.h); cpp: a header (NAME.skel.hpp) over
+              bpfl.hpp; go: a .go file of package main (or --package), names
+              prefixed with NAME's CamelCase; nim: a module (NAME_skel.nim)
   --name      the skeleton's name (default: OBJ's file name without .o/.bpf)
   --package   Go: the package clause (default: NAME)
   --event     also generate the struct, union or typedef TYPE (a ring buffer
@@ -73,7 +76,7 @@ pub fn cmd(args: &[&str]) -> Result<bool, Failure> {
     let code = match lang.as_str() {
         "c" => c::generate(&g, &l),
         "cpp" | "c++" => cpp::generate(&g, &l),
-        "go" => go::generate(&g, &l, pkg.as_deref().unwrap_or(&name)),
+        "go" => go::generate(&g, &l, pkg.as_deref().unwrap_or("main")),
         "nim" => nim::generate(&g, &l),
         other => return Err(usage(&format!("unknown language '{other}' (c, cpp, go, nim)"))),
     };

@@ -61,7 +61,7 @@ fn ty(g: &Gen, l: &Layout, t: &Ty) -> String {
     }
 }
 
-fn record(o: &mut String, asserts: &mut String, g: &Gen, l: &Layout, i: usize) {
+pub(super) fn record(o: &mut String, asserts: &mut String, g: &Gen, l: &Layout, i: usize) {
     let r = &l.records[i];
     let name = rec_name(g, l, i);
     let pragma = if r.union { " {.union.}" } else { "" };
