@@ -260,7 +260,9 @@ static inline int {n}__load(struct {n} *s)
  * negative errno. The links are the skeleton's, undone by {n}__destroy. */
 static inline int {n}__attach(struct {n} *s)
 {{
-\tint err = 0;",
+\tint err = 0;
+
+\t(void)s;",
         if l.progs.iter().any(|p| p.auto_attach) { l.progs.iter().filter(|p| p.auto_attach).map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ") } else { "none here".into() }
     );
     for p in l.progs.iter().filter(|p| p.auto_attach) {

@@ -132,7 +132,7 @@ pub fn generate(g: &Gen, l: &Layout) -> String {
         let ro = if d.name.starts_with(".rodata") { " ## writable until load; read-only after" } else { "" };
         let _ = writeln!(o, "    {}*: ptr {}{ro}", nim_ident(&d.ident), rec_name(g, l, d.record));
     }
-    let _ = writeln!(o, "    obj*: BpfObject\n\nstatic:\n{asserts}");
+    let _ = writeln!(o, "    obj*: BpfObject\n\nstatic:\n{asserts}  discard\n");
     let lit: String = g.elf.iter().map(|b| format!("\\x{b:02x}")).collect::<Vec<_>>().chunks(32).map(|c| format!("  \"{}\"", c.concat())).collect::<Vec<_>>().join(" &\n");
     let _ = writeln!(o, "const {}Elf* = \"\" &\n{lit}\n", nim_ident(&camel(&g.name).to_lowercase()));
     let _ = writeln!(
