@@ -89,10 +89,8 @@ fn record(o: &mut String, g: &Gen, l: &Layout, i: usize, fl: Flavor) {
         let _ = writeln!(o, "\tuint8_t __pad{pad}[{}];", if r.union { r.size } else { tail });
     }
     let _ = writeln!(o, "}};");
-    let (assert, tn) = match fl {
-        Flavor::C => ("_Static_assert", format!("{kw} {name}")),
-        Flavor::Cpp => ("static_assert", name.clone()),
-    };
+    let assert = if fl == Flavor::C { "_Static_assert" } else { "static_assert" };
+    let tn = format!("{kw} {name}");
     let _ = writeln!(o, "{assert}(sizeof({tn}) == {}, \"{kw} {name}: the kernel's size\");", r.size);
     for f in r.fields.iter().filter(|_| !r.union) {
         let _ = writeln!(o, "{assert}(offsetof({tn}, {}) == {}, \"{kw} {name}: {} at the kernel's offset\");", field_ident(&f.name, fl), f.off, f.name);
