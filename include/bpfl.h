@@ -1096,6 +1096,44 @@ int bpfl_map_set_autocreate(struct bpfl_map map, bool autocreate);
 // `out_autocreate` is NULL or writable.
 int bpfl_map_autocreate(struct bpfl_map map, bool *out_autocreate);
 
+// Global variable `name` of the object (in `.data`, `.bss`, `.rodata`, or
+// a `.data.*`/`.bss.*`/`.rodata.*` section): `*ptr` gets the address of its
+// bytes, `*size` its size.
+//
+// The address is stable from the first call until the object closes.
+// Before load it points into the section's image: what is written there
+// is the initial value (`.rodata` included). At load the map (created
+// `BPF_F_MMAPABLE`) is mapped over that same address, so afterwards it
+// reads and writes the live map with no syscall; `.rodata` is then mapped
+// read-only (writing faults). BPF programs change it concurrently: read and
+// write it with volatile or atomic accesses. A failed load leaves the image
+// as it was. After `bpfl_object_close` the address is invalid.
+//
+// If at load the map cannot be mmap'd (a reused or pinned map created
+// without `BPF_F_MMAPABLE`, or a kernel before 5.5), addresses given before
+// load are revoked (accessing them faults rather than reading stale data)
+// and a call after load returns -EOPNOTSUPP saying why: use `bpfl_map_lookup`.
+//
+// Returns 0, -ENOENT for an unknown name, -EINVAL for a NULL argument,
+// -EBADF for a stale handle.
+//
+// # Safety
+// `name` is NULL or a NUL-terminated string; `ptr` and `size` are NULL or writable.
+int bpfl_object_find_variable(struct bpfl_object obj, const char *name, void **ptr, size_t *size);
+
+// The values of a `BPF_MAP_TYPE_ARRAY` created with `BPF_F_MMAPABLE` (global
+// data maps are), mapped into memory, after load: `*ptr` gets the address,
+// `*len` is `round_up(value_size, 8) * max_entries` (value `i` is at
+// `i * round_up(value_size, 8)`; the mapping itself is page-rounded). The
+// same mapping each call; it lives until the object (or the handle from
+// `bpfl_map_open_pinned`) closes. Read-only for `.rodata` and frozen or
+// `BPF_F_RDONLY` maps (writing faults). -EINVAL for a map that is not
+// mmapable (the message says why) or not created yet.
+//
+// # Safety
+// `ptr` and `len` are NULL or writable.
+int bpfl_map_mmap(struct bpfl_map map, void **ptr, size_t *len);
+
 // Attach a cgroup program (`cgroup_skb/...`, `cgroup/...`, `sockops`) to the
 // cgroup v2 directory open as `cgroup_fd`: a BPF link, or `BPF_PROG_ATTACH`
 // (see `struct bpfl_cgroup_opts`). Destroying the link detaches it.

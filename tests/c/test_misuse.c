@@ -137,6 +137,8 @@ static void test_nulls(void)
 	char buf[64];
 	size_t n;
 	int fd;
+	void *vp;
+	size_t vn;
 
 	CHECK(bpfl_version() != NULL && bpfl_version()[0], "bpfl_version");
 	CHECK(bpfl_last_error() != NULL, "bpfl_last_error");
@@ -161,6 +163,13 @@ static void test_nulls(void)
 	EXPECT(bpfl_object_find_program(obj, "rb_getpid", NULL), -EINVAL);
 	EXPECT(bpfl_object_find_map(obj, NULL, &m), -EINVAL);
 	EXPECT(bpfl_object_find_map(obj, "events", NULL), -EINVAL);
+	EXPECT(bpfl_object_find_variable(obj, NULL, &vp, &vn), -EINVAL);
+	EXPECT(bpfl_object_find_variable(obj, "target_tgid", NULL, &vn), -EINVAL);
+	EXPECT(bpfl_object_find_variable(obj, "target_tgid", &vp, NULL), -EINVAL);
+	EXPECT(bpfl_object_find_variable(obj, "no_such_variable", &vp, &vn), -ENOENT);
+	EXPECT(bpfl_map_mmap(events, NULL, &vn), -EINVAL);
+	EXPECT(bpfl_map_mmap(events, &vp, NULL), -EINVAL);
+	EXPECT(bpfl_map_mmap(events, &vp, &vn), -EINVAL); /* a ring buffer is not an mmapable array */
 	/* bpfl_object_load's, bpfl_object_attach_all's and bpfl_object_close's only pointer is opts (NULL: defaults). */
 
 	EXPECT(bpfl_program_get_info(prog, NULL), -EINVAL);
@@ -532,6 +541,8 @@ static int h_prog_at(uint64_t h) { struct bpfl_program p; return bpfl_object_pro
 static int h_map_at(uint64_t h) { struct bpfl_map m; return bpfl_object_map_at((struct bpfl_object){ h }, 0, &m); }
 static int h_find_prog(uint64_t h) { struct bpfl_program p; return bpfl_object_find_program((struct bpfl_object){ h }, "rb_getpid", &p); }
 static int h_find_map(uint64_t h) { struct bpfl_map m; return bpfl_object_find_map((struct bpfl_object){ h }, "events", &m); }
+static int h_find_var(uint64_t h) { void *p; size_t n; return bpfl_object_find_variable((struct bpfl_object){ h }, "target_tgid", &p, &n); }
+static int h_map_mmap(uint64_t h) { void *p; size_t n; return bpfl_map_mmap((struct bpfl_map){ h }, &p, &n); }
 static int h_prog_info(uint64_t h) { struct bpfl_program_info i = { .sz = sizeof(i) }; return bpfl_program_get_info((struct bpfl_program){ h }, &i); }
 static int h_prog_fd(uint64_t h) { int fd; return bpfl_program_fd((struct bpfl_program){ h }, &fd); }
 static int h_attach(uint64_t h) { struct bpfl_link l; return bpfl_program_attach((struct bpfl_program){ h }, &l); }
@@ -634,6 +645,8 @@ static const struct hcall {
 	{ "bpfl_object_map_at", K_OBJECT, h_map_at },
 	{ "bpfl_object_find_program", K_OBJECT, h_find_prog },
 	{ "bpfl_object_find_map", K_OBJECT, h_find_map },
+	{ "bpfl_object_find_variable", K_OBJECT, h_find_var },
+	{ "bpfl_map_mmap", K_MAP, h_map_mmap },
 	{ "bpfl_program_get_info", K_PROGRAM, h_prog_info },
 	{ "bpfl_program_fd", K_PROGRAM, h_prog_fd },
 	{ "bpfl_program_attach", K_PROGRAM, h_attach },
