@@ -123,7 +123,12 @@ pub fn build(spec: &ObjectSpec, events: &[String]) -> Result<Layout, String> {
         let ty = |b: &mut Builder, id: u32, what| if id == 0 || internal { Ok(None) } else { b.ty(id, &format!("{}__{what}", ident(&m.name))).map(Some) };
         let key = ty(&mut b, m.btf_key_type_id, "key")?;
         let value = ty(&mut b, m.btf_value_type_id, "value")?;
-        maps.push(MapInfo { name: m.name.clone(), ident: ident(&m.name), key, value });
+        // `.data` and a map named `data` would share an identifier: the later one gets a suffix.
+        let mut id = ident(&m.name);
+        while maps.iter().any(|x: &MapInfo| x.ident == id) {
+            id.push('2');
+        }
+        maps.push(MapInfo { name: m.name.clone(), ident: id, key, value });
     }
     let mut datasecs = vec![];
     let mut pointees = vec![];
