@@ -2,7 +2,8 @@
 # language, built from a skeleton generated here from build/bpf/skel_count.o.
 #
 #   make skel-examples   generate the four skeletons and build the examples into build/skel/
-#   make test-skel       ...and run each against the kernel, checking exact values
+#   make test-skel       the skeleton of every object in build/bpf compiles in every
+#                        language; the examples run against the kernel, with exact values
 
 SKEL_OUT := $(BUILD)/skel
 SKEL_OBJ := $(BPF_OUT)/skel_count.o
@@ -37,4 +38,5 @@ $(SKEL_OUT)/skel_count_nim: bindings/nim/examples/skel_count.nim $(SKEL_OUT)/nim
 	$(NIM) c $(NIM_FLAGS) -p:$(SKEL_OUT)/nim --nimcache:$(SKEL_OUT)/nimcache -o:$@ $<
 
 test-skel: lib bpf mounts $(SKEL_BINS)
+	@$(GO_ENV) GO=$(GO) NIM=$(NIM) CXX="$(CXX)" sh tests/skel/all.sh $(LIBDIR)/bpfl $(BPF_OUT) $(SKEL_OUT)/all
 	@sh tests/skel/run.sh $(SKEL_OUT)

@@ -254,17 +254,20 @@ static inline int {n}__load(struct {n} *s)
 \treturn bpfl_object_load(s->obj, NULL);
 }}
 
-/* Attach every program whose section names its target ({}); 0 or a
- * negative errno. The links are the skeleton's, undone by {n}__destroy. */
+/* Attach every program whose section names its target ({}) and that
+ * was loaded (autoload on); 0 or a negative errno. The links are the
+ * skeleton's, undone by {n}__destroy. */
 static inline int {n}__attach(struct {n} *s)
 {{
 \tint err = 0;
+\tbool on = true;
 
-\t(void)s;",
+\t(void)s;
+\t(void)on;",
         if l.progs.iter().any(|p| p.auto_attach) { l.progs.iter().filter(|p| p.auto_attach).map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ") } else { "none here".into() }
     );
     for p in l.progs.iter().filter(|p| p.auto_attach) {
-        let _ = writeln!(o, "\tif (!s->links.{0}.id) {{\n\t\terr = bpfl_program_attach(s->progs.{0}, &s->links.{0});\n\t\tif (err)\n\t\t\treturn err;\n\t}}", p.name);
+        let _ = writeln!(o, "\tif (!s->links.{0}.id && bpfl_program_autoload(s->progs.{0}, &on) == 0 && on) {{\n\t\terr = bpfl_program_attach(s->progs.{0}, &s->links.{0});\n\t\tif (err)\n\t\t\treturn err;\n\t}}", p.name);
     }
     let _ = writeln!(
         o,

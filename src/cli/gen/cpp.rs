@@ -80,9 +80,9 @@ public:
         let _ = writeln!(o, "        {} = static_cast<{}*>(section({{{}}}));", id(&d.ident), rec_name(g, l, d.record), vars.join(", "));
     }
     let _ = writeln!(o, "    }}\n    skel(skel&&) noexcept = default;\n    skel& operator=(skel&&) noexcept = default;\n\n    // Create the maps and load the programs; the section pointers stay valid.\n    skel& load(const bpfl::LoadOptions& opts = {{}}) {{\n        obj.load(opts);\n        return *this;\n    }}");
-    let _ = writeln!(o, "    // Attach every program whose section names its target; the links are the skeleton's.\n    skel& attach() {{");
+    let _ = writeln!(o, "    // Attach every program whose section names its target and that was loaded\n    // (autoload on); the links are the skeleton's.\n    skel& attach() {{");
     for p in l.progs.iter().filter(|p| p.auto_attach) {
-        let _ = writeln!(o, "        if (!links.{0})\n            links.{0} = progs.{0}.attach();", id(&p.name));
+        let _ = writeln!(o, "        if (!links.{0} && progs.{0}.autoload())\n            links.{0} = progs.{0}.attach();", id(&p.name));
     }
     let _ = writeln!(
         o,

@@ -245,13 +245,13 @@ func (s *{s}) Load(opts *bpfl.LoadOptions) error {{
 \treturn s.Obj.Load(opts)
 }}
 
-// Attach attaches every program whose section names its target; the links
-// are closed by Close.
+// Attach attaches every program whose section names its target and that was
+// loaded (autoload on); the links are closed by Close.
 func (s *{s}) Attach() error {{
 \tvar err error"
     );
     for p in l.progs.iter().filter(|p| p.auto_attach) {
-        let _ = writeln!(o, "\tif s.Links.{0} == nil {{\n\t\tif s.Links.{0}, err = s.Progs.{0}.Attach(); err != nil {{\n\t\t\treturn err\n\t\t}}\n\t}}", camel(&p.name));
+        let _ = writeln!(o, "\tif on, _ := s.Progs.{0}.Autoload(); s.Links.{0} == nil && on {{\n\t\tif s.Links.{0}, err = s.Progs.{0}.Attach(); err != nil {{\n\t\t\treturn err\n\t\t}}\n\t}}", camel(&p.name));
     }
     let _ = writeln!(o, "\treturn err\n}}\n\n// Close detaches the links and closes the object.\nfunc (s *{s}) Close() error {{");
     for p in l.progs.iter().filter(|p| p.auto_attach) {

@@ -176,11 +176,11 @@ proc load*(s: var {s}, logLevel = 0'u32) =
   s.obj.load(logLevel = logLevel)
 
 proc attach*(s: var {s}) =
-  ## Attach every program whose section names its target; the links are the
-  ## skeleton's."
+  ## Attach every program whose section names its target and that was loaded
+  ## (autoload on); the links are the skeleton's."
     );
     for id in &links {
-        let _ = writeln!(o, "  if not s.links.{id}.isAttached:\n    s.links.{id} = s.progs.{id}.attach()");
+        let _ = writeln!(o, "  if not s.links.{id}.isAttached and s.progs.{id}.autoload:\n    s.links.{id} = s.progs.{id}.attach()");
     }
     if links.is_empty() {
         o.push_str("  discard\n");
