@@ -231,9 +231,9 @@ type skelVar struct {{
 func (s *{s}) section(vars []skelVar) (unsafe.Pointer, error) {{
 \tvar err error
 \tfor _, v := range vars {{
-\t\tvar p unsafe.Pointer
-\t\tif p, _, err = s.Obj.VariablePointer(v.name); err == nil {{
-\t\t\treturn unsafe.Add(p, -int(v.off)), nil
+\t\tvar x *bpfl.Variable
+\t\tif x, err = s.Obj.Variable(v.name); err == nil {{
+\t\t\treturn unsafe.Add(x.Pointer(), -int(v.off)), nil
 \t\t}}
 \t}}
 \treturn nil, err
