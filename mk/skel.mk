@@ -40,3 +40,9 @@ $(SKEL_OUT)/skel_count_nim: bindings/nim/examples/skel_count.nim $(SKEL_OUT)/nim
 test-skel: lib bpf mounts $(SKEL_BINS)
 	@$(GO_ENV) GO=$(GO) NIM=$(NIM) CXX="$(CXX)" sh tests/skel/all.sh $(LIBDIR)/bpfl $(BPF_OUT) $(SKEL_OUT)/all
 	@sh tests/skel/run.sh $(SKEL_OUT)
+
+# The Go example's generated skeleton lives in its module directory.
+.PHONY: clean-skel
+clean: clean-skel
+clean-skel:
+	rm -f $(SKEL_GO)/skel_count_bpfl.go
