@@ -93,7 +93,7 @@ impl Shared<'_> {
     }
 
     fn at(&self, offset: usize, n: usize, write: bool) -> Result<*mut u8> {
-        if offset.checked_add(n).is_none_or(|end| end > self.len) {
+        if !matches!(offset.checked_add(n), Some(end) if end <= self.len) {
             return Err(Error::inval(format!("{n} bytes at offset {offset} do not fit in {} bytes", self.len)));
         }
         if write && !self.writable {
@@ -132,14 +132,14 @@ impl Shared<'_> {
 
     /// The value of type `T` at `offset` (one volatile read when aligned).
     pub fn get_at<T: Pod>(&self, offset: usize) -> Result<T> {
-        let p = self.at(offset, size_of::<T>(), false)? as *const T;
-        if p.is_aligned() {
+        let p = self.at(offset, std::mem::size_of::<T>(), false)? as *const T;
+        if aligned(p) {
             // SAFETY: in bounds, aligned, and T: Pod takes any bytes.
             return Ok(unsafe { p.read_volatile() });
         }
         let mut v = std::mem::MaybeUninit::<T>::uninit();
-        // SAFETY: the MaybeUninit is size_of::<T>() writable bytes.
-        let out = unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, size_of::<T>()) };
+        // SAFETY: the MaybeUninit is std::mem::size_of::<T>() writable bytes.
+        let out = unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut u8, std::mem::size_of::<T>()) };
         self.read(offset, out)?;
         // SAFETY: every byte was written, and T: Pod takes any bytes.
         Ok(unsafe { v.assume_init() })
@@ -147,20 +147,20 @@ impl Shared<'_> {
 
     /// Store `v` at `offset` (one volatile write when aligned).
     pub fn set_at<T: Pod>(&self, offset: usize, v: T) -> Result<()> {
-        let p = self.at(offset, size_of::<T>(), true)? as *mut T;
-        if p.is_aligned() {
+        let p = self.at(offset, std::mem::size_of::<T>(), true)? as *mut T;
+        if aligned(p) {
             // SAFETY: in bounds, aligned, writable.
             unsafe { p.write_volatile(v) };
             return Ok(());
         }
-        // SAFETY: a Pod value is size_of::<T>() initialised bytes.
-        let bytes = unsafe { std::slice::from_raw_parts(&v as *const T as *const u8, size_of::<T>()) };
+        // SAFETY: a Pod value is std::mem::size_of::<T>() initialised bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(&v as *const T as *const u8, std::mem::size_of::<T>()) };
         self.write(offset, bytes)
     }
 
     fn check_size<T>(&self) -> Result<()> {
-        if size_of::<T>() != self.len {
-            return Err(Error::inval(format!("a {}-byte {} does not match the variable's {} bytes", size_of::<T>(), std::any::type_name::<T>(), self.len)));
+        if std::mem::size_of::<T>() != self.len {
+            return Err(Error::inval(format!("a {}-byte {} does not match the variable's {} bytes", std::mem::size_of::<T>(), std::any::type_name::<T>(), self.len)));
         }
         Ok(())
     }
@@ -181,7 +181,7 @@ impl Shared<'_> {
     /// `fetch_add` from user space on a counter BPF increments too.
     pub fn atomic_u64(&self, offset: usize) -> Result<&AtomicU64> {
         let p = self.at(offset, 8, true)?;
-        if !(p as *const AtomicU64).is_aligned() {
+        if !aligned(p as *const AtomicU64) {
             return Err(Error::inval(format!("offset {offset} is not 8-byte aligned")));
         }
         // SAFETY: aligned, in bounds, writable, valid for the borrow of self;
@@ -192,7 +192,7 @@ impl Shared<'_> {
     /// The `u32` at `offset` as an atomic (aligned, writable memory only).
     pub fn atomic_u32(&self, offset: usize) -> Result<&AtomicU32> {
         let p = self.at(offset, 4, true)?;
-        if !(p as *const AtomicU32).is_aligned() {
+        if !aligned(p as *const AtomicU32) {
             return Err(Error::inval(format!("offset {offset} is not 4-byte aligned")));
         }
         // SAFETY: as in atomic_u64.
@@ -267,7 +267,7 @@ impl MapMem {
     fn live(&self, map: &Map, variable: bool) -> Result<(*mut u8, bool)> {
         let mut s = self.0.lock();
         if let State::None = *s {
-            let fd = map.dup_fd()?;
+            let fd = map_fd(map)?;
             let want_writable = mmap_mode(map, &fd, variable)?;
             let (region, writable) = map_shared(map, &fd, mmap_len(map), want_writable)?;
             *s = State::Live { region, writable };
@@ -287,7 +287,7 @@ impl MapMem {
         let mut s = self.0.lock();
         let State::Image(mut region) = std::mem::take(&mut *s) else { return };
         let r = (|| {
-            let fd = map.dup_fd()?;
+            let fd = map_fd(map)?;
             let want_writable = mmap_mode(map, &fd, true)?;
             // Probe first (a failed MAP_FIXED may leave the range unmapped),
             // which also finds whether the kernel lets us write it.
@@ -312,8 +312,20 @@ impl MapMem {
     }
 }
 
+fn aligned<T>(p: *const T) -> bool {
+    p as usize % std::mem::align_of::<T>() == 0
+}
+
 fn shared<'a>(p: *mut u8, len: usize, writable: bool) -> Shared<'a> {
     Shared { ptr: NonNull::new(p).expect("mapped"), len, writable, _life: PhantomData }
+}
+
+/// The map's fd for mmap; a map left out of the load says so.
+fn map_fd(map: &Map) -> Result<OwnedFd> {
+    if map.fd().is_err() && !map.autocreate() {
+        return Err(Error::inval(format!("map '{}' was not created (its autocreate is off)", map.name())));
+    }
+    map.dup_fd()
 }
 
 fn map_not_created(map: &Map) -> Error {
@@ -340,7 +352,7 @@ fn map_shared(map: &Map, fd: &OwnedFd, len: usize, want_writable: bool) -> Resul
 /// `round_up(value_size, 8) * max_entries`: the bytes of an array's values
 /// as the kernel lays them out for mmap (each value 8-byte aligned).
 fn mmap_len(map: &Map) -> usize {
-    (map.value_size() as usize).div_ceil(8) * 8 * map.max_entries() as usize
+    (map.value_size() as usize + 7) / 8 * 8 * map.max_entries() as usize
 }
 
 /// Whether the map in the kernel can be mmap'd, and writable: asked of the
@@ -436,5 +448,35 @@ impl Object {
         for m in maps {
             m.mem.map_over_image(m);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_memory_accessors_check_bounds_alignment_and_writability() {
+        let r = Region::anon(64).unwrap();
+        let s = shared(r.as_ptr(), 16, true);
+        s.set_at(0, 0x1122_3344_5566_7788u64).unwrap();
+        assert_eq!(s.get_at::<u64>(0).unwrap(), 0x1122_3344_5566_7788);
+        assert_eq!(s.get_at::<u32>(1).unwrap(), 0x5566_7788u32 >> 8 | 0x44 << 24, "unaligned reads copy bytes");
+        s.set_at(3, 0xaabbu16).unwrap();
+        let mut b = [0u8; 2];
+        s.read(3, &mut b).unwrap();
+        assert_eq!(b, 0xaabbu16.to_ne_bytes());
+        assert_eq!(s.get_at::<u64>(9).unwrap_err().errno(), libc::EINVAL, "past the end");
+        assert_eq!(s.read(usize::MAX, &mut b).unwrap_err().errno(), libc::EINVAL, "offset overflow");
+        assert_eq!(s.get::<u64>().unwrap_err().errno(), libc::EINVAL, "get needs the whole size");
+        assert_eq!(s.get::<[u64; 2]>().unwrap()[1], 0);
+        assert_eq!(s.atomic_u64(4).unwrap_err().errno(), libc::EINVAL, "misaligned atomic");
+        s.atomic_u64(8).unwrap().fetch_add(5, Ordering::Relaxed);
+        assert_eq!(s.get_at::<u64>(8).unwrap(), 5);
+        let ro = shared(r.as_ptr(), 16, false);
+        assert_eq!(ro.get_at::<u64>(8).unwrap(), 5);
+        assert_eq!(ro.set_at(8, 1u64).unwrap_err().errno(), libc::EPERM);
+        assert_eq!(ro.write(0, &[1]).unwrap_err().errno(), libc::EPERM);
+        assert_eq!(ro.atomic_u32(0).unwrap_err().errno(), libc::EPERM);
     }
 }

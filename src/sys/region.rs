@@ -27,7 +27,7 @@ unsafe impl Sync for Region {}
 /// `len` rounded up to whole pages (at least one page).
 pub(crate) fn page_round(len: usize) -> usize {
     let page = super::page_size();
-    len.max(1).div_ceil(page) * page
+    (len.max(1) + page - 1) / page * page
 }
 
 fn prot(writable: bool) -> libc::c_int {

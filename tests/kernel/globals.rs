@@ -148,6 +148,17 @@ pub fn globals_misuse_and_failed_load() {
     assert!(e.to_string().contains("map 'plain' cannot be mmap'd") && e.to_string().contains("BPF_F_MMAPABLE"), "{e}");
     let e = o.find_variable("nope").unwrap_err();
     assert_eq!(e.errno(), libc::ENOENT);
+
+    // A data map left out of the load: its image is revoked, and find_variable says why.
+    let mut o = open();
+    let _ = o.find_variable("hits").unwrap();
+    o.program("count_getppid").unwrap().set_autoload(false).unwrap();
+    o.map(".bss").unwrap().set_autocreate(false).unwrap();
+    o.load(&LoadOptions::default()).unwrap();
+    let e = o.find_variable("hits").unwrap_err();
+    assert_eq!(e.errno(), libc::EOPNOTSUPP);
+    assert!(e.to_string().contains("autocreate is off") && e.to_string().contains("revoked"), "{e}");
+    assert_eq!(o.find_variable("value_in").unwrap().get::<u64>().unwrap(), 0x1111, ".data was created and mapped");
 }
 
 /// A pinned .data map reused by a second object: its pointer reaches the
