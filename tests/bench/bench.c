@@ -1079,6 +1079,7 @@ static void bench_memory(void)
 
 /* ---- further sections: tests/bench/bench_*.c, one file each ---------------- */
 /* (each file's #include goes here, its call in main below; keep one line each) */
+#include "bench_growth.c"
 
 /* ---- main ---------------------------------------------------------------------------------------- */
 
@@ -1187,6 +1188,7 @@ int main(int argc, char **argv)
 	drop_map(&del);
 	if (RUN("mem")) bench_memory();
 	/* further sections' calls (one line each) */
+	if (RUN("growth")) bench_growth();
 
 	print_machine();
 	print_table();
