@@ -101,8 +101,14 @@ impl Program {
             Some(so) => so,
             None => (target.as_ref().map_or(0, |t| t.btf_id), self.expected_attach_type()),
         };
-        let func_info: Vec<u8> = prog.func_info.iter().filter(|_| args.func_info).flat_map(|(o, t)| o.to_le_bytes().into_iter().chain(t.to_le_bytes())).collect();
-        let line_info: Vec<u8> = prog.line_info.iter().filter(|_| args.func_info).flat_map(|r| r.iter().flat_map(|v| v.to_le_bytes())).collect();
+        // Sized up front and written a word at a time: collecting bytes through
+        // nested iterators cost more than the rest of the program's preparation.
+        let mut func_info: Vec<u8> = Vec::with_capacity(if args.func_info { prog.func_info.len() * 8 } else { 0 });
+        let mut line_info: Vec<u8> = Vec::with_capacity(if args.func_info { prog.line_info.len() * 16 } else { 0 });
+        if args.func_info {
+            prog.func_info.iter().for_each(|(o, t)| [o, t].iter().for_each(|v| func_info.extend_from_slice(&v.to_le_bytes())));
+            prog.line_info.iter().for_each(|r| r.iter().for_each(|v| line_info.extend_from_slice(&v.to_le_bytes())));
+        }
         let mut p = sys::ProgLoad {
             prog_type: self.prog_type(),
             expected_attach_type,

@@ -428,6 +428,7 @@ static void bench_parse(void)
 static struct object *largest_loaded, *largest_loaded_bpf;
 static int count_bpf;            /* set only around section 2's timed loads */
 static double bpf_ns;            /* time inside bpf() while count_bpf is set */
+static double bpf_cpu_ns;        /* CPU time inside bpf() while count_bpf is 2 (the growth section) */
 static long bpf_calls;
 
 /* Time open+load+close of the objects of one group ("bpf/" or "tools/") that both load. */
@@ -570,11 +571,13 @@ long syscall(long n, ...)
 	va_end(ap);
 	long r;
 	if (__builtin_expect(count_bpf && n == __NR_bpf, 0)) {
+		/* 1: wall time (section 2); 2: this thread's CPU time (the growth section) */
+		clockid_t clk = count_bpf == 1 ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID;
 		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		clock_gettime(clk, &t0);
 		r = do_syscall6(n, a, b, c, d, e, f);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		bpf_ns += (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+		clock_gettime(clk, &t1);
+		*(count_bpf == 1 ? &bpf_ns : &bpf_cpu_ns) += (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
 		bpf_calls++;
 	} else {
 		r = do_syscall6(n, a, b, c, d, e, f);
@@ -1081,6 +1084,7 @@ static void bench_memory(void)
 /* ---- further sections: tests/bench/bench_*.c, one file each ---------------- */
 /* (each file's #include goes here, its call in main below; keep one line each) */
 #include "bench_globals.c"
+#include "bench_growth.c"
 
 /* ---- main ---------------------------------------------------------------------------------------- */
 
@@ -1190,6 +1194,7 @@ int main(int argc, char **argv)
 	if (RUN("mem")) bench_memory();
 	/* further sections' calls (one line each) */
 	if (RUN("globals")) bench_globals();
+	if (RUN("growth")) bench_growth();
 
 	print_machine();
 	print_table();
