@@ -57,7 +57,7 @@ fn run_prints_maps_and_events_through_btf() {
         }
     }
     for _ in 0..CALLS {
-        std::os::unix::process::parent_id(); // getppid()
+        let _ = std::os::unix::process::parent_id(); // getppid()
     }
     std::thread::sleep(std::time::Duration::from_millis(500));
     // SAFETY: kill(2) on our own child's pid.
@@ -125,4 +125,17 @@ fn run_refuses_bad_values_before_loading() {
         assert_eq!(err.lines().next(), Some(format!("bpfl: {msg}").as_str()), "{args:?}");
         assert!(!out.contains("loaded"), "nothing loaded: {out}");
     }
+}
+
+/// Issue 14's messages as the command prints them: the hint for a missing
+/// pin directory, the errno never repeated.
+#[test]
+fn map_dump_in_a_missing_directory_hints() {
+    if !kernel_or_skip("bpfl map dump: missing directory") {
+        return;
+    }
+    let dir = format!("/sys/fs/bpf/bpfl-cli-missing-{}", std::process::id());
+    let (rc, out, err) = bpfl(&["map", "dump", &format!("{dir}/counts")]);
+    assert_eq!((rc, out.as_str()), (1, ""));
+    assert_eq!(err, format!("bpfl: no pinned object at '{dir}/counts'\nthe directory '{dir}' does not exist: create it (mkdir -p) or mount bpffs there\n"));
 }
