@@ -48,6 +48,8 @@ mod buffers;
 
 mod net;
 
+mod loaded;
+
 // What the exports share.
 mod args;
 mod consumers;

@@ -11,6 +11,7 @@ mod hardening;
 mod net;
 mod probes;
 mod messages;
+mod loaded;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
@@ -1033,6 +1034,7 @@ fn main() {
         ][..],
         loader_internals::TESTS,
         messages::TESTS,
+        loaded::TESTS,
     ]
     .concat();
     harness::run(&tests)
