@@ -80,6 +80,21 @@ fn tag8(hex: &str) -> [u8; 8] {
     t
 }
 
+/// Refuse a NULL or unsized `info` before asking the kernel anything.
+///
+/// # Safety
+/// `p` is NULL or points to a readable struct starting with its `sz`.
+unsafe fn check_out<T>(p: *mut T, what: &str) -> Result<()> {
+    if p.is_null() {
+        return Err(crate::Error::inval(format!("{what} is NULL")));
+    }
+    let sz = *(p as *const usize);
+    if sz < std::mem::size_of::<usize>() {
+        return Err(crate::Error::inval(format!("{what}.sz is {sz}: set it to sizeof(struct {what})")));
+    }
+    Ok(())
+}
+
 /// 1 with the next id in `*next_id`, 0 after the last.
 unsafe fn next_into(next_id: *mut u32, f: impl FnOnce() -> Result<Option<u32>>) -> c_int {
     guard(|| {
@@ -129,6 +144,7 @@ pub unsafe extern "C" fn bpfl_loaded_link_next_id(id: u32, next_id: *mut u32) ->
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_loaded_program_info(id: u32, info: *mut bpfl_loaded_program) -> c_int {
     guard(|| {
+        check_out(info, "bpfl_loaded_program")?;
         let p = loaded::program_info(id)?;
         let v = bpfl_loaded_program {
             sz: 0,
@@ -154,6 +170,7 @@ pub unsafe extern "C" fn bpfl_loaded_program_info(id: u32, info: *mut bpfl_loade
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_loaded_map_info(id: u32, info: *mut bpfl_loaded_map) -> c_int {
     guard(|| {
+        check_out(info, "bpfl_loaded_map")?;
         let m = loaded::map_info(id)?;
         let v = bpfl_loaded_map {
             sz: 0,
@@ -178,6 +195,7 @@ pub unsafe extern "C" fn bpfl_loaded_map_info(id: u32, info: *mut bpfl_loaded_ma
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_loaded_link_info(id: u32, info: *mut bpfl_loaded_link) -> c_int {
     guard(|| {
+        check_out(info, "bpfl_loaded_link")?;
         let l = loaded::link_info(id)?;
         write_info(info, bpfl_loaded_link { sz: 0, id: l.id, link_type: l.link_type, prog_id: l.prog_id }, "bpfl_loaded_link")?;
         Ok(0)
