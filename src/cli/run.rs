@@ -21,8 +21,8 @@ type Res = Result<bool, Failure>;
 const RINGBUF: u32 = 27;
 const USER_RINGBUF: u32 = 31;
 const PERF_EVENT_ARRAY: u32 = 4;
-/// Maps whose values are not data to print: prog/map-in-map slots, stack
-/// traces' sibling types, struct_ops, arenas and the buffers (read as events).
+/// Maps whose values are not data to print: prog arrays, maps of maps,
+/// struct_ops, arenas, and the buffers (read as events instead).
 const NOT_PRINTED: [u32; 8] = [3, PERF_EVENT_ARRAY, 12, 13, 26, RINGBUF, USER_RINGBUF, 33];
 const PERCPU: [u32; 4] = [5, 6, 10, 21];
 
