@@ -576,6 +576,54 @@ typedef struct bpfl_netkit_opts {
   uint64_t expected_revision;
 } bpfl_netkit_opts;
 
+// A program loaded in the kernel. Set `sz` to `sizeof(struct bpfl_loaded_program)`.
+typedef struct bpfl_loaded_program {
+  size_t sz;
+  // The kernel's id.
+  uint32_t id;
+  // `enum bpf_prog_type`.
+  uint32_t prog_type;
+  // The name given at load, NUL-terminated.
+  char name[16];
+  // The kernel's tag (a hash of the instructions).
+  uint8_t tag[8];
+  // Instructions after the verifier's rewrites, in bytes.
+  uint32_t xlated_len;
+  // JITed code in bytes (0: not JITed).
+  uint32_t jited_len;
+  // When it was loaded, nanoseconds since boot.
+  uint64_t load_time;
+  uint32_t created_by_uid;
+  // How many maps it uses.
+  uint32_t nr_map_ids;
+} bpfl_loaded_program;
+
+// A map in the kernel. Set `sz` to `sizeof(struct bpfl_loaded_map)`.
+typedef struct bpfl_loaded_map {
+  size_t sz;
+  uint32_t id;
+  // `enum bpf_map_type`.
+  uint32_t map_type;
+  // The name given at creation, NUL-terminated.
+  char name[16];
+  uint32_t key_size;
+  uint32_t value_size;
+  uint32_t max_entries;
+  uint32_t map_flags;
+  // Its BTF object's id (0: none).
+  uint32_t btf_id;
+} bpfl_loaded_map;
+
+// A link in the kernel. Set `sz` to `sizeof(struct bpfl_loaded_link)`.
+typedef struct bpfl_loaded_link {
+  size_t sz;
+  uint32_t id;
+  // `enum bpf_link_type`.
+  uint32_t link_type;
+  // The id of the program it holds.
+  uint32_t prog_id;
+} bpfl_loaded_link;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1418,6 +1466,43 @@ int bpfl_program_attach_netkit(struct bpfl_program prog,
 // # Safety
 // `name` is NULL or a NUL-terminated string; `out_ifindex` is NULL or writable.
 int bpfl_ifindex(const char *name, uint32_t *out_ifindex);
+
+// The id of the first program after `id` (0: the first of all) in
+// `*next_id`: returns 1, or 0 after the last one.
+//
+// # Safety
+// `next_id` is NULL or writable.
+int bpfl_loaded_program_next_id(uint32_t id, uint32_t *next_id);
+
+// As `bpfl_loaded_program_next_id`, for maps.
+//
+// # Safety
+// `next_id` is NULL or writable.
+int bpfl_loaded_map_next_id(uint32_t id, uint32_t *next_id);
+
+// As `bpfl_loaded_program_next_id`, for links.
+//
+// # Safety
+// `next_id` is NULL or writable.
+int bpfl_loaded_link_next_id(uint32_t id, uint32_t *next_id);
+
+// The program with kernel id `id`; -ENOENT when there is none (any more).
+//
+// # Safety
+// `info` is NULL or a writable `struct bpfl_loaded_program` with `sz` set.
+int bpfl_loaded_program_info(uint32_t id, struct bpfl_loaded_program *info);
+
+// The map with kernel id `id`; -ENOENT when there is none.
+//
+// # Safety
+// `info` is NULL or a writable `struct bpfl_loaded_map` with `sz` set.
+int bpfl_loaded_map_info(uint32_t id, struct bpfl_loaded_map *info);
+
+// The link with kernel id `id`; -ENOENT when there is none.
+//
+// # Safety
+// `info` is NULL or a writable `struct bpfl_loaded_link` with `sz` set.
+int bpfl_loaded_link_info(uint32_t id, struct bpfl_loaded_link *info);
 
 #ifdef __cplusplus
 }  // extern "C"

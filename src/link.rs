@@ -328,6 +328,7 @@ impl Link {
             libc::EPERM | libc::EINVAL if !crate::host::bpffs::on_bpffs(path) => {
                 e.error(format!("pin link '{}' at {path}: the directory is not on a bpffs", self.target))
             }
+            libc::ENOENT => crate::map::missing_dir_note(e.error(format!("pin link '{}' at {path}", self.target)), path),
             _ => e.error(format!("pin link '{}' at {path}", self.target)),
         })?;
         self.pinned.store(true, Ordering::Relaxed);
@@ -339,7 +340,7 @@ impl Link {
     pub fn open_pinned(path: &str) -> Result<Link> {
         let c = std::ffi::CString::new(path).map_err(|_| Error::inval("pin path contains a NUL byte"))?;
         let fd = sys::obj_get(&c).map_err(|e| match e.0 {
-            libc::ENOENT => Error::not_found(format!("open pinned link {path}: no such pin")),
+            libc::ENOENT => crate::map::missing_dir_note(Error::not_found(format!("open pinned link {path}: no such pin")), path),
             _ => e.error(format!("open pinned link {path}")),
         })?;
         // A map or program pin opens as well: the fd's inode says what it is.

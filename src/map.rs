@@ -221,7 +221,7 @@ impl Map {
     pub fn open_pinned(path: &str) -> Result<Map> {
         let c = CString::new(path).map_err(|_| Error::inval("pin path contains a NUL byte"))?;
         let fd = sys::obj_get(&c).map_err(|e| match e.0 {
-            libc::ENOENT => Error::not_found(format!("no pinned object at '{path}'")),
+            libc::ENOENT => missing_dir_note(Error::not_found(format!("no pinned object at '{path}'")), path),
             // The kernel says EACCES/EPERM for a path that exists but is not on a bpffs.
             libc::EACCES | libc::EPERM if !crate::host::bpffs::on_bpffs(path) => e.error(format!("open pinned map '{path}': the path is not on a bpffs (mount -t bpf bpf /sys/fs/bpf)")),
             _ => e.error(format!("open pinned map '{path}'")),
@@ -638,6 +638,15 @@ mod pin_path_tests {
             let e = pin_path("/sys/fs/bpf", bad).unwrap_err();
             assert!(e.to_string().contains("plain file name"), "{bad}: {e}");
         }
+    }
+}
+
+/// `e` with the missing-directory hint when `path`'s directory does not
+/// exist (an ENOENT of a pin or of a pinned object's lookup).
+pub(crate) fn missing_dir_note(e: Error, path: &str) -> Error {
+    match std::path::Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => e.note(missing_pin_dir_hint(&dir.to_string_lossy())),
+        _ => e,
     }
 }
 

@@ -150,12 +150,12 @@ impl Program {
         self.setup.lock().log.clone()
     }
 
-    /// What the kernel says of the loaded program (its id, type and name).
-    pub fn kernel_info(&self) -> Result<crate::host::progs::LoadedProgram> {
+    /// What the kernel says of the loaded program (its id, type, name, tag, sizes).
+    pub fn kernel_info(&self) -> Result<crate::host::loaded::LoadedProgram> {
         let fd = self.fd.read();
         let fd = fd.as_ref().ok_or_else(|| Error::inval(format!("program '{}' is not loaded", self.name())))?;
-        let i = sys::prog_info(fd.as_fd()).map_err(|e| e.error(format!("program '{}': info", self.name())))?;
-        Ok(crate::host::progs::LoadedProgram { id: i.id(), prog_type: i.prog_type(), name: i.name() })
+        let i = sys::ids::program_info(fd.as_fd()).map_err(|e| e.error(format!("program '{}': info", self.name())))?;
+        Ok(i.into())
     }
 
     /// Refuse, before anything is created, a program that cannot be loaded

@@ -20,12 +20,17 @@
 #include <bpfl.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <condition_variable>
+#include <exception>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -1212,6 +1217,312 @@ private:
     bpfl_ringbuf h_{};
     std::vector<std::unique_ptr<Callback>> cbs_;
 };
+
+// A perf buffer consumer (BPF_MAP_TYPE_PERF_EVENT_ARRAY, the map created):
+// `on_sample(cpu, data, size)` is called for each sample by poll()/consume()
+// (size may exceed what the program wrote by up to 7 bytes of padding);
+// returning non-zero stops and is what poll() returns. `on_lost(cpu, count)`
+// (may be empty) for each loss report. An exception thrown by a callback
+// stops the poll and is rethrown by poll()/consume(). Move-only; freed by
+// the destructor. Independent of the map's Object: it may outlive it.
+class PerfBuffer {
+public:
+    using SampleCallback = std::function<int(int cpu, const void* data, std::size_t size)>;
+    using LostCallback = std::function<void(int cpu, std::uint64_t lost)>;
+
+    PerfBuffer() noexcept = default;
+    // `page_cnt`: data pages per CPU, a power of two (0: 8).
+    PerfBuffer(const MapOps& map, SampleCallback on_sample, LostCallback on_lost = {}, std::size_t page_cnt = 0)
+        : st_(std::make_unique<State>()) {
+        st_->sample = std::move(on_sample);
+        st_->lost = std::move(on_lost);
+        bpfl_perfbuf_opts o{};
+        o.sz = sizeof(o);
+        o.page_cnt = page_cnt;
+        detail::check(bpfl_perfbuf_new(map.handle(), &PerfBuffer::on_sample, st_->lost ? &PerfBuffer::on_lost : nullptr, st_.get(), &o, &h_),
+                      "bpfl_perfbuf_new");
+    }
+    PerfBuffer(PerfBuffer&& o) noexcept : h_(detail::take(o.h_)), st_(std::move(o.st_)) {}
+    PerfBuffer& operator=(PerfBuffer&& o) noexcept {
+        if (this != &o) {
+            reset();
+            h_ = detail::take(o.h_);
+            st_ = std::move(o.st_);
+        }
+        return *this;
+    }
+    PerfBuffer(const PerfBuffer&) = delete;
+    PerfBuffer& operator=(const PerfBuffer&) = delete;
+    ~PerfBuffer() { reset(); }
+
+    // Wait up to timeout_ms (-1: forever) and read the rings: samples read, or the callback's stop value.
+    int poll(int timeout_ms) { return finish(bpfl_perfbuf_poll(h_, timeout_ms), "bpfl_perfbuf_poll"); }
+    // Read every ring now, without waiting.
+    int consume() { return finish(bpfl_perfbuf_consume(h_), "bpfl_perfbuf_consume"); }
+    int epoll_fd() const { return detail::check(bpfl_perfbuf_epoll_fd(h_), "bpfl_perfbuf_epoll_fd"); }
+    // Free now, reporting errors (the destructor ignores them).
+    void close() {
+        if (h_.id)
+            detail::check(bpfl_perfbuf_free(detail::take(h_)), "bpfl_perfbuf_free");
+        st_.reset();
+    }
+    void reset() noexcept {
+        if (h_.id)
+            (void)bpfl_perfbuf_free(detail::take(h_));
+        st_.reset();
+    }
+    bpfl_perfbuf handle() const noexcept { return h_; }
+    explicit operator bool() const noexcept { return h_.id != 0; }
+
+private:
+    // Where the callbacks live: its address is the C context, so it stays put when the PerfBuffer moves.
+    struct State {
+        SampleCallback sample;
+        LostCallback lost;
+        std::exception_ptr error;
+    };
+
+    int finish(int rc, const char* fn) {
+        if (st_ && st_->error)
+            std::rethrow_exception(std::exchange(st_->error, nullptr));
+        return detail::check(rc, fn);
+    }
+    static int on_sample(void* ctx, int cpu, const void* data, std::uint32_t size) {
+        auto* st = static_cast<State*>(ctx);
+        if (st->error)
+            return -ECANCELED;
+        try {
+            return st->sample(cpu, data, size);
+        } catch (...) {
+            st->error = std::current_exception();  // rethrown by poll(): it must not cross the C library
+            return -ECANCELED;
+        }
+    }
+    static void on_lost(void* ctx, int cpu, std::uint64_t lost) {
+        auto* st = static_cast<State*>(ctx);
+        try {
+            st->lost(cpu, lost);
+        } catch (...) {
+            if (!st->error)
+                st->error = std::current_exception();
+        }
+    }
+
+    bpfl_perfbuf h_{};
+    std::unique_ptr<State> st_;
+};
+
+// Log levels of LogCallback.
+enum class LogLevel : int { error = BPFL_LOG_ERROR, warn = BPFL_LOG_WARN, info = BPFL_LOG_INFO, debug = BPFL_LOG_DEBUG };
+
+// Routes bpfl's log messages up to `max_level` to `fn(level, message)` for
+// as long as it lives (bpfl_set_log_callback). One is active per process: a
+// newer LogCallback replaces the active one (which then receives nothing
+// more); destroying the active one restores the default (stderr with
+// BPFL_LOG set), after any call in flight returned. The callable may be
+// called from any thread that calls bpfl; an exception it throws is dropped
+// (it cannot cross the C library). Move-only.
+class LogCallback {
+public:
+    using Callback = std::function<void(LogLevel level, const std::string& message)>;
+
+    LogCallback() noexcept = default;
+    explicit LogCallback(Callback fn, LogLevel max_level = LogLevel::info) {
+        auto& r = registry();
+        std::lock_guard<std::mutex> g(r.m);
+        id_ = ++r.next;
+        int rc = bpfl_set_log_callback(&LogCallback::trampoline, reinterpret_cast<void*>(static_cast<std::uintptr_t>(id_)),
+                                       static_cast<int>(max_level));
+        if (rc < 0) {
+            id_ = 0;
+            detail::check(rc, "bpfl_set_log_callback");
+        }
+        r.active = id_;
+        r.fn = std::make_shared<Callback>(std::move(fn));
+    }
+    LogCallback(LogCallback&& o) noexcept : id_(std::exchange(o.id_, 0)) {}
+    LogCallback& operator=(LogCallback&& o) noexcept {
+        if (this != &o) {
+            reset();
+            id_ = std::exchange(o.id_, 0);
+        }
+        return *this;
+    }
+    LogCallback(const LogCallback&) = delete;
+    LogCallback& operator=(const LogCallback&) = delete;
+    ~LogCallback() { reset(); }
+
+    // Stop receiving (restoring the default if this one is active).
+    void reset() noexcept {
+        if (!id_)
+            return;
+        auto& r = registry();
+        std::unique_lock<std::mutex> g(r.m);
+        if (r.active == id_) {
+            (void)bpfl_set_log_callback(nullptr, nullptr, BPFL_LOG_ERROR);
+            r.active = 0;
+            r.fn.reset();
+        }
+        // Calls already inside the callable finish first (unless this thread is one of them).
+        if (!in_callback())
+            r.done.wait(g, [&] { return r.in_flight.count(id_) == 0; });
+        id_ = 0;
+    }
+    // Whether this one is the active callback.
+    bool active() const noexcept {
+        auto& r = registry();
+        std::lock_guard<std::mutex> g(r.m);
+        return id_ != 0 && r.active == id_;
+    }
+    explicit operator bool() const noexcept { return id_ != 0; }
+
+private:
+    // The C context is an id, not a pointer: a message already on its way to
+    // a replaced callback finds it gone instead of freed memory.
+    struct Registry {
+        std::mutex m;
+        std::condition_variable done;
+        std::uint64_t next = 0, active = 0;
+        std::shared_ptr<Callback> fn;
+        std::map<std::uint64_t, int> in_flight;
+    };
+    static Registry& registry() {
+        static Registry r;
+        return r;
+    }
+    static bool& in_callback() {
+        static thread_local bool b = false;
+        return b;
+    }
+    static void trampoline(int level, const char* msg, void* ctx) {
+        auto id = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(ctx));
+        auto& r = registry();
+        std::shared_ptr<Callback> fn;
+        {
+            std::lock_guard<std::mutex> g(r.m);
+            if (r.active != id || !r.fn)
+                return;
+            fn = r.fn;
+            r.in_flight[id]++;
+        }
+        in_callback() = true;
+        try {
+            (*fn)(static_cast<LogLevel>(level), msg ? std::string(msg) : std::string());
+        } catch (...) {
+        }
+        in_callback() = false;
+        std::lock_guard<std::mutex> g(r.m);
+        if (--r.in_flight[id] == 0)
+            r.in_flight.erase(id);
+        r.done.notify_all();
+    }
+
+    std::uint64_t id_ = 0;
+};
+
+// What is loaded in the kernel, system-wide (every process's programs, maps
+// and links, by id): bpfl_loaded_*. Needs root (CAP_SYS_ADMIN).
+struct LoadedProgram {
+    std::uint32_t id = 0;
+    std::uint32_t prog_type = 0;  // enum bpf_prog_type
+    std::string name;             // as given at load, at most 15 bytes
+    std::array<std::uint8_t, 8> tag{};
+    std::uint32_t xlated_len = 0;  // bytes after the verifier's rewrites
+    std::uint32_t jited_len = 0;   // 0: not JITed
+    std::uint64_t load_time = 0;   // nanoseconds since boot
+    std::uint32_t created_by_uid = 0;
+    std::uint32_t nr_map_ids = 0;
+};
+struct LoadedMap {
+    std::uint32_t id = 0;
+    std::uint32_t map_type = 0;  // enum bpf_map_type
+    std::string name;
+    std::uint32_t key_size = 0, value_size = 0, max_entries = 0, map_flags = 0;
+    std::uint32_t btf_id = 0;  // 0: none
+};
+struct LoadedLink {
+    std::uint32_t id = 0;
+    std::uint32_t link_type = 0;  // enum bpf_link_type
+    std::uint32_t prog_id = 0;
+};
+
+namespace detail {
+inline std::optional<std::uint32_t> next_id(int (*f)(std::uint32_t, std::uint32_t*), std::uint32_t id, const char* fn) {
+    std::uint32_t n = 0;
+    return check(f(id, &n), fn) == 1 ? std::optional<std::uint32_t>(n) : std::nullopt;
+}
+inline std::string name16(const char (&n)[16]) { return std::string(n, strnlen(n, sizeof(n))); }
+template <class T>
+std::vector<T> walk_loaded(std::optional<std::uint32_t> (*next)(std::uint32_t), T (*info)(std::uint32_t)) {
+    std::vector<T> out;
+    for (auto id = next(0); id; id = next(*id)) {
+        try {
+            out.push_back(info(*id));
+        } catch (const Error& e) {
+            if (e.code() != ENOENT)  // gone between its id and its info: skipped
+                throw;
+        }
+    }
+    return out;
+}
+}  // namespace detail
+
+// The id of the first program after `id` (0: the first of all); nullopt after the last.
+inline std::optional<std::uint32_t> loaded_program_next_id(std::uint32_t id) {
+    return detail::next_id(bpfl_loaded_program_next_id, id, "bpfl_loaded_program_next_id");
+}
+inline std::optional<std::uint32_t> loaded_map_next_id(std::uint32_t id) {
+    return detail::next_id(bpfl_loaded_map_next_id, id, "bpfl_loaded_map_next_id");
+}
+inline std::optional<std::uint32_t> loaded_link_next_id(std::uint32_t id) {
+    return detail::next_id(bpfl_loaded_link_next_id, id, "bpfl_loaded_link_next_id");
+}
+// The program with kernel id `id` (Error ENOENT when there is none, any more).
+inline LoadedProgram loaded_program_info(std::uint32_t id) {
+    bpfl_loaded_program i{};
+    i.sz = sizeof(i);
+    detail::check(bpfl_loaded_program_info(id, &i), "bpfl_loaded_program_info");
+    LoadedProgram p;
+    p.id = i.id;
+    p.prog_type = i.prog_type;
+    p.name = detail::name16(i.name);
+    std::copy(std::begin(i.tag), std::end(i.tag), p.tag.begin());
+    p.xlated_len = i.xlated_len;
+    p.jited_len = i.jited_len;
+    p.load_time = i.load_time;
+    p.created_by_uid = i.created_by_uid;
+    p.nr_map_ids = i.nr_map_ids;
+    return p;
+}
+inline LoadedMap loaded_map_info(std::uint32_t id) {
+    bpfl_loaded_map i{};
+    i.sz = sizeof(i);
+    detail::check(bpfl_loaded_map_info(id, &i), "bpfl_loaded_map_info");
+    LoadedMap m;
+    m.id = i.id;
+    m.map_type = i.map_type;
+    m.name = detail::name16(i.name);
+    m.key_size = i.key_size;
+    m.value_size = i.value_size;
+    m.max_entries = i.max_entries;
+    m.map_flags = i.map_flags;
+    m.btf_id = i.btf_id;
+    return m;
+}
+inline LoadedLink loaded_link_info(std::uint32_t id) {
+    bpfl_loaded_link i{};
+    i.sz = sizeof(i);
+    detail::check(bpfl_loaded_link_info(id, &i), "bpfl_loaded_link_info");
+    LoadedLink l;
+    l.id = i.id;
+    l.link_type = i.link_type;
+    l.prog_id = i.prog_id;
+    return l;
+}
+// Every program, map or link in the kernel, by id.
+inline std::vector<LoadedProgram> loaded_programs() { return detail::walk_loaded(loaded_program_next_id, loaded_program_info); }
+inline std::vector<LoadedMap> loaded_maps() { return detail::walk_loaded(loaded_map_next_id, loaded_map_info); }
+inline std::vector<LoadedLink> loaded_links() { return detail::walk_loaded(loaded_link_next_id, loaded_link_info); }
 
 // What interface `ifindex` has attached (XDP).
 inline XdpInfo xdp_query(std::uint32_t ifindex) {

@@ -344,9 +344,7 @@ impl Shower {
         if b.len() == self.value_size {
             return crate::render::render(&m.btf, m.value_type, b);
         }
-        let stride = (self.value_size + 7) & !7;
-        let cpus: Vec<String> = b.chunks(stride).map(|c| crate::render::render(&m.btf, m.value_type, c)).collect();
-        format!("per-CPU [{}]", cpus.join(", "))
+        crate::render::per_cpu(&m.btf, m.value_type, b, self.value_size, false)
     }
 }
 

@@ -6,6 +6,7 @@
 //!   bpfl map dump|lookup|update|delete PIN [KEY [VALUE]]   a pinned map, hex
 //!   bpfl prog list | link list  what every process has loaded in the kernel
 //!   bpfl gen skeleton OBJ --lang L   code embedding OBJ with typed handles
+//!   bpfl run OBJ [--attach]...  load, attach, print its maps and events
 //!
 //! Exit codes: 0 success, 1 a failure the command reports (an object that
 //! does not load, a missing key), 2 bad usage.
@@ -13,6 +14,8 @@ mod gen;
 mod inspect;
 mod kernel;
 mod render;
+mod run;
+mod run_set;
 
 use std::process::ExitCode;
 
@@ -32,6 +35,9 @@ commands:
   link list                   every BPF link in the kernel, with its program
   gen skeleton OBJ --lang c|cpp|go|nim [--name N] [-o FILE]
                               code that embeds OBJ: typed programs, maps, globals
+  run OBJ [--attach] [--duration S] [--interval S] [--set VAR=VALUE]...
+                              load (and attach) an object, print its maps and
+                              ring/perf buffer records through BTF until Ctrl-C
   version                     the library's version
 
 `bpfl COMMAND --help` describes one command.";
@@ -57,7 +63,8 @@ fn main() -> ExitCode {
         ["prog", "list"] => kernel::prog_list(),
         ["link", "list"] => kernel::link_list(),
         ["gen", rest @ ..] => gen::cmd(rest),
-        [cmd, ..] if ["inspect", "check", "map", "prog", "link"].contains(cmd) => return help(cmd),
+        ["run", rest @ ..] if !rest.is_empty() => run::run(rest),
+        [cmd, ..] if ["inspect", "check", "map", "prog", "link", "run"].contains(cmd) => return help(cmd),
         [cmd, ..] => Err(Failure::Usage(format!("unknown command '{cmd}'"))),
     };
     match res {
@@ -81,12 +88,27 @@ fn help(cmd: &str) -> ExitCode {
         "map" => "usage: bpfl map dump PIN [--hex]\n       bpfl map lookup PIN KEY [--hex]\n       bpfl map update PIN KEY VALUE\n       bpfl map delete PIN KEY\n\nPIN is a pinned map (e.g. /sys/fs/bpf/x/counts); KEY and VALUE are hex\nbytes in memory order (a u32 42 is 2a000000). dump and lookup show keys and\nvalues through the map's BTF (integers, structs, arrays; per-CPU values one\nper CPU) when the kernel has it; --hex shows the bytes.",
         "prog" => "usage: bpfl prog list\n\nEvery BPF program loaded in the kernel, by any process: id, type, name,\nsize after verification (bytes), tag and the uid that loaded it. Needs root.",
         "gen" => gen::HELP,
+        "run" => RUN_HELP,
         "link" => "usage: bpfl link list\n\nEvery BPF link in the kernel: id, link type and the program it holds. Needs root.",
         _ => return ExitCode::from(2),
     };
     println!("{text}");
     ExitCode::SUCCESS
 }
+
+const RUN_HELP: &str = "usage: bpfl run OBJ [--attach] [--duration S] [--interval S] [--per-cpu]
+                [--set VAR=VALUE]... [--event MAP=TYPE]...
+
+Loads OBJ (root), with each --set global (a const volatile in .rodata, or
+a .data/.bss variable) given as its BTF type: an integer, true/false, an
+enum's name, a string for a char array, else hex. --attach attaches every
+program whose section names its target and says why the others were not.
+Then prints ring and perf buffer records as they come, and every map except
+.rodata/.kconfig (keys and values through BTF; per-CPU integers summed,
+each CPU's with --per-cpu) every --interval seconds and at the end: after
+--duration seconds, or on Ctrl-C. A record is shown as --event's TYPE
+(`struct x`), else as the one named struct of the object whose size is the
+record's (a guess), else in hex.";
 
 /// How a command fails: bad usage (exit 2) or an error it reports (exit 1).
 pub enum Failure {

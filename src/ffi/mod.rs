@@ -49,6 +49,8 @@ mod buffers;
 
 mod net;
 
+mod loaded;
+
 // What the exports share.
 mod args;
 mod consumers;

@@ -20,7 +20,6 @@ pub mod loaded;
 pub mod module_btf;
 pub mod net;
 pub mod pmu;
-pub mod progs;
 pub mod procmaps;
 pub mod tracefs;
 pub mod vmlinux;

@@ -19,6 +19,7 @@ pub(super) mod cmd {
     pub const OBJ_GET: u32 = 7;
     pub const PROG_GET_NEXT_ID: u32 = 11;
     pub const PROG_GET_FD_BY_ID: u32 = 13;
+    pub const MAP_GET_NEXT_ID: u32 = 12;
     pub const PROG_ATTACH: u32 = 8;
     pub const PROG_DETACH: u32 = 9;
     pub const PROG_QUERY: u32 = 16;
@@ -557,10 +558,6 @@ pub(crate) struct ProgInfo(pub [u8; 232]);
 impl ProgInfo {
     fn u32_at(&self, off: usize) -> u32 {
         u32::from_ne_bytes(self.0[off..off + 4].try_into().expect("4 bytes"))
-    }
-    /// `enum bpf_prog_type`.
-    pub fn prog_type(&self) -> u32 {
-        self.u32_at(0)
     }
     /// The kernel's id of the program.
     pub fn id(&self) -> u32 {

@@ -658,6 +658,7 @@ static void test_setup(void)
 #include "test_cgroup_sock.h"
 #include "test_globals.h"
 #include "test_net2.h"
+#include "test_loaded.h"
 /* Test runs, XDP and tc through the C ABI on a veth pair made here. */
 static void test_net(void)
 {
@@ -1026,6 +1027,7 @@ int main(int argc, char **argv)
 	test_kinds();
 	test_struct_ops();
 	test_globals();
+	test_loaded_listing();
 	printf("C ABI tests: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

@@ -526,6 +526,35 @@ static void test_net_misuse(void)
 	fixture_intact("networking misuse");
 }
 
+/* The kernel-wide listing: NULL out-pointers, sz 0, ids that do not exist. */
+static void test_loaded_misuse(void)
+{
+	uint32_t next = 0;
+	EXPECT(bpfl_loaded_program_next_id(0, NULL), -EINVAL);
+	EXPECT(bpfl_loaded_map_next_id(0, NULL), -EINVAL);
+	EXPECT(bpfl_loaded_link_next_id(0, NULL), -EINVAL);
+	EXPECT(bpfl_loaded_program_next_id(UINT32_MAX, &next), 0); /* past INT_MAX: the end, not EINVAL */
+	EXPECT(bpfl_loaded_link_next_id(UINT32_MAX, &next), 0);
+	EXPECT(bpfl_loaded_program_next_id(0, &next), 1); /* this test's own programs are there */
+	struct bpfl_loaded_program pi = { .sz = 0 };
+	EXPECT(bpfl_loaded_program_info(next, NULL), -EINVAL);
+	EXPECT(bpfl_loaded_program_info(next, &pi), -EINVAL); /* sz 0 */
+	pi.sz = sizeof(pi);
+	EXPECT(bpfl_loaded_program_info(0, &pi), -ENOENT);
+	EXPECT(bpfl_loaded_program_info(UINT32_MAX, &pi), -ENOENT);
+	struct bpfl_loaded_map mi = { .sz = 0 };
+	EXPECT(bpfl_loaded_map_info(1, NULL), -EINVAL);
+	EXPECT(bpfl_loaded_map_info(1, &mi), -EINVAL);
+	mi.sz = sizeof(mi);
+	EXPECT(bpfl_loaded_map_info(0, &mi), -ENOENT);
+	struct bpfl_loaded_link li = { .sz = 0 };
+	EXPECT(bpfl_loaded_link_info(1, NULL), -EINVAL);
+	EXPECT(bpfl_loaded_link_info(1, &li), -EINVAL);
+	li.sz = sizeof(li);
+	EXPECT(bpfl_loaded_link_info(0, &li), -ENOENT);
+	fixture_intact("kernel-wide listing misuse");
+}
+
 /* ---- 3. bad handles for every handle-taking call ----------------------------- */
 
 enum kind { K_OBJECT = 1, K_PROGRAM, K_MAP, K_LINK, K_RINGBUF, K_PERFBUF };
@@ -1029,6 +1058,7 @@ int main(int argc, char **argv)
 	test_nulls();
 	test_sizes();
 	test_net_misuse();
+	test_loaded_misuse();
 	test_handles();
 	test_close_races();
 	test_reentrant_callbacks();

@@ -26,6 +26,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <string>
 
@@ -530,6 +531,168 @@ void test_ringbuf() {
 }
 
 
+// PerfBuffer: ringbuf.o's perf_getpid writes {tgid, seq, marker} per getpid
+// of ours with bpf_perf_event_output; every record exactly, moves, a
+// callback's exception rethrown by poll().
+void test_perfbuf() {
+    const std::uint64_t mark_perf = 0x9e4f000000000000ULL;
+    bpfl::Object o(obj_path("ringbuf.o"));
+    o.set_rodata("target_tgid", static_cast<std::uint32_t>(tgid()));
+    o.load();
+    struct rec {
+        std::uint32_t tgid, seq;
+        std::uint64_t marker;
+        std::size_t size;
+    };
+    std::vector<rec> got;
+    std::uint64_t lost = 0;
+    bpfl::PerfBuffer pb(
+        o.map("perf_events"),
+        [&](int, const void* data, std::size_t size) {
+            rec r{};
+            std::memcpy(&r, data, 16);
+            r.size = size;
+            got.push_back(r);
+            return 0;
+        },
+        [&](int, std::uint64_t n) { lost += n; });
+    CHECK(pb.epoll_fd() >= 0);
+    auto produce = [&](int n) {
+        auto link = o.program("perf_getpid").attach();
+        for (int i = 0; i < n; i++) syscall(SYS_getpid);
+    };
+    produce(5);
+    while (got.size() < 5 && pb.poll(200) > 0) {
+    }
+    CHECK_EQ(got.size(), std::size_t{5});
+    for (std::size_t i = 0; i < got.size(); i++) {
+        CHECK_EQ(got[i].tgid, tgid());
+        CHECK_EQ(got[i].seq, static_cast<std::uint32_t>(i));
+        CHECK_EQ(got[i].marker, mark_perf | i);
+        CHECK(got[i].size >= 16 && got[i].size < 24);  // the kernel's padding, at most 7 bytes
+    }
+    CHECK_EQ(lost, std::uint64_t{0});
+    CHECK_EQ(pb.consume(), 0);
+    // The callbacks stay where they are when the buffer moves.
+    bpfl::PerfBuffer moved = std::move(pb);
+    CHECK(!pb);
+    produce(2);
+    while (got.size() < 7 && moved.poll(200) > 0) {
+    }
+    CHECK_EQ(got.size(), std::size_t{7});
+    if (got.size() == 7)
+        CHECK_EQ(got[6].marker, mark_perf | 6);
+    moved.close();
+    CHECK(!moved);
+    // An exception from the callback stops the poll and comes out of it.
+    bpfl::PerfBuffer thrower(o.map("perf_events"), [](int, const void*, std::size_t) -> int { throw std::runtime_error("boom"); });
+    produce(1);
+    try {
+        for (int i = 0; i < 10; i++) thrower.poll(200);
+        CHECK(false);
+    } catch (const std::runtime_error& e) {
+        CHECK_EQ(std::string(e.what()), std::string("boom"));
+    }
+    CHECK_THROWS(bpfl::PerfBuffer(o.map("failures"), [](int, const void*, std::size_t) { return 0; }), EINVAL);
+}
+
+// LogCallback receives bpfl's real messages while it lives: the debug line
+// of a load, the info line of attach_all skipping an XDP program; a newer
+// one replaces it; none after it is gone.
+void test_log_callback() {
+    std::mutex mu;
+    std::vector<std::pair<bpfl::LogLevel, std::string>> got, second;
+    auto has = [&](const std::vector<std::pair<bpfl::LogLevel, std::string>>& v, bpfl::LogLevel l, const std::string& m) {
+        std::lock_guard<std::mutex> g(mu);
+        return std::find(v.begin(), v.end(), std::make_pair(l, m)) != v.end();
+    };
+    auto load_demo = [&] {
+        bpfl::Object o(obj_path("run_demo.o"));
+        o.load();
+        return o.attach_all();
+    };
+    const std::string loaded = "program 'xdp_pass' (section 'xdp'): loaded, 2 instructions";
+    const std::string skipped = "program 'xdp_pass': section 'xdp' has no automatic attach; skipped";
+    {
+        bpfl::LogCallback lc(
+            [&](bpfl::LogLevel l, const std::string& m) {
+                std::lock_guard<std::mutex> g(mu);
+                got.emplace_back(l, m);
+            },
+            bpfl::LogLevel::debug);
+        CHECK(lc.active());
+        CHECK_EQ(load_demo(), 1);
+        CHECK(has(got, bpfl::LogLevel::debug, loaded));
+        CHECK(has(got, bpfl::LogLevel::info, skipped));
+        std::size_t before = got.size();
+        {
+            bpfl::LogCallback lc2(
+                [&](bpfl::LogLevel l, const std::string& m) {
+                    std::lock_guard<std::mutex> g(mu);
+                    second.emplace_back(l, m);
+                },
+                bpfl::LogLevel::info);
+            CHECK(lc2.active() && !lc.active());
+            CHECK_EQ(load_demo(), 1);
+            CHECK(has(second, bpfl::LogLevel::info, skipped));
+            CHECK(!has(second, bpfl::LogLevel::debug, loaded));  // above its max level
+            bpfl::LogCallback moved = std::move(lc2);
+            CHECK(!lc2 && moved.active());
+        }
+        CHECK_EQ(got.size(), before);  // replaced: nothing more came
+        CHECK(!lc.active());
+    }
+    std::size_t n = got.size() + second.size();
+    CHECK_EQ(load_demo(), 1);
+    CHECK_EQ(got.size() + second.size(), n);  // gone: the default again
+    CHECK_THROWS(bpfl::LogCallback([](bpfl::LogLevel, const std::string&) {}, static_cast<bpfl::LogLevel>(9)), EINVAL);
+}
+
+// The kernel-wide listing finds the program, map and link made here.
+void test_loaded_listing() {
+    bpfl::Object o(obj_path("seed_tp.o"));
+    o.load();
+    auto p = o.program("enter_getppid");
+    auto link = p.attach();
+    auto fdinfo = [](int fd, const std::string& key) {
+        std::ifstream f("/proc/self/fdinfo/" + std::to_string(fd));
+        std::string line;
+        while (std::getline(f, line))
+            if (line.compare(0, key.size(), key) == 0)
+                return static_cast<std::uint32_t>(std::stoul(line.substr(key.size())));
+        return std::uint32_t{0};
+    };
+    std::uint32_t pid = fdinfo(p.fd(), "prog_id:"), mid = fdinfo(o.map("per_pid").info().fd, "map_id:"), lid = fdinfo(link.fd(), "link_id:");
+    auto walked = [](std::optional<std::uint32_t> (*next)(std::uint32_t), std::uint32_t want) {
+        for (auto id = next(0); id; id = next(*id))
+            if (*id == want)
+                return true;
+        return false;
+    };
+    CHECK(walked(bpfl::loaded_program_next_id, pid));
+    auto lp = bpfl::loaded_program_info(pid);
+    CHECK_EQ(lp.id, pid);
+    CHECK_EQ(lp.prog_type, std::uint32_t{5} /* BPF_PROG_TYPE_TRACEPOINT */);
+    CHECK_EQ(lp.name, std::string("enter_getppid"));
+    CHECK(lp.xlated_len > 0 && lp.nr_map_ids >= 1);
+    auto progs = bpfl::loaded_programs();
+    CHECK(std::count_if(progs.begin(), progs.end(), [&](const bpfl::LoadedProgram& x) { return x.id == pid && x.name == lp.name; }) == 1);
+    CHECK(walked(bpfl::loaded_map_next_id, mid));
+    auto lm = bpfl::loaded_map_info(mid);
+    CHECK(lm.id == mid && lm.map_type == 1 /* BPF_MAP_TYPE_HASH */ && lm.name == "per_pid" && lm.key_size == 4 && lm.value_size == 8 && lm.max_entries == 1024);
+    auto maps = bpfl::loaded_maps();
+    CHECK(std::any_of(maps.begin(), maps.end(), [&](const bpfl::LoadedMap& x) { return x.id == mid && x.name == "per_pid"; }));
+    CHECK(walked(bpfl::loaded_link_next_id, lid));
+    auto ll = bpfl::loaded_link_info(lid);
+    CHECK(ll.id == lid && ll.link_type == 7 /* BPF_LINK_TYPE_PERF_EVENT */ && ll.prog_id == pid);
+    auto links = bpfl::loaded_links();
+    CHECK(std::any_of(links.begin(), links.end(), [&](const bpfl::LoadedLink& x) { return x.id == lid && x.prog_id == pid; }));
+    link.reset();
+    std::string w = CHECK_THROWS(bpfl::loaded_link_info(lid), ENOENT);
+    CHECK(w.find("no BPF link with id " + std::to_string(lid)) != std::string::npos);
+    CHECK(!bpfl::loaded_map_next_id(UINT32_MAX));
+}
+
 // Issue 10: set-up between open and load.
 void test_setup() {
     bpfl::OpenOptions oo;
@@ -886,6 +1049,9 @@ int main(int argc, char** argv) {
         {"iterators, link update/info/pin/open, perf events", test_kinds},
         {"struct_ops: a BPF TCP congestion control", test_struct_ops},
         {"globals and mmapable arrays in place, no syscall", test_globals},
+        {"PerfBuffer: exact records, moves, a callback's exception rethrown", test_perfbuf},
+        {"LogCallback: real messages, replaced, restored", test_log_callback},
+        {"kernel-wide listing: our program, map and link by id", test_loaded_listing},
     };
     int failed_tests = 0, n = 0;
     for (const auto& t : tests) {

@@ -13,6 +13,7 @@ mod net2;
 mod probes;
 mod messages;
 mod globals;
+mod loaded;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
@@ -1039,6 +1040,7 @@ fn main() {
         loader_internals::TESTS,
         messages::TESTS,
         globals::TESTS,
+        loaded::TESTS,
     ]
     .concat();
     harness::run(&tests)

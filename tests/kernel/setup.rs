@@ -5,7 +5,7 @@
 
 use crate::harness::{obj, skip};
 use crate::{pin_root, tgid};
-use bpfl::host::progs::loaded_programs;
+use bpfl::host::loaded::programs as loaded_programs;
 use bpfl::{ErrorKind, Object, OpenOptions};
 use std::os::fd::BorrowedFd;
 

@@ -733,3 +733,5 @@ include bpfl/net
 include bpfl/kinds
 # Global variables and mmapable arrays without syscalls (issue 13).
 include bpfl/globals
+# What is loaded kernel-wide: programs, maps, links by id.
+include bpfl/loaded
