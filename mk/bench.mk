@@ -52,3 +52,15 @@ bench-smoke: bench-build mounts
 	@$(BENCH_BIN) --quick $(BPF_OUT) $(BENCH_TOOLS) > $(BENCH_OUT)/smoke.md; rc=$$?; \
 	if [ $$rc = 77 ]; then cat $(BENCH_OUT)/smoke.md; exit 0; fi; \
 	[ $$rc = 0 ] || exit $$rc; sed -n '/^| benchmark/,/targets met/p' $(BENCH_OUT)/smoke.md; echo "bench-smoke: ok (full table: $(BENCH_OUT)/smoke.md)"
+
+# Cold start (issue 13; tests/bench/bench_cold.c): one object opened (and
+# loaded) in a fresh process, by each library, both linked statically as
+# libbpf-tools are, so that neither pays for a dynamic loader's relocations.
+COLD_BINS := $(BENCH_OUT)/cold_bpfl $(BENCH_OUT)/cold_libbpf
+$(BENCH_OUT)/cold_bpfl: tests/bench/cold_bpfl.c tests/bench/cold_common.h $(HEADER) $(LIBDIR)/libbpfl.a
+	@mkdir -p $(BENCH_OUT)
+	$(CC) $(CFLAGS_C) $< -o $@ $(STATIC_LIBS)
+$(BENCH_OUT)/cold_libbpf: tests/bench/cold_libbpf.c tests/bench/cold_common.h | deps-bench
+	@mkdir -p $(BENCH_OUT)
+	$(CC) $(CFLAGS_C) $< -o $@ -Wl,-Bstatic -lbpf -lelf -lz -Wl,-Bdynamic
+bench-build: $(COLD_BINS)

@@ -1,8 +1,9 @@
-//! An index over a BTF's named types by essential name (the name without a
-//! `___flavor` suffix), so that looking a name up in the kernel's BTF (over
-//! 100,000 types) is a binary search rather than a scan.
+//! Looking a BTF's named types up by essential name (the name without a
+//! `___flavor` suffix), lazily: see [`IndexedBtf`].
 
 use super::{Btf, BtfKind};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// The essential part of a name: `task_struct___v2` -> `task_struct` (the
 /// last `X___Y` separator, X and Y not underscores, cuts the flavor).
@@ -19,47 +20,89 @@ pub fn essential_name(name: &[u8]) -> &[u8] {
     name
 }
 
-fn hash_name(name: &[u8]) -> u64 {
-    // FNV-1a.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in name {
-        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-/// A BTF (the kernel's, typically) with an index of its named types by
-/// essential name: what CO-RE, kfunc/ksym resolution and BTF attach points
-/// search, many times per object.
+/// A BTF (the kernel's, typically) that answers "which types have this
+/// essential name" for CO-RE, kfunc/ksym resolution and BTF attach points.
+///
+/// Lazily: nothing is built when it is made (it is made once per process, for
+/// the kernel's 100,000-odd types, and a tool asks for a dozen names). A name
+/// is looked up by one pass over the types' names, and remembered; [`prepare`]
+/// looks up many names in one pass, which is what an object's load does with
+/// the root types of all its CO-RE relocations. The pass reads two bytes of
+/// each name against a 64-kbit filter of the wanted names' first two bytes,
+/// so a type whose name cannot match costs a few loads, not a hash.
+///
+/// [`prepare`]: IndexedBtf::prepare
 #[derive(Debug)]
 pub struct IndexedBtf {
     /// The indexed BTF.
     pub btf: Btf,
-    /// (hash of the essential name, type id), sorted.
-    index: Vec<(u64, u32)>,
+    /// Essential name -> ids of the types with that name, in id order.
+    memo: Mutex<HashMap<Box<[u8]>, Arc<[u32]>>>,
+}
+
+/// The filter key of a name: its first two bytes (the second is 0 for a
+/// one-byte name).
+fn key2(s: &[u8]) -> usize {
+    let b0 = s.first().copied().unwrap_or(0);
+    let b1 = if b0 == 0 { 0 } else { s.get(1).copied().unwrap_or(0) };
+    (b0 as usize) << 8 | b1 as usize
 }
 
 impl IndexedBtf {
-    /// Indexes `btf`'s named types.
+    /// Wraps `btf`; costs nothing until a name is asked for.
     pub fn new(btf: Btf) -> IndexedBtf {
-        let mut index: Vec<(u64, u32)> = btf
-            .types()
-            .filter(|(_, t)| t.name_off != 0)
-            .filter_map(|(id, t)| btf.str_bytes_at(t.name_off).map(|n| (hash_name(essential_name(n)), id)))
-            .collect();
-        index.sort_unstable();
-        IndexedBtf { btf, index }
+        IndexedBtf { btf, memo: Mutex::new(HashMap::new()) }
+    }
+
+    fn memo(&self) -> std::sync::MutexGuard<'_, HashMap<Box<[u8]>, Arc<[u32]>>> {
+        // A panic elsewhere cannot leave the map half-written: entries are inserted whole.
+        self.memo.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Looks up all `names` (essential names) not looked up yet, in one pass.
+    pub fn prepare<'n>(&self, names: impl IntoIterator<Item = &'n [u8]>) {
+        let mut memo = self.memo();
+        let mut wanted: HashMap<&[u8], Vec<u32>> = HashMap::new();
+        for n in names {
+            if !memo.contains_key(n) {
+                wanted.entry(n).or_default();
+            }
+        }
+        if wanted.is_empty() {
+            return;
+        }
+        let mut filter = vec![0u64; 1024];
+        let mut set = |k: usize| filter[k / 64] |= 1 << (k % 64);
+        for n in wanted.keys() {
+            set(key2(n));
+            if n.len() == 1 {
+                set(key2(&[n[0], b'_'])); // "x___flavor" has the essential name "x"
+            }
+        }
+        for (id, name_off) in self.btf.type_names() {
+            let Some(s) = self.btf.strings_from(name_off) else { continue };
+            let k = key2(s);
+            if filter[k / 64] & 1 << (k % 64) == 0 {
+                continue;
+            }
+            let full = &s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())];
+            if let Some(ids) = wanted.get_mut(essential_name(full)) {
+                ids.push(id);
+            }
+        }
+        for (n, ids) in wanted {
+            memo.insert(n.into(), ids.into());
+        }
     }
 
     /// Ids of the types whose essential name is `name` (any kind), in id order.
-    pub fn by_essential_name<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = u32> + 'a {
-        let h = hash_name(name);
-        let start = self.index.partition_point(|e| e.0 < h);
-        self.index[start..]
-            .iter()
-            .take_while(move |e| e.0 == h)
-            .map(|e| e.1)
-            .filter(move |&id| self.btf.type_by_id(id).and_then(|t| self.btf.str_bytes_at(t.name_off)).is_some_and(|n| essential_name(n) == name))
+    pub fn by_essential_name(&self, name: &[u8]) -> impl Iterator<Item = u32> + 'static {
+        let hit = self.memo().get(name).cloned();
+        let ids = hit.unwrap_or_else(|| {
+            self.prepare([name]);
+            self.memo().get(name).cloned().unwrap_or_else(|| Arc::from([]))
+        });
+        (0..ids.len()).map(move |i| ids[i])
     }
 
     /// The type named exactly `name` of kind `kind`.
