@@ -27,8 +27,8 @@ pub fn essential_name(name: &[u8]) -> &[u8] {
 /// the kernel's 100,000-odd types, and a tool asks for a dozen names). A name
 /// is looked up by one pass over the types' names, and remembered; [`prepare`]
 /// looks up many names in one pass, which is what an object's load does with
-/// the root types of all its CO-RE relocations. The pass reads two bytes of
-/// each name against a 64-kbit filter of the wanted names' first two bytes,
+/// the root types of all its CO-RE relocations. The pass reads four bytes of
+/// each name against a 64-kbit filter of the wanted names' first four bytes,
 /// so a type whose name cannot match costs a few loads, not a hash.
 ///
 /// [`prepare`]: IndexedBtf::prepare
@@ -40,12 +40,24 @@ pub struct IndexedBtf {
     memo: Mutex<HashMap<Box<[u8]>, Arc<[u32]>>>,
 }
 
-/// The filter key of a name: its first two bytes (the second is 0 for a
-/// one-byte name).
-fn key2(s: &[u8]) -> usize {
-    let b0 = s.first().copied().unwrap_or(0);
-    let b1 = if b0 == 0 { 0 } else { s.get(1).copied().unwrap_or(0) };
-    (b0 as usize) << 8 | b1 as usize
+/// The filter key of a name: a hash of its first four bytes (those after
+/// its NUL taken as 0), in 16 bits.
+fn key4(s: &[u8]) -> usize {
+    let mut w = [0u8; 4];
+    for (d, &b) in w.iter_mut().zip(s.iter().take_while(|&&b| b != 0)) {
+        *d = b;
+    }
+    (u32::from_le_bytes(w).wrapping_mul(0x9e37_79b1) >> 16) as usize
+}
+
+/// The keys under which the names with essential name `n` are found: its
+/// own, and, when it is shorter than four bytes, that of `n___...`.
+fn keys_of(n: &[u8]) -> [usize; 2] {
+    let own = key4(n);
+    if n.len() >= 4 || n.is_empty() {
+        return [own, own];
+    }
+    [own, key4(&[n, b"___"].concat())]
 }
 
 impl IndexedBtf {
@@ -74,14 +86,11 @@ impl IndexedBtf {
         let mut filter = vec![0u64; 1024];
         let mut set = |k: usize| filter[k / 64] |= 1 << (k % 64);
         for n in wanted.keys() {
-            set(key2(n));
-            if n.len() == 1 {
-                set(key2(&[n[0], b'_'])); // "x___flavor" has the essential name "x"
-            }
+            keys_of(n).into_iter().for_each(&mut set);
         }
         for (id, name_off) in self.btf.type_names() {
             let Some(s) = self.btf.strings_from(name_off) else { continue };
-            let k = key2(s);
+            let k = key4(s);
             if filter[k / 64] & 1 << (k % 64) == 0 {
                 continue;
             }
