@@ -17,6 +17,7 @@
  *   4 reading a whole 1M-entry map      next_key+lookup vs bpfl_map_read_all vs bpf_map_lookup_batch
  *   5 concurrency                       lookups from 1, 2, 4 threads, bpfl vs raw
  *   6 memory                            peak RSS of open+load in a forked child, minus a baseline child
+ *   C cold start (bench_cold.c)         one object opened (and loaded) per fresh process: CPU and peak RSS
  *
  * Further sections live in tests/bench/bench_*.c, #included below main's
  * helpers (one translation unit, so they share them); each adds its call to main.
@@ -1079,6 +1080,7 @@ static void bench_memory(void)
 
 /* ---- further sections: tests/bench/bench_*.c, one file each ---------------- */
 /* (each file's #include goes here, its call in main below; keep one line each) */
+#include "bench_cold.c"
 
 /* ---- main ---------------------------------------------------------------------------------------- */
 
@@ -1128,7 +1130,7 @@ static void print_table(void)
 int main(int argc, char **argv)
 {
 	int a = 1;
-	const char *only = getenv("BENCH_ONLY"); /* parse|load|ops|read|threads|mem: one section (for perf) */
+	const char *only = getenv("BENCH_ONLY"); /* parse|load|ops|read|threads|mem|cold: one section (for perf) */
 	if (argc == 7 && !strcmp(argv[1], "--mem-child")) return mem_child(argv + 2);
 	if (a < argc && !strcmp(argv[a], "--quick")) quick = 1, a++;
 	if (argc - a != 2) {
@@ -1187,6 +1189,7 @@ int main(int argc, char **argv)
 	drop_map(&del);
 	if (RUN("mem")) bench_memory();
 	/* further sections' calls (one line each) */
+	if (RUN("cold")) bench_cold(argv[a], argv[a + 1]);
 
 	print_machine();
 	print_table();

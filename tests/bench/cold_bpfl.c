@@ -15,5 +15,5 @@ int main(int argc, char **argv)
 	if (r < 0) fprintf(stderr, "cold_bpfl: %s: %s\n", argv[2], bpfl_last_error());
 	if (opened) bpfl_object_close(obj);
 	free(buf);
-	return r < 0;
+	return cold_exit(r < 0);
 }

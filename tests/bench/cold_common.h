@@ -5,8 +5,9 @@
  *   cold_X open|load OBJECT [PIN_ROOT]
  *
  * reads OBJECT into memory (as a skeleton embeds it), opens it from there and,
- * with `load`, loads it, then exits; exit status 0 on success. The parent reads
- * the CPU time and peak RSS of the child from wait4().
+ * with `load`, loads it, prints its peak RSS in kB (VmHWM: wait4's ru_maxrss
+ * would carry the spawning parent's peak across exec) and exits, status 0 on
+ * success. The parent reads the child's CPU time from wait4().
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -40,4 +41,17 @@ static int cold_args(int argc, char **argv, void **buf, size_t *len)
 		return -1;
 	}
 	return !strcmp(argv[1], "load");
+}
+
+/* Prints this process's peak RSS (kB) on stdout: the last thing it does. */
+static int cold_exit(int rc)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long hwm = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmHWM:", 6)) hwm = atol(line + 6);
+	if (f) fclose(f);
+	printf("%ld\n", hwm);
+	return rc ? rc : hwm < 0 ? 4 : 0;
 }

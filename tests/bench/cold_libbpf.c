@@ -23,5 +23,5 @@ int main(int argc, char **argv)
 	if (r < 0) fprintf(stderr, "cold_libbpf: %s: %s\n", argv[2], strerror(-r));
 	bpf_object__close(obj);
 	free(buf);
-	return r < 0;
+	return cold_exit(r < 0);
 }
