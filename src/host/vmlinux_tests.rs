@@ -35,6 +35,11 @@ fn mapped_where_the_kernel_allows_it_else_read_and_the_same_types() {
     assert!(m.btf.is_borrowed() && r.btf.is_borrowed());
     assert!(m.btf.len() > 1000 && m.btf.len() == r.btf.len());
     assert!(m.btf.types().zip(r.btf.types()).all(|(a, b)| a == b));
+    // The in-place parse skips the reference checks (the kernel made them):
+    // the checked, copying parse of the same bytes must agree and pass them.
+    let checked = Btf::parse(&std::fs::read(VMLINUX_BTF).unwrap()).unwrap();
+    assert!(!checked.is_borrowed() && checked.len() == m.btf.len());
+    assert!(m.btf.types().zip(checked.types()).all(|(a, b)| a == b));
     let last = m.btf.len() as u32 - 1;
     assert_eq!(m.btf.name_of(last), r.btf.name_of(last));
 }

@@ -304,6 +304,9 @@ impl Btf {
     /// `bytes` seen as native (little-endian) words, which the caller can
     /// make (an aligned mapping) and this crate, without `unsafe`, cannot.
     /// Other memory, or a misaligned type section, is copied as by [`Btf::parse`].
+    /// For the kernel's own BTF only: the layout is checked, but not that every
+    /// type reference and name offset is in range (the kernel checked them).
+    /// A bad one would give `None` where it is followed, as for a missing type.
     pub fn parse_static(bytes: &'static [u8], words: &'static [u32]) -> Result<Btf> {
         let same = std::ptr::eq(bytes.as_ptr(), words.as_ptr() as *const u8) && words.len() == bytes.len() / 4;
         Self::parse_on(bytes, None, same.then_some((bytes, words)))
@@ -346,6 +349,10 @@ impl Btf {
         // In place when the type section is whole words of the 'static memory.
         let start = hdr_len + type_off as usize;
         let borrowed = inplace.filter(|_| base.is_none() && start % 4 == 0).and_then(|(b, w)| Some((w.get(start / 4..start / 4 + tdata.len() / 4)?, b.get(hdr_len + str_off as usize..)?.get(..strings.len())?)));
+        // The kernel's own BTF (the only 'static one) was checked by the kernel
+        // as it booted: its references and name offsets are not checked again
+        // (a bad one would still give `None` from `type_by_id`/`str_at`, never UB).
+        let trusted = borrowed.is_some();
         let all_strings = match borrowed {
             Some((w, st)) => {
                 words = Store::Static(w);
@@ -366,7 +373,9 @@ impl Btf {
         let str_end = all_strings.len().max(1);
         let mut max_ref = 0u32;
         let mut pos = first;
+        let words_ref: &[u32] = &words;
         while pos < nw {
+            let words = words_ref;
             let id = offs.len();
             if pos + 3 > nw {
                 return err(format!(".BTF: type [{id}] is truncated at byte {}", (pos - first) * 4));
@@ -381,10 +390,12 @@ impl Btf {
             if end > nw {
                 return err(format!(".BTF: type [{id}] is truncated at byte {}", (nw - first) * 4));
             }
-            if name_off as usize >= str_end {
-                return err(format!(".BTF: type [{id}] has name offset {name_off} outside the string section"));
+            if !trusted {
+                if name_off as usize >= str_end {
+                    return err(format!(".BTF: type [{id}] has name offset {name_off} outside the string section"));
+                }
+                for_each_ref(kind, size_or_type, &words[pos + 3..end], |r| max_ref = max_ref.max(r));
             }
-            for_each_ref(kind, size_or_type, &words[pos + 3..end], |r| max_ref = max_ref.max(r));
             match kind {
                 BtfKind::Datasec => datasecs.push(id as u32),
                 BtfKind::Var if words[pos + 3] > 1 => extern_vars.push(id as u32),
