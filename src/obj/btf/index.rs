@@ -43,11 +43,14 @@ pub struct IndexedBtf {
 /// The filter key of a name: a hash of its first four bytes (those after
 /// its NUL taken as 0), in 16 bits.
 fn key4(s: &[u8]) -> usize {
-    let mut w = [0u8; 4];
-    for (d, &b) in w.iter_mut().zip(s.iter().take_while(|&&b| b != 0)) {
-        *d = b;
-    }
-    (u32::from_le_bytes(w).wrapping_mul(0x9e37_79b1) >> 16) as usize
+    let v = match s.get(..4) {
+        Some(b) => u32::from_le_bytes(b.try_into().unwrap()),
+        None => s.iter().rev().fold(0u32, |v, &b| v << 8 | b as u32),
+    };
+    // Bytes from the first NUL on are zeroed (branch-free: the classic zero-byte test).
+    let z = v.wrapping_sub(0x0101_0101) & !v & 0x8080_8080;
+    let v = if z == 0 { v } else { v & ((1u64 << (z.trailing_zeros() & !7)) - 1) as u32 };
+    (v.wrapping_mul(0x9e37_79b1) >> 16) as usize
 }
 
 /// The keys under which the names with essential name `n` are found: its
@@ -124,6 +127,16 @@ impl IndexedBtf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filter_keys_stop_at_the_nul() {
+        assert_eq!(key4(b"ab\0xyz"), key4(b"ab"));
+        assert_eq!(key4(b"abcdef\0"), key4(b"abcd"));
+        assert_eq!(key4(b"\0abc"), key4(b""));
+        assert_eq!(key4(b"a\xff\0q"), key4(b"a\xff"));
+        assert_ne!(key4(b"abc\0"), key4(b"abd\0"));
+        assert_eq!(keys_of(b"ab")[1], key4(b"ab___x"));
+    }
 
     #[test]
     fn essential_names() {
