@@ -58,7 +58,7 @@ fn lazy_index_equals_an_eager_one_for_every_name_and_kind() {
     for (id, t) in m.btf.types().filter(|(_, t)| t.name_off != 0) {
         first.entry((m.btf.str_bytes_at(t.name_off).unwrap(), t.kind() as u32)).or_insert(id);
     }
-    for (&(name, kind), &id) in &first {
+    for (&(name, _), &id) in &first {
         let (name, kind) = (std::str::from_utf8(name).unwrap(), m.btf.type_by_id(id).unwrap().kind());
         assert_eq!(m.find(name, kind), Some(id), "{name} {kind:?}");
     }
