@@ -361,7 +361,9 @@ impl Object {
                     let target = crate::host::vmlinux::kernel_btf()
                         .map_err(|e| e.context(format!("its {} CO-RE relocations need the kernel's BTF", prog.core_relos.len())))?;
                     // All the object's root type names in one pass over the kernel's types (then each is remembered).
+                    let t0 = std::time::Instant::now();
                     target.prepare(core_root_names(local, self.file.btf_ext.as_ref()));
+                    log::debug(&format!("{what}: the CO-RE root types looked up in the kernel's BTF in {:.2} ms", t0.elapsed().as_secs_f64() * 1e3));
                     for (module, btf, relos) in core_targets(local, target, &prog.core_relos) {
                         if let Some(m) = module {
                             log::debug(&format!("{what}: {} CO-RE relocations against module '{m}'", relos.len()));

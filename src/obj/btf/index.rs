@@ -42,6 +42,7 @@ pub struct IndexedBtf {
 
 /// The filter key of a name: a hash of its first four bytes (those after
 /// its NUL taken as 0), in 16 bits.
+#[inline]
 fn key4(s: &[u8]) -> usize {
     let v = match s.get(..4) {
         Some(b) => u32::from_le_bytes(b.try_into().unwrap()),
