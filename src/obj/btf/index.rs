@@ -27,7 +27,8 @@ pub fn essential_name(name: &[u8]) -> &[u8] {
 /// the kernel's 100,000-odd types, and a tool asks for a dozen names). A name
 /// is looked up by one pass over the types' names, and remembered; [`prepare`]
 /// looks up many names in one pass, which is what an object's load does with
-/// the root types of all its CO-RE relocations. The pass reads four bytes of
+/// the root types of all its CO-RE relocations. The first pass keeps each
+/// type's filter key (2 bytes a type), so later passes scan only those. The pass reads four bytes of
 /// each name against a 64-kbit filter of the wanted names' first four bytes,
 /// so a type whose name cannot match costs a few loads, not a hash.
 ///
@@ -36,8 +37,17 @@ pub fn essential_name(name: &[u8]) -> &[u8] {
 pub struct IndexedBtf {
     /// The indexed BTF.
     pub btf: Btf,
+    memo: Mutex<Memo>,
+}
+
+#[derive(Debug, Default)]
+struct Memo {
     /// Essential name -> ids of the types with that name, in id order.
-    memo: Mutex<HashMap<Box<[u8]>, Arc<[u32]>>>,
+    names: HashMap<Box<[u8]>, Arc<[u32]>>,
+    /// The filter key of every type's name (`keys[id - 1]`), kept by the first
+    /// pass (2 bytes a type), so that later passes (a ksym, an attach point)
+    /// scan this array instead of the types and their names.
+    keys: Option<Box<[u16]>>,
 }
 
 /// The filter key of a name: a hash of its first four bytes (those after
@@ -67,10 +77,10 @@ fn keys_of(n: &[u8]) -> [usize; 2] {
 impl IndexedBtf {
     /// Wraps `btf`; costs nothing until a name is asked for.
     pub fn new(btf: Btf) -> IndexedBtf {
-        IndexedBtf { btf, memo: Mutex::new(HashMap::new()) }
+        IndexedBtf { btf, memo: Mutex::new(Memo::default()) }
     }
 
-    fn memo(&self) -> std::sync::MutexGuard<'_, HashMap<Box<[u8]>, Arc<[u32]>>> {
+    fn memo(&self) -> std::sync::MutexGuard<'_, Memo> {
         // A panic elsewhere cannot leave the map half-written: entries are inserted whole.
         self.memo.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -80,7 +90,7 @@ impl IndexedBtf {
         let mut memo = self.memo();
         let mut wanted: HashMap<&[u8], Vec<u32>> = HashMap::new();
         for n in names {
-            if !memo.contains_key(n) {
+            if !memo.names.contains_key(n) {
                 wanted.entry(n).or_default();
             }
         }
@@ -92,28 +102,50 @@ impl IndexedBtf {
         for n in wanted.keys() {
             keys_of(n).into_iter().for_each(&mut set);
         }
-        for (id, name_off) in self.btf.type_names() {
-            let Some(s) = self.btf.strings_from(name_off) else { continue };
-            let k = key4(s);
-            if filter[k / 64] & 1 << (k % 64) == 0 {
-                continue;
-            }
+        let passes = |k: usize| filter[k / 64] & 1 << (k % 64) != 0;
+        let mut check = |id: u32, name_off: u32| {
+            let Some(s) = self.btf.strings_from(name_off) else { return };
             let full = &s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())];
             if let Some(ids) = wanted.get_mut(essential_name(full)) {
                 ids.push(id);
             }
+        };
+        match &memo.keys {
+            Some(keys) => {
+                for (i, &k) in keys.iter().enumerate() {
+                    let id = i as u32 + 1;
+                    if passes(k as usize) {
+                        match self.btf.type_by_id(id) {
+                            Some(t) if t.name_off != 0 => check(id, t.name_off),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            None => {
+                let mut keys = vec![0u16; self.btf.len().saturating_sub(1)].into_boxed_slice();
+                for (id, name_off) in self.btf.type_names() {
+                    let Some(s) = self.btf.strings_from(name_off) else { continue };
+                    let k = key4(s);
+                    keys[id as usize - 1] = k as u16;
+                    if passes(k) {
+                        check(id, name_off);
+                    }
+                }
+                memo.keys = Some(keys);
+            }
         }
         for (n, ids) in wanted {
-            memo.insert(n.into(), ids.into());
+            memo.names.insert(n.into(), ids.into());
         }
     }
 
     /// Ids of the types whose essential name is `name` (any kind), in id order.
     pub fn by_essential_name(&self, name: &[u8]) -> impl Iterator<Item = u32> + 'static {
-        let hit = self.memo().get(name).cloned();
+        let hit = self.memo().names.get(name).cloned();
         let ids = hit.unwrap_or_else(|| {
             self.prepare([name]);
-            self.memo().get(name).cloned().unwrap_or_else(|| Arc::from([]))
+            self.memo().names.get(name).cloned().unwrap_or_else(|| Arc::from([]))
         });
         (0..ids.len()).map(move |i| ids[i])
     }
