@@ -74,3 +74,15 @@ $(GROWTH_DIR)/growth_%.o: $(GROWTH_DIR)/growth_%.bpf.c bpf/include/bpfl/bpf_help
 
 bench-growth: $(GROWTH_SRCS) $(GROWTH_SRCS:.bpf.c=.o)
 bench-build: bench-growth
+
+# Cold start (issue 13; tests/bench/bench_cold.c): one object opened (and
+# loaded) in a fresh process, by each library, linked as Debian's libbpf-tools
+# binaries are: libbpf (and bpfl) static, libelf and libz shared.
+COLD_BINS := $(BENCH_OUT)/cold_bpfl $(BENCH_OUT)/cold_libbpf
+$(BENCH_OUT)/cold_bpfl: tests/bench/cold_bpfl.c tests/bench/cold_common.h $(HEADER) $(LIBDIR)/libbpfl.a
+	@mkdir -p $(BENCH_OUT)
+	$(CC) $(CFLAGS_C) $< -o $@ $(STATIC_LIBS)
+$(BENCH_OUT)/cold_libbpf: tests/bench/cold_libbpf.c tests/bench/cold_common.h | deps-bench
+	@mkdir -p $(BENCH_OUT)
+	$(CC) $(CFLAGS_C) $< -o $@ -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz
+bench-build: $(COLD_BINS)

@@ -6,6 +6,7 @@
 use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::Read;
+use std::os::fd::AsFd;
 use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
 
 /// The most bpfl reads of one file (an object, or the tables of a binary):
@@ -76,6 +77,26 @@ impl RegularFile {
         let mut buf = vec![0u8; len as usize];
         self.file.read_exact_at(&mut buf, off).map_err(|e| Error::from_io(e, format_args!("{what}: read {len} bytes at {off}")))?;
         Ok(buf)
+    }
+}
+
+impl RegularFile {
+    /// The whole file, kept for the rest of the process (the kernel's BTF):
+    /// mapped read-only when `mmap` is true and the file can be mapped (sysfs
+    /// BTF, since Linux 6.16), else read. True in the second field when mapped.
+    pub(crate) fn read_forever(&self, mmap: bool, what: &str) -> Result<(super::mmap::Forever, bool)> {
+        if self.size > MAX_FILE_READ {
+            return Err(Error::inval(format!("{what} is larger than {MAX_FILE_READ} bytes: refused")));
+        }
+        let len = self.size as usize;
+        if mmap && len > 0 {
+            match super::mmap::Forever::map(self.file.as_fd(), len) {
+                Ok(m) => return Ok((m, true)),
+                Err(e) => crate::log::debug(&format!("{what}: mmap: {e}; read instead (mappable since Linux 6.16)")),
+            }
+        }
+        let f = super::mmap::Forever::read(len, |b| (&self.file).read(b)).map_err(|e| Error::from_io(e, format_args!("{what}: read")))?;
+        Ok((f, false))
     }
 }
 

@@ -18,6 +18,7 @@
  *   5 concurrency                       lookups from 1, 2, 4 threads, bpfl vs raw
  *   6 memory                            peak RSS of open+load in a forked child, minus a baseline child
  *   7 globals (bench_globals.c)         a .bss counter: bpfl pointer vs libbpf mmap vs lookup syscalls
+ *   C cold start (bench_cold.c)         one object opened (and loaded) per fresh process: CPU and peak RSS
  *
  * Further sections live in tests/bench/bench_*.c, #included below main's
  * helpers (one translation unit, so they share them); each adds its call to main.
@@ -1085,6 +1086,7 @@ static void bench_memory(void)
 /* (each file's #include goes here, its call in main below; keep one line each) */
 #include "bench_globals.c"
 #include "bench_growth.c"
+#include "bench_cold.c"
 
 /* ---- main ---------------------------------------------------------------------------------------- */
 
@@ -1134,7 +1136,7 @@ static void print_table(void)
 int main(int argc, char **argv)
 {
 	int a = 1;
-	const char *only = getenv("BENCH_ONLY"); /* parse|load|ops|read|threads|mem|globals: one section (for perf) */
+	const char *only = getenv("BENCH_ONLY"); /* parse|load|ops|read|threads|mem|globals|growth|cold: one section (for perf) */
 	if (argc == 7 && !strcmp(argv[1], "--mem-child")) return mem_child(argv + 2);
 	if (a < argc && !strcmp(argv[a], "--quick")) quick = 1, a++;
 	if (argc - a != 2) {
@@ -1195,6 +1197,7 @@ int main(int argc, char **argv)
 	/* further sections' calls (one line each) */
 	if (RUN("globals")) bench_globals();
 	if (RUN("growth")) bench_growth();
+	if (RUN("cold")) bench_cold(argv[a], argv[a + 1]);
 
 	print_machine();
 	print_table();

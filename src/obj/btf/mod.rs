@@ -17,6 +17,7 @@ mod index;
 #[cfg(test)]
 pub(crate) mod tests;
 mod sanitize;
+mod store;
 mod write;
 
 pub use ext::{BtfExt, CoreRelo, FuncInfo, LineInfo};
@@ -24,6 +25,7 @@ pub use index::{essential_name, IndexedBtf};
 pub use sanitize::{probe_blob, BtfFeatures};
 
 use crate::error::{Error, Result};
+use store::Store;
 
 fn err<T>(msg: impl Into<String>) -> Result<T> {
     Err(Error::malformed(msg))
@@ -196,12 +198,12 @@ impl<'a> Type<'a> {
 /// whatever the number of types, and the fix-ups are writes in place.
 #[derive(Debug, Clone)]
 pub struct Btf {
-    /// The type section.
-    words: Vec<u32>,
+    /// The type section (borrowed, for the kernel's BTF: see [`Btf::parse_static`]).
+    words: Store<u32>,
     /// `offs[id]` is the word offset of type `id` (`offs[0]`, `void`, is
     /// unused); `offs[len]` is `words.len()`, so type `id` ends at `offs[id + 1]`.
     offs: Vec<u32>,
-    strings: Vec<u8>,
+    strings: Store<u8>,
     /// Ids of the `DATASEC`s and of the `extern` variables (linkage > 1): the
     /// fix-ups visit these only.
     datasecs: Vec<u32>,
@@ -293,7 +295,26 @@ fn for_each_ref(kind: BtfKind, size_or_type: u32, x: &[u32], mut f: impl FnMut(u
 impl Btf {
     /// Parses a `.BTF` section.
     pub fn parse(d: &[u8]) -> Result<Btf> {
-        Self::parse_on(d, None)
+        Self::parse_on(d, None, None)
+    }
+
+    /// Parses BTF that stays in memory, unchanged, as long as the process
+    /// (the kernel's, mapped read-only or read once): the types and strings
+    /// are read where they are, not copied. `words` is the same memory as
+    /// `bytes` seen as native (little-endian) words, which the caller can
+    /// make (an aligned mapping) and this crate, without `unsafe`, cannot.
+    /// Other memory, or a misaligned type section, is copied as by [`Btf::parse`].
+    /// For the kernel's own BTF only: the layout is checked, but not that every
+    /// type reference and name offset is in range (the kernel checked them).
+    /// A bad one would give `None` where it is followed, as for a missing type.
+    pub fn parse_static(bytes: &'static [u8], words: &'static [u32]) -> Result<Btf> {
+        let same = std::ptr::eq(bytes.as_ptr(), words.as_ptr() as *const u8) && words.len() == bytes.len() / 4;
+        Self::parse_on(bytes, None, same.then_some((bytes, words)))
+    }
+
+    /// True when the types and strings are read in place (see [`Btf::parse_static`]).
+    pub fn is_borrowed(&self) -> bool {
+        self.words.is_static() && self.strings.is_static()
     }
 
     /// Parses split BTF (a kernel module's, `/sys/kernel/btf/<module>`) on
@@ -301,10 +322,11 @@ impl Btf {
     /// base's and its string offsets after the base's strings. The result
     /// holds both, so ids and names are looked up as in one BTF.
     pub fn parse_split(d: &[u8], base: &Btf) -> Result<Btf> {
-        Self::parse_on(d, Some(base))
+        Self::parse_on(d, Some(base), None)
     }
 
-    fn parse_on(d: &[u8], base: Option<&Btf>) -> Result<Btf> {
+    /// `inplace`: `d` itself, 'static, and as words (see [`Btf::parse_static`]).
+    fn parse_on(d: &[u8], base: Option<&Btf>, inplace: Option<(&'static [u8], &'static [u32])>) -> Result<Btf> {
         let hdr_len = header(d, ".BTF")?;
         if hdr_len < 24 {
             return err(format!(".BTF: header length {hdr_len} is too short"));
@@ -320,18 +342,40 @@ impl Btf {
         }
         // Split BTF goes after its base: one id space, one string section.
         let (mut words, mut offs, all_strings, (mut datasecs, mut extern_vars, mut extern_funcs)) = match base {
-            Some(b) => (b.words.clone(), b.offs[..b.offs.len() - 1].to_vec(), [&b.strings[..], strings].concat(), (b.datasecs.clone(), b.extern_vars.clone(), b.extern_funcs.clone())),
-            None => (Vec::new(), vec![0], strings.to_vec(), (Vec::new(), Vec::new(), Vec::new())),
+            Some(b) => (b.words.clone(), b.offs[..b.offs.len() - 1].to_vec(), Store::from([&b.strings[..], strings].concat()), (b.datasecs.clone(), b.extern_vars.clone(), b.extern_funcs.clone())),
+            None => (Store::from(Vec::new()), vec![0], Store::from(Vec::new()), (Vec::new(), Vec::new(), Vec::new())),
         };
         let first = words.len();
-        words.extend(tdata.chunks_exact(4).map(|w| u32::from_le_bytes(w.try_into().unwrap())));
+        // In place when the type section is whole words of the 'static memory.
+        let start = hdr_len + type_off as usize;
+        let borrowed = inplace.filter(|_| base.is_none() && start % 4 == 0).and_then(|(b, w)| Some((w.get(start / 4..start / 4 + tdata.len() / 4)?, b.get(hdr_len + str_off as usize..)?.get(..strings.len())?)));
+        // The kernel's own BTF (the only 'static one) was checked by the kernel
+        // as it booted: its references and name offsets are not checked again
+        // (a bad one would still give `None` from `type_by_id`/`str_at`, never UB).
+        let trusted = borrowed.is_some();
+        let all_strings = match borrowed {
+            Some((w, st)) => {
+                words = Store::Static(w);
+                Store::Static(st)
+            }
+            None => {
+                words.vec_mut().extend(tdata.chunks_exact(4).map(|w| u32::from_le_bytes(w.try_into().unwrap())));
+                if base.is_none() {
+                    Store::from(strings.to_vec())
+                } else {
+                    all_strings
+                }
+            }
+        };
         let nw = words.len();
         // A guess at the number of types (most take 3 to 6 words).
         offs.reserve((nw - first) / 4 + 2);
         let str_end = all_strings.len().max(1);
         let mut max_ref = 0u32;
         let mut pos = first;
+        let words_ref: &[u32] = &words;
         while pos < nw {
+            let words = words_ref;
             let id = offs.len();
             if pos + 3 > nw {
                 return err(format!(".BTF: type [{id}] is truncated at byte {}", (pos - first) * 4));
@@ -346,10 +390,12 @@ impl Btf {
             if end > nw {
                 return err(format!(".BTF: type [{id}] is truncated at byte {}", (nw - first) * 4));
             }
-            if name_off as usize >= str_end {
-                return err(format!(".BTF: type [{id}] has name offset {name_off} outside the string section"));
+            if !trusted {
+                if name_off as usize >= str_end {
+                    return err(format!(".BTF: type [{id}] has name offset {name_off} outside the string section"));
+                }
+                for_each_ref(kind, size_or_type, &words[pos + 3..end], |r| max_ref = max_ref.max(r));
             }
-            for_each_ref(kind, size_or_type, &words[pos + 3..end], |r| max_ref = max_ref.max(r));
             match kind {
                 BtfKind::Datasec => datasecs.push(id as u32),
                 BtfKind::Var if words[pos + 3] > 1 => extern_vars.push(id as u32),
@@ -418,6 +464,18 @@ impl Btf {
     /// All types but `void`, with their ids.
     pub fn types(&self) -> impl Iterator<Item = (u32, Type<'_>)> + '_ {
         (1..self.len()).map(|id| (id as u32, self.type_at(id)))
+    }
+
+    /// (id, name offset) of every named type, in id order: a pass over the
+    /// first word of each type only.
+    pub(crate) fn type_names(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let w = &self.words[..];
+        self.offs[1..self.offs.len() - 1].iter().enumerate().map(move |(i, &o)| (i as u32 + 1, w[o as usize])).filter(|&(_, n)| n != 0)
+    }
+
+    /// The string section from `off` on (the string there and all after it).
+    pub(crate) fn strings_from(&self, off: u32) -> Option<&[u8]> {
+        self.strings.get(off as usize..)
     }
 
     /// The NUL-terminated string at `off` of the string section, as bytes.

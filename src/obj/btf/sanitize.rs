@@ -176,7 +176,7 @@ impl Btf {
                     let name = str_bytes(&b.strings, w[base]).unwrap_or(&[]).to_vec();
                     if name.contains(&b'.') {
                         let fixed: Vec<u8> = name.iter().map(|&c| if c == b'.' { b'_' } else { c }).collect();
-                        w[base] = push_str(&mut b.strings, &fixed);
+                        w[base] = push_str(b.strings.vec_mut(), &fixed);
                     }
                 }
                 BtfKind::FuncProto if !f.func => {
@@ -186,7 +186,7 @@ impl Btf {
                         let s = base + 3 + 2 * p;
                         if w[s] == 0 {
                             // Enumerators need names; parameters of function pointer types have none.
-                            w[s] = *param_name.get_or_insert_with(|| push_str(&mut b.strings, b"param"));
+                            w[s] = *param_name.get_or_insert_with(|| push_str(b.strings.vec_mut(), b"param"));
                         }
                         w[s + 1] = p as u32;
                     }
@@ -222,7 +222,7 @@ impl Btf {
 
     /// Appends `unsigned char`-like 1-byte int type; returns its id.
     fn push_int1(&mut self) -> u32 {
-        let name = push_str(&mut self.strings, b"enum64_byte");
+        let name = push_str(self.strings.vec_mut(), b"enum64_byte");
         self.words.extend_from_slice(&[name, info(BtfKind::Int, 0), 1, 8]);
         self.offs.push(self.words.len() as u32);
         (self.len() - 1) as u32

@@ -116,7 +116,7 @@ impl Btf {
             }
         }
         offs.push(words.len() as u32);
-        self.words = words;
+        self.words = words.into();
         self.offs = offs;
     }
 
