@@ -21,6 +21,7 @@ mod ksyms;
 pub mod link;
 pub mod log;
 pub mod map;
+pub mod map_batch;
 mod map_setup;
 pub mod object;
 pub mod program;
@@ -40,6 +41,7 @@ pub use attach::{AttachVia, CgroupOptions, Iter, IterOptions, KprobeMultiOptions
 pub use error::{Error, ErrorKind, Result};
 pub use link::{Link, LinkInfo};
 pub use map::Map;
+pub use map_batch::{BatchCursor, BatchError, BatchOptions, BatchResult};
 pub use object::{LoadOptions, Object, OpenOptions};
 pub use perfbuf::PerfBuffer;
 pub use program::Program;

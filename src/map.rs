@@ -103,7 +103,7 @@ impl Map {
 
     /// Run `f` with the fd, holding it open for the duration (a concurrent
     /// close waits; concurrent operations do not wait for each other).
-    fn with_fd<T>(&self, f: impl FnOnce(BorrowedFd<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn with_fd<T>(&self, f: impl FnOnce(BorrowedFd<'_>) -> Result<T>) -> Result<T> {
         let _section = quiesce::read();
         match self.fd.load(Ordering::Acquire) {
             // SAFETY: a published fd stays open until every read section that
@@ -299,7 +299,7 @@ impl Map {
 
     /// The kernel fills per-CPU values for every possible CPU: without
     /// their number, a value buffer cannot be sized safely.
-    fn check_cpus_known(&self) -> Result<()> {
+    pub(crate) fn check_cpus_known(&self) -> Result<()> {
         if is_percpu(self.map_type) && crate::host::cpus::possible_cpus_known().is_none() {
             return Err(Error::unsupported(format!(
                 "map '{}': per-CPU values cannot be sized: the number of possible CPUs is unknown (/sys/devices/system/cpu/possible unreadable)",

@@ -31,6 +31,9 @@ pub(super) mod cmd {
     pub const BTF_LOAD: u32 = 18;
     pub const MAP_FREEZE: u32 = 22;
     pub const MAP_LOOKUP_BATCH: u32 = 24;
+    pub const MAP_LOOKUP_AND_DELETE_BATCH: u32 = 25;
+    pub const MAP_UPDATE_BATCH: u32 = 26;
+    pub const MAP_DELETE_BATCH: u32 = 27;
     pub const LINK_CREATE: u32 = 28;
 }
 
@@ -383,17 +386,74 @@ pub(crate) struct Batch {
 /// `out_batch` are at least as long as the map's resume token (a `u32` for
 /// the hash and array maps the kernel batches; the key size covers others).
 pub(crate) unsafe fn map_lookup_batch(fd: BorrowedFd<'_>, in_batch: Option<&[u8]>, out_batch: &mut [u8], keys: &mut [u8], values: &mut [u8], count: u32) -> Batch {
+    let b = BatchBufs { in_batch: in_batch.map_or(std::ptr::null(), |b| b.as_ptr()), out_batch: out_batch.as_mut_ptr(), keys: keys.as_mut_ptr(), values: values.as_mut_ptr() };
+    // SAFETY: every buffer is as long as the kernel writes, by our contract.
+    unsafe { map_batch(BatchCmd::Lookup, fd, &b, count, 0, 0) }
+}
+
+/// Which `BPF_MAP_*_BATCH` command [`map_batch`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BatchCmd {
+    /// `BPF_MAP_LOOKUP_BATCH`: the kernel writes keys, values and `out_batch`.
+    Lookup,
+    /// `BPF_MAP_LOOKUP_AND_DELETE_BATCH`: as `Lookup`, deleting what it read.
+    LookupAndDelete,
+    /// `BPF_MAP_UPDATE_BATCH`: the kernel only reads keys and values.
+    Update,
+    /// `BPF_MAP_DELETE_BATCH`: the kernel only reads keys.
+    Delete,
+}
+
+impl BatchCmd {
+    /// The command's uapi name, for messages.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            BatchCmd::Lookup => "BPF_MAP_LOOKUP_BATCH",
+            BatchCmd::LookupAndDelete => "BPF_MAP_LOOKUP_AND_DELETE_BATCH",
+            BatchCmd::Update => "BPF_MAP_UPDATE_BATCH",
+            BatchCmd::Delete => "BPF_MAP_DELETE_BATCH",
+        }
+    }
+}
+
+/// The buffers of one batch command: raw pointers, because the kernel
+/// writes some of them (lookups) and only reads others (updates, deletes).
+pub(crate) struct BatchBufs {
+    pub in_batch: *const u8,
+    pub out_batch: *mut u8,
+    pub keys: *mut u8,
+    pub values: *mut u8,
+}
+
+/// One `BPF_MAP_*_BATCH` command of up to `count` elements. The kernel
+/// reports how many it did, also when it fails part-way.
+///
+/// # Safety
+/// For the map `fd` is: `keys` holds `count` keys and `values` (unless the
+/// command is `Delete`, which ignores it) `count` values of the kernel's
+/// value size (per-CPU: `round_up(value_size, 8)` times the possible CPUs),
+/// writable for the lookup commands; `in_batch` is NULL or, like `out_batch`
+/// (lookup commands only), at least `max(key size, 4)` bytes, the largest
+/// resume token the kernel uses (a `u32` bucket for hash maps, a key for others).
+pub(crate) unsafe fn map_batch(c: BatchCmd, fd: BorrowedFd<'_>, b: &BatchBufs, count: u32, elem_flags: u64, flags: u64) -> Batch {
     let mut a = MapBatchAttr {
-        in_batch: in_batch.map_or(0, |b| b.as_ptr() as u64),
-        out_batch: out_batch.as_mut_ptr() as u64,
-        keys: keys.as_mut_ptr() as u64,
-        values: values.as_mut_ptr() as u64,
+        in_batch: b.in_batch as u64,
+        out_batch: b.out_batch as u64,
+        keys: b.keys as u64,
+        values: b.values as u64,
         count,
         map_fd: raw(fd),
-        ..Default::default()
+        elem_flags,
+        flags,
     };
-    // SAFETY: every buffer is as long as the kernel writes, by our contract.
-    let status = unsafe { bpf(cmd::MAP_LOOKUP_BATCH, &mut a).map(drop) };
+    let n = match c {
+        BatchCmd::Lookup => cmd::MAP_LOOKUP_BATCH,
+        BatchCmd::LookupAndDelete => cmd::MAP_LOOKUP_AND_DELETE_BATCH,
+        BatchCmd::Update => cmd::MAP_UPDATE_BATCH,
+        BatchCmd::Delete => cmd::MAP_DELETE_BATCH,
+    };
+    // SAFETY: every buffer is as long as the kernel reads or writes, by our contract.
+    let status = unsafe { bpf(n, &mut a).map(drop) };
     Batch { count: a.count, status }
 }
 

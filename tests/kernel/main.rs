@@ -2,6 +2,7 @@
 //! into the running kernel and checks what the kernel did. Run by `make test`
 //! (root); without root/bpf() each kernel test prints SKIPPED.
 
+mod batch;
 mod cgroup;
 mod harness;
 mod kinds;
@@ -1033,6 +1034,7 @@ fn main() {
         ][..],
         loader_internals::TESTS,
         messages::TESTS,
+        batch::TESTS,
     ]
     .concat();
     harness::run(&tests)
