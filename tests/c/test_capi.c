@@ -656,6 +656,7 @@ static void test_setup(void)
 	CHECK(err == -ENOENT && strstr(bpfl_last_error(), "/nonexistent/vmlinux.btf"), "missing btf_custom_path: %d", err);
 }
 #include "test_cgroup_sock.h"
+#include "test_batch.h"
 /* Test runs, XDP and tc through the C ABI on a veth pair made here. */
 static void test_net(void)
 {
@@ -1022,6 +1023,7 @@ int main(int argc, char **argv)
 	test_net();
 	test_kinds();
 	test_struct_ops();
+	test_batch();
 	printf("C ABI tests: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
