@@ -731,3 +731,5 @@ include bpfl/cgroup_sock
 include bpfl/net
 # Links, perf events and iterators (issue 12).
 include bpfl/kinds
+# Batch map operations (issue 13).
+include bpfl/batch
