@@ -25,7 +25,7 @@ $(EXAMPLES_OUT)/pin_fixture: tests/c/pin_fixture.c $(HEADER) $(LIBDIR)/libbpfl.a
 test-c-examples: lib bpf mounts c-examples $(EXAMPLES_OUT)/pin_fixture
 	@sh tests/c/examples.sh $(EXAMPLES_OUT) $(BPF_OUT)
 
-$(CPP_OUT)/test_cpp: tests/cpp/test_cpp.cpp bindings/cpp/bpfl.hpp $(HEADER) $(LIBDIR)/libbpfl.a
+$(CPP_OUT)/test_cpp: tests/cpp/test_cpp.cpp $(wildcard tests/cpp/*.hpp) bindings/cpp/bpfl.hpp $(HEADER) $(LIBDIR)/libbpfl.a
 	@mkdir -p $(CPP_OUT)
 	$(CXX) $(CXXFLAGS_CPP) $< -o $@ $(STATIC_LIBS)
 

@@ -26,6 +26,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -566,6 +567,8 @@ void test_setup() {
     CHECK_EQ(int(v[0]), 99);
 }
 
+#include "test_batch.hpp"
+
 }  // namespace
 
 // cgroup_sock.o: a socket filter drops 'x' datagrams and is gone with its
@@ -839,6 +842,7 @@ int main(int argc, char** argv) {
         {"test runs, XDP (link and netlink), tc and TCX on a veth pair", test_net},
         {"iterators, link update/info/pin/open, perf events", test_kinds},
         {"struct_ops: a BPF TCP congestion control", test_struct_ops},
+        {"batch map calls: update, walk, drain, delete, partial failures", test_batch},
     };
     int failed_tests = 0, n = 0;
     for (const auto& t : tests) {
