@@ -1079,6 +1079,7 @@ static void bench_memory(void)
 
 /* ---- further sections: tests/bench/bench_*.c, one file each ---------------- */
 /* (each file's #include goes here, its call in main below; keep one line each) */
+#include "bench_batch.c"
 
 /* ---- main ---------------------------------------------------------------------------------------- */
 
@@ -1187,6 +1188,7 @@ int main(int argc, char **argv)
 	drop_map(&del);
 	if (RUN("mem")) bench_memory();
 	/* further sections' calls (one line each) */
+	if (RUN("batch")) bench_batch();
 
 	print_machine();
 	print_table();
