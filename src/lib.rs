@@ -22,6 +22,7 @@ pub mod link;
 pub mod log;
 pub mod map;
 pub mod map_batch;
+mod map_fast;
 mod map_setup;
 pub mod object;
 pub mod program;

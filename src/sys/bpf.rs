@@ -261,6 +261,7 @@ uapi_size!(MapInfo, 88); // offsetofend(struct bpf_map_info, map_extra)
 /// `T` is the uapi layout of `cmd`'s attr slice, and every pointer inside
 /// `attr` points to memory that stays live during the call and is at least
 /// as large as the kernel will read or write there for this command.
+#[inline]
 pub(super) unsafe fn bpf<T>(cmd: u32, attr: &mut T) -> SysResult<libc::c_long> {
     // SAFETY: the caller's contract.
     check(unsafe { libc::syscall(libc::SYS_bpf, cmd as libc::c_long, attr as *mut T as *mut libc::c_void, std::mem::size_of::<T>() as libc::c_uint) })
@@ -335,6 +336,7 @@ pub(crate) fn map_create(p: &MapCreate<'_>) -> SysResult<OwnedFd> {
 /// The kernel writes the map's whole value into `value`: it must be at least
 /// that long (the value size, or for per-CPU maps `round_up(value_size, 8)`
 /// times the possible CPUs) for the map `fd` is.
+#[inline]
 pub(crate) unsafe fn map_lookup(fd: BorrowedFd<'_>, key: &[u8], value: &mut [u8], flags: u64) -> SysResult<()> {
     let mut a = MapElemAttr { map_fd: raw(fd), key: key.as_ptr() as u64, value: value.as_mut_ptr() as u64, flags, ..Default::default() };
     // SAFETY: the key is only read (a short one reads as a wrong key or
@@ -343,6 +345,7 @@ pub(crate) unsafe fn map_lookup(fd: BorrowedFd<'_>, key: &[u8], value: &mut [u8]
 }
 
 /// `BPF_MAP_UPDATE_ELEM`. The kernel only reads `key` and `value`.
+#[inline]
 pub(crate) fn map_update(fd: BorrowedFd<'_>, key: &[u8], value: &[u8], flags: u64) -> SysResult<()> {
     let mut a = MapElemAttr { map_fd: raw(fd), key: key.as_ptr() as u64, value: value.as_ptr() as u64, flags, ..Default::default() };
     // SAFETY: both buffers are only read; short ones fail (EFAULT) or write a wrong entry, never our memory.
@@ -350,6 +353,7 @@ pub(crate) fn map_update(fd: BorrowedFd<'_>, key: &[u8], value: &[u8], flags: u6
 }
 
 /// `BPF_MAP_DELETE_ELEM`. The kernel only reads `key`.
+#[inline]
 pub(crate) fn map_delete(fd: BorrowedFd<'_>, key: &[u8]) -> SysResult<()> {
     let mut a = MapElemAttr { map_fd: raw(fd), key: key.as_ptr() as u64, ..Default::default() };
     // SAFETY: the key is only read.
@@ -361,6 +365,7 @@ pub(crate) fn map_delete(fd: BorrowedFd<'_>, key: &[u8]) -> SysResult<()> {
 /// # Safety
 /// The kernel writes a whole key into `next`: it must be at least the key
 /// size of the map `fd` is.
+#[inline]
 pub(crate) unsafe fn map_next_key(fd: BorrowedFd<'_>, key: Option<&[u8]>, next: &mut [u8]) -> SysResult<()> {
     let mut a = MapElemAttr { map_fd: raw(fd), key: key.map_or(0, |k| k.as_ptr() as u64), value: next.as_mut_ptr() as u64, ..Default::default() };
     // SAFETY: `key` is only read; `next` is a key long, by our contract.
