@@ -130,6 +130,16 @@ typedef enum bpfl_tcx_flags {
   BPFL_TCX_LINK = (1 << 13),
 } bpfl_tcx_flags;
 
+// Whose traffic a netkit program sees, for `bpfl_netkit_opts.side`.
+typedef enum bpfl_netkit_side {
+  // The program's section's (`netkit/primary`, `netkit/peer`); primary otherwise.
+  BPFL_NETKIT_FROM_SECTION = 0,
+  // What the primary device sends (`BPF_NETKIT_PRIMARY`).
+  BPFL_NETKIT_PRIMARY = 1,
+  // What the peer device sends (`BPF_NETKIT_PEER`), attached through the primary.
+  BPFL_NETKIT_PEER = 2,
+} bpfl_netkit_side;
+
 // Log callback: `level` is a `bpfl_log_level`, `msg` a NUL-terminated line.
 typedef void (*bpfl_log_fn)(int level, const char *msg, void *ctx);
 
@@ -563,6 +573,19 @@ typedef struct bpfl_tc_opts {
   // Filter handle (0: the kernel picks).
   uint32_t handle;
 } bpfl_tc_opts;
+
+// Options of `bpfl_program_attach_netkit`. Set `sz` to `sizeof(struct bpfl_netkit_opts)`.
+typedef struct bpfl_netkit_opts {
+  size_t sz;
+  // A `bpfl_netkit_side`.
+  uint32_t side;
+  // `bpfl_tcx_flags`: where among the attached programs this one goes.
+  uint32_t flags;
+  // The program or link (fd, or id with `BPFL_TCX_ID`) the flags place it against.
+  uint32_t relative;
+  // Fail unless the list is at this revision (0: any).
+  uint64_t expected_revision;
+} bpfl_netkit_opts;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1107,6 +1130,44 @@ int bpfl_map_set_autocreate(struct bpfl_map map, bool autocreate);
 // `out_autocreate` is NULL or writable.
 int bpfl_map_autocreate(struct bpfl_map map, bool *out_autocreate);
 
+// Global variable `name` of the object (in `.data`, `.bss`, `.rodata`, or
+// a `.data.*`/`.bss.*`/`.rodata.*` section): `*ptr` gets the address of its
+// bytes, `*size` its size.
+//
+// The address is stable from the first call until the object closes.
+// Before load it points into the section's image: what is written there
+// is the initial value (`.rodata` included). At load the map (created
+// `BPF_F_MMAPABLE`) is mapped over that same address, so afterwards it
+// reads and writes the live map with no syscall; `.rodata` is then mapped
+// read-only (writing faults). BPF programs change it concurrently: read and
+// write it with volatile or atomic accesses. A failed load leaves the image
+// as it was. After `bpfl_object_close` the address is invalid.
+//
+// If at load the map cannot be mmap'd (a reused or pinned map created
+// without `BPF_F_MMAPABLE`, or a kernel before 5.5), addresses given before
+// load are revoked (accessing them faults rather than reading stale data)
+// and a call after load returns -EOPNOTSUPP saying why: use `bpfl_map_lookup`.
+//
+// Returns 0, -ENOENT for an unknown name, -EINVAL for a NULL argument,
+// -EBADF for a stale handle.
+//
+// # Safety
+// `name` is NULL or a NUL-terminated string; `ptr` and `size` are NULL or writable.
+int bpfl_object_find_variable(struct bpfl_object obj, const char *name, void **ptr, size_t *size);
+
+// The values of a `BPF_MAP_TYPE_ARRAY` created with `BPF_F_MMAPABLE` (global
+// data maps are), mapped into memory, after load: `*ptr` gets the address,
+// `*len` is `round_up(value_size, 8) * max_entries` (value `i` is at
+// `i * round_up(value_size, 8)`; the mapping itself is page-rounded). The
+// same mapping each call; it lives until the object (or the handle from
+// `bpfl_map_open_pinned`) closes. Read-only for `.rodata` and frozen or
+// `BPF_F_RDONLY` maps (writing faults). -EINVAL for a map that is not
+// mmapable (the message says why) or not created yet.
+//
+// # Safety
+// `ptr` and `len` are NULL or writable.
+int bpfl_map_mmap(struct bpfl_map map, void **ptr, size_t *len);
+
 // Create or update `*count` entries from packed `keys` (`keys_size` bytes,
 // at least `*count * key_size`) and `values` (`values_size` bytes, at least
 // `*count * bpfl_map_value_buf_size`), as `BPFL_ANY` does (the kernel takes
@@ -1429,6 +1490,19 @@ int bpfl_program_attach_tc(struct bpfl_program prog,
                            uint32_t ifindex,
                            const struct bpfl_tc_opts *opts,
                            struct bpfl_link *out_link);
+
+// Attach a tc (sched_cls) program to the netkit pair whose primary device
+// is `ifindex` (in the caller's namespace) with a netkit link (Linux 6.7+
+// with `CONFIG_NETKIT`; else -EOPNOTSUPP "netkit needs Linux 6.7+ with
+// CONFIG_NETKIT"): for what the primary sends, or with
+// `BPFL_NETKIT_PEER` what its peer sends; ordered like TCX.
+//
+// # Safety
+// `opts` is NULL or a `struct bpfl_netkit_opts` with `sz` set; `out_link` is NULL or writable.
+int bpfl_program_attach_netkit(struct bpfl_program prog,
+                               uint32_t ifindex,
+                               const struct bpfl_netkit_opts *opts,
+                               struct bpfl_link *out_link);
 
 // The index of network interface `name` in the caller's namespace
 // (-ENOENT if there is none).

@@ -52,3 +52,25 @@ bench-smoke: bench-build mounts
 	@$(BENCH_BIN) --quick $(BPF_OUT) $(BENCH_TOOLS) > $(BENCH_OUT)/smoke.md; rc=$$?; \
 	if [ $$rc = 77 ]; then cat $(BENCH_OUT)/smoke.md; exit 0; fi; \
 	[ $$rc = 0 ] || exit $$rc; sed -n '/^| benchmark/,/targets met/p' $(BENCH_OUT)/smoke.md; echo "bench-smoke: ok (full table: $(BENCH_OUT)/smoke.md)"
+
+# ---- cost as work grows (issue 13): generated objects of 1 to 1,000 programs ----
+# tests/bench/gen_growth.c writes the BPF C (N programs over N/10 maps) into
+# build/bench/growth/, compiled like build/bpf; bench_growth.c times them there.
+GROWTH_DIR   := $(BENCH_OUT)/growth
+GROWTH_SIZES := 1 10 100 1000
+GROWTH_SRCS  := $(foreach n,$(GROWTH_SIZES),$(GROWTH_DIR)/growth_$(n).bpf.c)
+.PHONY: bench-growth
+
+$(BENCH_OUT)/gen_growth: tests/bench/gen_growth.c
+	@mkdir -p $(BENCH_OUT)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $< -o $@
+
+$(GROWTH_DIR)/growth_%.bpf.c: $(BENCH_OUT)/gen_growth
+	@mkdir -p $(GROWTH_DIR)
+	$(BENCH_OUT)/gen_growth $* $@
+
+$(GROWTH_DIR)/growth_%.o: $(GROWTH_DIR)/growth_%.bpf.c bpf/include/bpfl/bpf_helpers.h | deps-bpf
+	$(CLANG) -target bpf $(BPF_CFLAGS) -c $< -o $@
+
+bench-growth: $(GROWTH_SRCS) $(GROWTH_SRCS:.bpf.c=.o)
+bench-build: bench-growth

@@ -14,7 +14,8 @@ NIM_OUT   := $(BUILD)/nim
 NIM_SRC   := $(wildcard bindings/nim/src/*.nim bindings/nim/src/bpfl/*.nim bindings/nim/compat/*.nim)
 NIM_FLAGS := --hints:off --verbosity:0 -d:release -p:bindings/nim/src -p:bindings/nim/compat
 NIM_BINS  := $(NIM_OUT)/test_nimbpf $(NIM_OUT)/test_bpfl $(NIM_OUT)/test_bpfl_orc \
-             $(NIM_OUT)/boot_only $(NIM_OUT)/ovfslat $(NIM_OUT)/xdpcount $(NIM_OUT)/test_kinds $(NIM_OUT)/test_batch
+             $(NIM_OUT)/boot_only $(NIM_OUT)/ovfslat $(NIM_OUT)/xdpcount $(NIM_OUT)/test_kinds $(NIM_OUT)/test_net2 \
+             $(NIM_OUT)/test_batch
 
 .PHONY: nim test-nim nim-demo deps-nim
 
@@ -45,7 +46,7 @@ $(NIM_OUT)/xdpcount: bindings/nim/examples/xdpcount.nim $(NIM_SRC) $(LIBDIR)/lib
 	$(NIM) c $(NIM_FLAGS) --nimcache:$(NIM_OUT)/cache/xdpcount -o:$@ $<
 
 test-nim: deps-nim lib bpf mounts $(NIM_BINS) $(BUILD)/usdt_target
-	@fail=0; for t in test_bpfl test_bpfl_orc test_kinds test_batch; do \
+	@fail=0; for t in test_bpfl test_bpfl_orc test_kinds test_net2 test_batch; do \
 	  $(NIM_OUT)/$$t $(BPF_OUT); rc=$$?; \
 	  if [ $$rc = 77 ]; then echo "SKIPPED: Nim bpfl kernel tests (needs root and bpf())"; \
 	  elif [ $$rc != 0 ]; then fail=1; fi; done; \

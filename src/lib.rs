@@ -16,6 +16,7 @@
 pub mod attach;
 pub mod error;
 mod ffi;
+pub mod globals;
 pub mod host;
 mod ksyms;
 pub mod link;
@@ -40,6 +41,7 @@ pub use bpfl_obj::btf;
 
 pub use attach::{AttachVia, CgroupOptions, Iter, IterOptions, KprobeMultiOptions, KprobeOptions, NetfilterOptions, PerfEventOptions, PerfEventSpec, ProbeMode, SockmapOptions, UprobeMultiOptions, UprobeOptions, UsdtOptions};
 pub use error::{Error, ErrorKind, Result};
+pub use globals::{Pod, Shared, Variable};
 pub use link::{Link, LinkInfo};
 pub use map::Map;
 pub use map_batch::{BatchCursor, BatchError, BatchOptions, BatchResult};

@@ -45,6 +45,8 @@ pub enum LinkKind {
     Tcx,
     /// tc through netlink: a `cls_bpf` filter on a `clsact` qdisc.
     TcNetlink,
+    /// A netkit link (6.7+) on a netkit pair's primary device.
+    Netkit,
     /// A `perf_event` program on a perf event (sampling, counters).
     PerfEvent,
     /// A BPF iterator (`BPF_TRACE_ITER`).
@@ -241,7 +243,7 @@ pub struct LinkInfo {
     pub id: u32,
     /// The id of the program it runs (0 for struct_ops links).
     pub prog_id: u32,
-    /// Attach type (tracing, cgroup, netns links).
+    /// Attach type (tracing, cgroup, netns, tcx, netkit links).
     pub attach_type: u32,
     /// Raw tracepoint name, iterator target ("task", "bpf_map_elem"), or a
     /// perf event's function, file or tracepoint (Linux 6.6+).
@@ -253,7 +255,7 @@ pub struct LinkInfo {
     /// Tracing links: the target's BTF object id and type id.
     pub target_obj_id: u32,
     pub target_btf_id: u32,
-    /// XDP links.
+    /// XDP, tcx and netkit links.
     pub ifindex: u32,
     /// netns links.
     pub netns_ino: u32,
@@ -292,6 +294,8 @@ impl LinkInfo {
             }
             5 => (i.netns_ino, i.attach_type) = (u32_at(0), u32_at(4)),
             6 => i.ifindex = u32_at(0),
+            // tcx and netkit: `{ ifindex, attach_type }`.
+            11 | 13 => (i.ifindex, i.attach_type) = (u32_at(0), u32_at(4)),
             7 => i.perf_event_type = u32_at(0),
             9 => i.map_id = u32_at(0),
             _ => {}

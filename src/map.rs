@@ -38,6 +38,8 @@ pub struct Map {
     owned: Mutex<Option<OwnedFd>>,
     /// A struct_ops map's value, made at load (it holds the programs' fds).
     struct_ops_value: Mutex<Option<Vec<u8>>>,
+    /// Its values in shared memory, once mapped (`globals.rs`).
+    pub(crate) mem: crate::globals::MapMem,
 }
 
 fn is_percpu(t: u32) -> bool {
@@ -62,6 +64,7 @@ impl Map {
             fd: AtomicI32::new(-1),
             owned: Mutex::new(None),
             struct_ops_value: Mutex::new(None),
+            mem: Default::default(),
         }
     }
 
@@ -157,14 +160,15 @@ impl Map {
             p.btf_key_type_id = spec.btf_key_type_id;
             p.btf_value_type_id = spec.btf_value_type_id;
         }
-        let fd = match sys::map_create(&p) {
+        let data = matches!(spec.origin, MapOrigin::Data(_));
+        let fd = match crate::globals::map_create(&mut p, data) {
             Ok(fd) => fd,
             Err(e) if p.btf_fd.is_some() => {
                 crate::log::debug(&format!("{what}: creation with BTF types failed ({e}); retrying without"));
                 p.btf_fd = None;
                 p.btf_key_type_id = 0;
                 p.btf_value_type_id = 0;
-                sys::map_create(&p).map_err(|e| create_error(e, &what, &p))?
+                crate::globals::map_create(&mut p, data).map_err(|e| create_error(e, &what, &p))?
             }
             Err(e) => return Err(create_error(e, &what, &p)),
         };

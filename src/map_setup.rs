@@ -94,6 +94,13 @@ impl Map {
     pub fn set_value_size(&self, size: u32) -> Result<()> {
         self.configure("value_size", |s| {
             if let Some(d) = s.data {
+                if self.mem.has_image() {
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        libc::EBUSY,
+                        format!("map '{}': find_variable already gave out pointers into its image: set its value size before that", self.name()),
+                    ));
+                }
                 if d.kconfig {
                     return Err(Error::inval(format!("map '{}': the .kconfig map's size is its externs'", self.name())));
                 }

@@ -156,7 +156,11 @@ impl Object {
     /// Set a global variable of a data section (e.g. `const volatile` in `.rodata`) before load.
     pub fn set_global(&mut self, var: &str, value: &[u8]) -> Result<()> {
         self.before_load("setting a global variable")?;
-        self.file.set_global(var, value).map_err(|e| Error::from(e).in_object(&self.file.name))
+        self.file.set_global(var, value).map_err(|e| Error::from(e).in_object(&self.file.name))?;
+        if let Some(v) = self.file.global_var(var) {
+            self.maps[v.map].mem.write_image(v.offset as usize, value);
+        }
+        Ok(())
     }
 
     /// Replace a map's initial contents before load (global data maps: the whole section).
@@ -170,6 +174,7 @@ impl Object {
             return Err(Error::inval(format!("map '{}': only global data maps have an initial value", m.name)));
         }
         m.data = Some(value.to_vec());
+        self.maps[idx].mem.write_image(0, value);
         Ok(())
     }
 
@@ -194,6 +199,8 @@ impl Object {
             log::error(&e.to_string());
             return Err(e);
         }
+        // Last, and never failing: pointers into data images now reach the maps.
+        Object::map_images(&self.maps);
         self.loaded = true;
         Ok(())
     }
@@ -313,8 +320,9 @@ impl Object {
         let initial = if Some(i) == self.file.kconfig_map {
             kconfig.map(<[u8]>::to_vec)
         } else {
-            // A resized data map keeps its data, zero-extended (or cut past the last variable).
-            spec.data.clone().map(|mut d| {
+            // A resized data map keeps its data, zero-extended (or cut past the
+            // last variable); the image find_variable handed out is the truth.
+            map.mem.image_bytes(map.value_size() as usize).or_else(|| spec.data.clone()).map(|mut d| {
                 d.resize(map.value_size() as usize, 0);
                 d
             })

@@ -196,6 +196,14 @@ struct TcxOptions {
     std::uint64_t expected_revision = 0;
 };
 
+// Options of Program::attach_netkit.
+struct NetkitOptions {
+    bpfl_netkit_side side = BPFL_NETKIT_FROM_SECTION;
+    std::uint32_t flags = 0;     // BPFL_TCX_BEFORE/AFTER, with BPFL_TCX_ID/LINK
+    std::uint32_t relative = 0;  // program or link fd (or id) placed against
+    std::uint64_t expected_revision = 0;
+};
+
 // Options of Program::attach_tc (netlink clsact + cls_bpf).
 struct TcOptions {
     bpfl_tc_direction direction = BPFL_TC_INGRESS;
@@ -535,6 +543,19 @@ public:
         detail::check(bpfl_program_attach_tcx(h_, ifindex, &o, &l), "bpfl_program_attach_tcx");
         return Link(l);
     }
+    // A netkit link on the pair whose primary is ifindex (Linux 6.7+ with
+    // CONFIG_NETKIT; else Error with code EOPNOTSUPP).
+    Link attach_netkit(std::uint32_t ifindex, const NetkitOptions& opts = {}) const {
+        bpfl_netkit_opts o{};
+        o.sz = sizeof(o);
+        o.side = static_cast<std::uint32_t>(opts.side);
+        o.flags = opts.flags;
+        o.relative = opts.relative;
+        o.expected_revision = opts.expected_revision;
+        bpfl_link l{};
+        detail::check(bpfl_program_attach_netkit(h_, ifindex, &o, &l), "bpfl_program_attach_netkit");
+        return Link(l);
+    }
     // A netlink clsact qdisc (added if missing) and direct-action cls_bpf filter.
     Link attach_tc(std::uint32_t ifindex, const TcOptions& opts = {}) const {
         bpfl_tc_opts o{};
@@ -657,6 +678,32 @@ inline void Link::update_program(const Program& prog, const Program* old) const 
 }
 
 // What Map and PinnedMap share: typed access to a map's entries.
+// A map's values in memory (MapOps::mmap): the map itself, not a copy.
+// Value i is at i * round_up(value_size, 8); size() is that stride times
+// max_entries. Valid until the object (or the PinnedMap) closes; writing to
+// a read-only one (.rodata, frozen maps) faults. BPF programs change it
+// concurrently: use std::atomic_ref (C++20) or volatile for shared counters.
+class MappedView {
+public:
+    MappedView(void* data, std::size_t size) noexcept : data_(static_cast<unsigned char*>(data)), size_(size) {}
+    unsigned char* data() const noexcept { return data_; }
+    std::size_t size() const noexcept { return size_; }
+    unsigned char* begin() const noexcept { return data_; }
+    unsigned char* end() const noexcept { return data_ + size_; }
+    // The T at byte `offset` (bounds and alignment checked: bpfl::Error EINVAL).
+    template <class T>
+    T& at(std::size_t offset) const {
+        detail::check_plain<T>();
+        if (offset > size_ || sizeof(T) > size_ - offset || offset % alignof(T) != 0)
+            detail::fail(EINVAL, "bpfl::MappedView::at", std::to_string(sizeof(T)) + " bytes at offset " + std::to_string(offset) + " do not fit (aligned) in " + std::to_string(size_));
+        return *reinterpret_cast<T*>(data_ + offset);
+    }
+
+private:
+    unsigned char* data_;
+    std::size_t size_;
+};
+
 // K and V must be trivially copyable and of the map's key and value size
 // (else bpfl::Error with EINVAL).
 // ---- batch map operations (Linux 5.6): many entries per system call ----
@@ -719,6 +766,15 @@ public:
     }
     std::string name() const { return info().name; }
     int fd() const { return info().fd; }
+    // The values of a BPF_MAP_TYPE_ARRAY created with BPF_F_MMAPABLE (global
+    // data maps are), after load, mapped: no syscall per access. The same
+    // mapping each call. A map that is not mmapable throws EINVAL saying why.
+    MappedView mmap() const {
+        void* p = nullptr;
+        std::size_t n = 0;
+        detail::check(bpfl_map_mmap(h_, &p, &n), "bpfl_map_mmap");
+        return MappedView(p, n);
+    }
     // Bytes of the value buffer lookup/update use (per-CPU maps: all CPUs' values).
     std::size_t value_buf_size() const {
         std::size_t n = 0;
@@ -1145,6 +1201,26 @@ public:
     Object& set_rodata(const std::string& var, const void* value, std::size_t len) {
         detail::check(bpfl_object_set_rodata(h_, var.c_str(), value, len), "bpfl_object_set_rodata");
         return *this;
+    }
+
+    // Global variable `name` (.data, .bss, .rodata, .data.*...) in place:
+    // its address is stable from the first call until the object closes.
+    // Before load it is the section's image (writes are the initial value),
+    // after it the live map (no syscall; .rodata read-only: writing faults).
+    // After load a map the kernel cannot mmap throws EOPNOTSUPP.
+    MappedView variable_bytes(const std::string& name) const {
+        void* p = nullptr;
+        std::size_t n = 0;
+        detail::check(bpfl_object_find_variable(h_, name.c_str(), &p, &n), "bpfl_object_find_variable");
+        return MappedView(p, n);
+    }
+    // The same as a T&; sizeof(T) must be the variable's size (else EINVAL).
+    template <class T>
+    T& variable(const std::string& name) const {
+        MappedView v = variable_bytes(name);
+        if (v.size() != sizeof(T))
+            detail::fail(EINVAL, "bpfl_object_find_variable", "variable '" + name + "' is " + std::to_string(v.size()) + " bytes, T is " + std::to_string(sizeof(T)));
+        return v.at<T>(0);
     }
 
     // Create the maps and load every program. A verifier rejection throws an

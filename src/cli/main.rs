@@ -5,9 +5,11 @@
 //!   bpfl check OBJ...           load each object, one verdict per program
 //!   bpfl map dump|lookup|update|delete PIN [KEY [VALUE]]   a pinned map, hex
 //!   bpfl prog list | link list  what every process has loaded in the kernel
+//!   bpfl gen skeleton OBJ --lang L   code embedding OBJ with typed handles
 //!
 //! Exit codes: 0 success, 1 a failure the command reports (an object that
 //! does not load, a missing key), 2 bad usage.
+mod gen;
 mod inspect;
 mod kernel;
 mod render;
@@ -28,6 +30,8 @@ commands:
   map delete PIN KEY          delete a key
   prog list                   every BPF program in the kernel (id, type, name, size, tag)
   link list                   every BPF link in the kernel, with its program
+  gen skeleton OBJ --lang c|cpp|go|nim [--name N] [-o FILE]
+                              code that embeds OBJ: typed programs, maps, globals
   version                     the library's version
 
 `bpfl COMMAND --help` describes one command.";
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         ["map", sub, rest @ ..] => inspect::map_cmd(sub, rest),
         ["prog", "list"] => kernel::prog_list(),
         ["link", "list"] => kernel::link_list(),
+        ["gen", rest @ ..] => gen::cmd(rest),
         [cmd, ..] if ["inspect", "check", "map", "prog", "link"].contains(cmd) => return help(cmd),
         [cmd, ..] => Err(Failure::Usage(format!("unknown command '{cmd}'"))),
     };
@@ -75,6 +80,7 @@ fn help(cmd: &str) -> ExitCode {
         "check" => "usage: bpfl check [--json] [--log-level N] OBJ...\n\nLoads each object into the running kernel (root) and prints one line per\nprogram: the verdict, its instructions, and from the verifier's statistics\nthe instructions processed, states and verification time; for a refused\nprogram the reason, its C source line and the verifier log. Exits 1 when\nany program fails, so it can gate CI. --json prints the same as a JSON\narray; --log-level sets the verifier log level (default 4, statistics).\nThe whole object is loaded at once: a refused program stops the others.",
         "map" => "usage: bpfl map dump PIN [--hex]\n       bpfl map lookup PIN KEY [--hex]\n       bpfl map update PIN KEY VALUE\n       bpfl map delete PIN KEY\n\nPIN is a pinned map (e.g. /sys/fs/bpf/x/counts); KEY and VALUE are hex\nbytes in memory order (a u32 42 is 2a000000). dump and lookup show keys and\nvalues through the map's BTF (integers, structs, arrays; per-CPU values one\nper CPU) when the kernel has it; --hex shows the bytes.",
         "prog" => "usage: bpfl prog list\n\nEvery BPF program loaded in the kernel, by any process: id, type, name,\nsize after verification (bytes), tag and the uid that loaded it. Needs root.",
+        "gen" => gen::HELP,
         "link" => "usage: bpfl link list\n\nEvery BPF link in the kernel: id, link type and the program it holds. Needs root.",
         _ => return ExitCode::from(2),
     };

@@ -251,6 +251,8 @@ pub(super) fn remove(h: u64, kind: Kind) -> Result<Entry> {
 /// now, even if a thread's cache still holds the `Map` until its next call.
 pub(super) fn release(entries: impl IntoIterator<Item = Entry>) {
     let entries: Vec<Entry> = entries.into_iter().collect();
+    // Shared memory too (find_variable, bpfl_map_mmap): its pointers end with the handle.
+    entries.iter().for_each(|e| if let Entry::Map { map, .. } = e { map.mem.close() });
     Map::reset_all(entries.iter().filter_map(|e| match e {
         Entry::Map { map, .. } => Some(&**map),
         _ => None,

@@ -42,6 +42,7 @@ mod kinds;
 mod map;
 
 mod map_setup;
+mod globals;
 mod map_batch;
 mod cgroup_sock;
 

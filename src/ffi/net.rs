@@ -8,7 +8,7 @@ use super::handles;
 use super::program::attach_with;
 use super::types::{bpfl_link, bpfl_program};
 use super::types_net::*;
-use crate::attach::{TcDirection, TcOptions, TcxOptions, XdpAttached, XdpMode, XdpOptions};
+use crate::attach::{NetkitOptions, NetkitSide, TcDirection, TcOptions, TcxOptions, XdpAttached, XdpMode, XdpOptions};
 use crate::error::{Error, Result};
 use crate::TestRunOptions;
 use std::ffi::{c_char, c_int, c_void};
@@ -146,6 +146,28 @@ pub unsafe extern "C" fn bpfl_program_attach_tc(prog: bpfl_program, ifindex: u32
     let o = read_opts(opts, bpfl_tc_opts { sz: 0, direction: 0, priority: 0, handle: 0 }, "bpfl_tc_opts")
         .and_then(|o| Ok(TcOptions { direction: direction(o.direction, "bpfl_tc_opts")?, priority: o.priority, handle: o.handle }));
     attach_with(prog, out_link, |p| p.attach_tc(ifindex, &o?))
+}
+
+/// Attach a tc (sched_cls) program to the netkit pair whose primary device
+/// is `ifindex` (in the caller's namespace) with a netkit link (Linux 6.7+
+/// with `CONFIG_NETKIT`; else -EOPNOTSUPP "netkit needs Linux 6.7+ with
+/// CONFIG_NETKIT"): for what the primary sends, or with
+/// `BPFL_NETKIT_PEER` what its peer sends; ordered like TCX.
+///
+/// # Safety
+/// `opts` is NULL or a `struct bpfl_netkit_opts` with `sz` set; `out_link` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn bpfl_program_attach_netkit(prog: bpfl_program, ifindex: u32, opts: *const bpfl_netkit_opts, out_link: *mut bpfl_link) -> c_int {
+    let o = read_opts(opts, bpfl_netkit_opts { sz: 0, side: 0, flags: 0, relative: 0, expected_revision: 0 }, "bpfl_netkit_opts").and_then(|o| {
+        use bpfl_netkit_side::*;
+        let side = [(BPFL_NETKIT_FROM_SECTION, NetkitSide::FromSection), (BPFL_NETKIT_PRIMARY, NetkitSide::Primary), (BPFL_NETKIT_PEER, NetkitSide::Peer)]
+            .into_iter()
+            .find(|&(c, _)| c as u32 == o.side)
+            .map(|(_, v)| v)
+            .ok_or_else(|| Error::inval(format!("bpfl_netkit_opts.side {} is not a bpfl_netkit_side", o.side)))?;
+        Ok(NetkitOptions { side, flags: o.flags, relative: o.relative, expected_revision: o.expected_revision })
+    });
+    attach_with(prog, out_link, |p| p.attach_netkit(ifindex, &o?))
 }
 
 /// The index of network interface `name` in the caller's namespace

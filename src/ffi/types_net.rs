@@ -160,10 +160,38 @@ pub struct bpfl_tc_opts {
     pub handle: u32,
 }
 
+/// Whose traffic a netkit program sees, for `bpfl_netkit_opts.side`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub enum bpfl_netkit_side {
+    /// The program's section's (`netkit/primary`, `netkit/peer`); primary otherwise.
+    BPFL_NETKIT_FROM_SECTION = 0,
+    /// What the primary device sends (`BPF_NETKIT_PRIMARY`).
+    BPFL_NETKIT_PRIMARY = 1,
+    /// What the peer device sends (`BPF_NETKIT_PEER`), attached through the primary.
+    BPFL_NETKIT_PEER = 2,
+}
+
+/// Options of `bpfl_program_attach_netkit`. Set `sz` to `sizeof(struct bpfl_netkit_opts)`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct bpfl_netkit_opts {
+    pub sz: usize,
+    /// A `bpfl_netkit_side`.
+    pub side: u32,
+    /// `bpfl_tcx_flags`: where among the attached programs this one goes.
+    pub flags: u32,
+    /// The program or link (fd, or id with `BPFL_TCX_ID`) the flags place it against.
+    pub relative: u32,
+    /// Fail unless the list is at this revision (0: any).
+    pub expected_revision: u64,
+}
+
 #[cfg(target_pointer_width = "64")]
 const _: () = {
     use std::mem::size_of;
     assert!(size_of::<bpfl_test_run_opts>() == 88 && size_of::<bpfl_test_run_result>() == 32);
     assert!(size_of::<bpfl_xdp_opts>() == 24 && size_of::<bpfl_xdp_info>() == 32);
     assert!(size_of::<bpfl_tcx_opts>() == 32 && size_of::<bpfl_tc_opts>() == 24);
+    assert!(size_of::<bpfl_netkit_opts>() == 32);
 };

@@ -68,10 +68,13 @@ pub(crate) fn assemble(obj: &ObjectSpec, p: &ProgramSpec) -> Result<AssembledPro
                     Some(c) => c.3 + (tidx - c.1),
                     None => {
                         let tcode = &obj.code[&tsec];
-                        let f = tcode
-                            .funcs
-                            .iter()
-                            .find(|f| tidx >= f.0 && tidx < f.0 + f.1)
+                        // Functions are sorted and do not overlap (`add_programs`): a
+                        // binary search, where a scan per call was quadratic in functions.
+                        let k = tcode.funcs.partition_point(|f| f.0 <= tidx);
+                        let f = k
+                            .checked_sub(1)
+                            .map(|k| &tcode.funcs[k])
+                            .filter(|f| tidx < f.0 + f.1)
                             .ok_or_else(|| Error::malformed(format!("call into '{}' at instruction {tidx}, which is in no function", tcode.name)))?;
                         let off = out.insns.len() / 8;
                         out.insns.extend_from_slice(&tcode.insns[f.0 * 8..(f.0 + f.1) * 8]);
@@ -100,21 +103,30 @@ fn remap_ext_info(obj: &ObjectSpec, chunks: &[Chunk], out: &mut AssembledProgram
     if let Some(ext) = &obj.btf_ext {
         for &(sec, start, len, new_off) in chunks {
             let sname = &obj.code[&sec].name;
-            let remap = |byte_off: u32| {
-                let i = byte_off as usize / 8;
-                (i >= start && i < start + len).then(|| (new_off + i - start) as u32)
-            };
+            let at = |byte_off: u32| (new_off + byte_off as usize / 8 - start) as u32;
             if let Some((_, recs)) = ext.func_info.iter().find(|(n, _)| n == sname) {
-                out.func_info.extend(recs.iter().filter_map(|r| remap(r.insn_off).map(|o| (o, r.type_id))));
+                out.func_info.extend(in_chunk(recs, |r| r.insn_off, start, len).iter().map(|r| (at(r.insn_off), r.type_id)));
             }
             if let Some((_, recs)) = ext.line_info.iter().find(|(n, _)| n == sname) {
-                out.line_info.extend(recs.iter().filter_map(|r| remap(r.insn_off).map(|o| [o, r.file_name_off, r.line_off, r.line_col])));
+                out.line_info.extend(in_chunk(recs, |r| r.insn_off, start, len).iter().map(|r| [at(r.insn_off), r.file_name_off, r.line_off, r.line_col]));
             }
             if let Some((_, recs)) = ext.core_relos.iter().find(|(n, _)| n == sname) {
-                out.core_relos.extend(recs.iter().filter_map(|r| {
-                    remap(r.insn_off).map(|o| core_relo::Relo { insn: o as usize, type_id: r.type_id, access_str_off: r.access_str_off, kind: r.kind })
-                }));
+                out.core_relos.extend(
+                    in_chunk(recs, |r| r.insn_off, start, len)
+                        .iter()
+                        .map(|r| core_relo::Relo { insn: at(r.insn_off) as usize, type_id: r.type_id, access_str_off: r.access_str_off, kind: r.kind }),
+                );
             }
         }
     }
+}
+
+/// The records of instructions `start..start + len`: `recs` are in `insn_off`
+/// order ([`crate::btf::BtfExt::parse`] sorts them), so two binary searches
+/// find them, where a scan of the section's records per program made loading
+/// quadratic in programs (every program scanned every program's line info).
+fn in_chunk<T>(recs: &[T], insn_off: impl Fn(&T) -> u32, start: usize, len: usize) -> &[T] {
+    let lo = recs.partition_point(|r| (insn_off(r) as usize / 8) < start);
+    let hi = lo + recs[lo..].partition_point(|r| (insn_off(r) as usize / 8) < start + len);
+    &recs[lo..hi]
 }

@@ -17,3 +17,24 @@ impl ObjectSpec {
         Some(self.data_syms.iter().filter(|d| d.0 == m.shndx).map(|d| d.2 + d.3).max().unwrap_or(0))
     }
 }
+
+/// A global variable of a data section: the map that holds it, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GlobalVar {
+    /// Index in [`ObjectSpec::maps`] of its data map.
+    pub map: usize,
+    /// Byte offset in the map's value.
+    pub offset: u64,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl ObjectSpec {
+    /// The global variable `name` of a `.data*`, `.rodata*` or `.bss*`
+    /// section (the one [`ObjectSpec::set_global`] would set).
+    pub fn global_var(&self, name: &str) -> Option<GlobalVar> {
+        let &(shndx, _, offset, size) = self.data_syms.iter().find(|d| d.1 == name)?;
+        let map = self.maps.iter().position(|m| matches!(m.origin, MapOrigin::Data(_)) && m.shndx == shndx)?;
+        Some(GlobalVar { map, offset, size })
+    }
+}

@@ -35,6 +35,7 @@ pub mod usdt;
 use btf::{Btf, BtfExt};
 pub use error::{Error, ErrorKind, Result};
 pub use maps::{map_flags, MapOrigin, MapSpec};
+pub use data_vars::GlobalVar;
 pub use types::{attach_type, map_type, prog_type, AttachType, MapType, ProgramType};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

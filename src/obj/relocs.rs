@@ -8,7 +8,7 @@ use crate::externs::ExternKind;
 use crate::insn;
 use crate::maps::MapOrigin;
 use crate::sections::Sections;
-use crate::{ObjectSpec, RelocTarget, R_BPF_64_32, R_BPF_64_64};
+use crate::{FastMap, ObjectSpec, RelocTarget, R_BPF_64_32, R_BPF_64_64};
 
 /// One relocation being resolved: where it is and what its symbol is.
 struct Site<'e, 'a> {
@@ -36,6 +36,7 @@ impl Site<'_, '_> {
 /// Resolves the relocations of every code section into `CodeSection::relocs`,
 /// sorted by instruction.
 pub(crate) fn resolve_all(obj: &mut ObjectSpec, elf: &Elf, secs: &Sections) -> Result<()> {
+    let index = MapIndex::new(obj);
     for (reloc_shndx, rsh) in elf.shdrs.iter().enumerate() {
         if !matches!(rsh.sh_type, elf::SHT_REL | elf::SHT_RELA) {
             continue;
@@ -56,7 +57,7 @@ pub(crate) fn resolve_all(obj: &mut ObjectSpec, elf: &Elf, secs: &Sections) -> R
             };
             let (op, imm) = (insn::code(&code.insns, idx), insn::imm(&code.insns, idx));
             let site = Site { elf, code_name: &code.name, ninsns, idx, op, imm, rel: &rel, sym };
-            resolved.push((idx, resolve(obj, secs, &site)?));
+            resolved.push((idx, resolve(obj, secs, &index, &site)?));
         }
         let code = obj.code.get_mut(&target).expect("present");
         if code.relocs.is_empty() {
@@ -81,14 +82,37 @@ pub(crate) fn resolve_all(obj: &mut ObjectSpec, elf: &Elf, secs: &Sections) -> R
     Ok(())
 }
 
-fn resolve(obj: &ObjectSpec, secs: &Sections, site: &Site) -> Result<RelocTarget> {
+/// The maps a relocation may name, found by where they are defined: a scan of
+/// every map per relocation made resolving quadratic (programs x maps).
+struct MapIndex {
+    /// (section, symbol offset) of a legacy or BTF-defined map: its index; the first wins.
+    defs: FastMap<(usize, u64), usize>,
+    /// A global data section: the index of its map.
+    data: FastMap<usize, usize>,
+}
+
+impl MapIndex {
+    fn new(obj: &ObjectSpec) -> MapIndex {
+        let mut index = MapIndex { defs: FastMap::default(), data: FastMap::default() };
+        for (i, m) in obj.maps.iter().enumerate() {
+            match m.origin {
+                MapOrigin::Data(_) => index.data.entry(m.shndx).or_insert(i),
+                MapOrigin::Inner => continue,
+                _ => index.defs.entry((m.shndx, m.sym_offset)).or_insert(i),
+            };
+        }
+        index
+    }
+}
+
+fn resolve(obj: &ObjectSpec, secs: &Sections, index: &MapIndex, site: &Site) -> Result<RelocTarget> {
     let shndx = site.sym.st_shndx;
     if shndx == 0 {
         to_extern(obj, site)
     } else if obj.code.contains_key(&shndx) {
         to_code(obj, site)
     } else {
-        to_data(obj, secs, site)
+        to_data(obj, secs, index, site)
     }
 }
 
@@ -134,7 +158,7 @@ fn to_code(obj: &ObjectSpec, site: &Site) -> Result<RelocTarget> {
 }
 
 /// `ld_imm64` of a map (legacy or BTF-defined) or of an address in global data.
-fn to_data(obj: &ObjectSpec, secs: &Sections, site: &Site) -> Result<RelocTarget> {
+fn to_data(obj: &ObjectSpec, secs: &Sections, index: &MapIndex, site: &Site) -> Result<RelocTarget> {
     let (s, op, shndx) = (&site.sym, site.op, site.sym.st_shndx);
     if op != insn::LD_IMM64 || site.idx + 1 >= site.ninsns {
         return site.fail(format!("reference to '{}' on an instruction (opcode {op:#x}) that is not ld_imm64", site.sym_name()));
@@ -143,13 +167,12 @@ fn to_data(obj: &ObjectSpec, secs: &Sections, site: &Site) -> Result<RelocTarget
         return site.fail(format!("unexpected relocation type {} for '{}'", site.rel.r_type, site.sym_name()));
     }
     if Some(shndx) == secs.legacy_maps || Some(shndx) == secs.btf_maps {
-        let m = obj.maps.iter().position(|m| m.shndx == shndx && m.origin != MapOrigin::Inner && m.sym_offset == s.st_value);
-        return match m {
-            Some(m) => Ok(RelocTarget::Map(m)),
+        return match index.defs.get(&(shndx, s.st_value)) {
+            Some(&m) => Ok(RelocTarget::Map(m)),
             None => site.fail(format!("'{}' is no map definition", site.sym_name())),
         };
     }
-    let Some(m) = obj.maps.iter().position(|m| matches!(m.origin, MapOrigin::Data(_)) && m.shndx == shndx) else {
+    let Some(&m) = index.data.get(&shndx) else {
         return site.fail(format!("'{}' is in section '{}', which is neither a map nor a data section", site.sym_name(), site.elf.sec_name(shndx)));
     };
     let off = s.st_value as i64 + site.imm as i64;

@@ -2,6 +2,8 @@
 //! is for), the symbols (functions, map and data variables, externs), and the
 //! programs the functions of known sections are.
 
+use std::collections::hash_map::Entry;
+
 use crate::elf::{self, Elf, Shdr};
 use crate::error::{Error, ErrorKind, Result};
 use crate::insn;
@@ -147,6 +149,9 @@ pub(crate) fn scan_sections<'a>(obj: &mut ObjectSpec, data: &'a [u8], elf: &Elf<
 /// the returned [`Symbols`] (and data variables to `obj.data_syms`).
 pub(crate) fn scan_symbols<'a>(obj: &mut ObjectSpec, elf: &Elf<'a>, secs: &Sections) -> Result<Symbols<'a>> {
     let mut syms = Symbols { vars: FastMap::with_capacity_and_hasher(elf.nsyms(), Default::default()), ..Default::default() };
+    // Where each (section, name) is in `obj.data_syms`: a scan of that list per
+    // variable made parsing quadratic in the number of globals.
+    let mut data_at: FastMap<(usize, &'a str), usize> = FastMap::default();
     for s in elf.syms() {
         let shndx = s.st_shndx;
         let name_bytes = elf.sym_name_bytes(&s);
@@ -194,9 +199,15 @@ pub(crate) fn scan_symbols<'a>(obj: &mut ObjectSpec, elf: &Elf<'a>, secs: &Secti
         } else if ty == elf::STT_OBJECT && secs.data.contains(&shndx) && !name().is_empty() {
             let name = name();
             // Keys were unique (section, name): keep the last, as the map did.
-            match obj.data_syms.iter_mut().find(|d| d.0 == shndx && d.1 == name) {
-                Some(d) => (d.2, d.3) = (s.st_value, s.st_size),
-                None => obj.data_syms.push((shndx, name.to_string(), s.st_value, s.st_size)),
+            match data_at.entry((shndx, name)) {
+                Entry::Occupied(e) => {
+                    let d = &mut obj.data_syms[*e.get()];
+                    (d.2, d.3) = (s.st_value, s.st_size);
+                }
+                Entry::Vacant(e) => {
+                    e.insert(obj.data_syms.len());
+                    obj.data_syms.push((shndx, name.to_string(), s.st_value, s.st_size));
+                }
             }
         }
     }

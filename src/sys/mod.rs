@@ -20,6 +20,7 @@ pub(crate) mod netlink;
 pub(crate) mod perf;
 pub(crate) mod sock;
 pub(crate) mod probe;
+pub(crate) mod region;
 
 pub(crate) use bpf::*;
 pub(crate) use epoll::*;

@@ -17,6 +17,8 @@
  *   4 reading a whole 1M-entry map      next_key+lookup vs bpfl_map_read_all vs bpf_map_lookup_batch
  *   5 concurrency                       lookups from 1, 2, 4 threads, bpfl vs raw
  *   6 memory                            peak RSS of open+load in a forked child, minus a baseline child
+ *   7 globals (bench_globals.c)         a .bss counter: bpfl pointer vs libbpf mmap vs lookup syscalls
+ *   8 batches (bench_batch.c)           write and drain a 1M-entry hash: per key vs bpfl batches vs libbpf batches
  *
  * Further sections live in tests/bench/bench_*.c, #included below main's
  * helpers (one translation unit, so they share them); each adds its call to main.
@@ -428,6 +430,7 @@ static struct object *largest_loaded, *largest_loaded_bpf;
 static int count_bpf;            /* set only around section 2's timed loads */
 static int stub_bpf;             /* section 3's user-space figures: bpf() returns 0 at once */
 static double bpf_ns;            /* time inside bpf() while count_bpf is set */
+static double bpf_cpu_ns;        /* CPU time inside bpf() while count_bpf is 2 (the growth section) */
 static long bpf_calls;
 
 /* Time open+load+close of the objects of one group ("bpf/" or "tools/") that both load. */
@@ -571,11 +574,13 @@ long syscall(long n, ...)
 	long r;
 	if (__builtin_expect(stub_bpf, 0) && n == __NR_bpf) return 0;
 	if (__builtin_expect(count_bpf && n == __NR_bpf, 0)) {
+		/* 1: wall time (section 2); 2: this thread's CPU time (the growth section) */
+		clockid_t clk = count_bpf == 1 ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID;
 		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		clock_gettime(clk, &t0);
 		r = do_syscall6(n, a, b, c, d, e, f);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		bpf_ns += (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+		clock_gettime(clk, &t1);
+		*(count_bpf == 1 ? &bpf_ns : &bpf_cpu_ns) += (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
 		bpf_calls++;
 	} else {
 		r = do_syscall6(n, a, b, c, d, e, f);
@@ -1138,6 +1143,8 @@ static void bench_memory(void)
 
 /* ---- further sections: tests/bench/bench_*.c, one file each ---------------- */
 /* (each file's #include goes here, its call in main below; keep one line each) */
+#include "bench_globals.c"
+#include "bench_growth.c"
 #include "bench_batch.c"
 
 /* ---- main ---------------------------------------------------------------------------------------- */
@@ -1188,7 +1195,7 @@ static void print_table(void)
 int main(int argc, char **argv)
 {
 	int a = 1;
-	const char *only = getenv("BENCH_ONLY"); /* parse|load|ops|read|threads|mem|batch: one section (for perf) */
+	const char *only = getenv("BENCH_ONLY"); /* parse|load|ops|read|threads|mem|globals|growth|batch: one section (for perf) */
 	if (argc == 7 && !strcmp(argv[1], "--mem-child")) return mem_child(argv + 2);
 	if (a < argc && !strcmp(argv[a], "--quick")) quick = 1, a++;
 	if (argc - a != 2) {
@@ -1247,6 +1254,8 @@ int main(int argc, char **argv)
 	drop_map(&del);
 	if (RUN("mem")) bench_memory();
 	/* further sections' calls (one line each) */
+	if (RUN("globals")) bench_globals();
+	if (RUN("growth")) bench_growth();
 	if (RUN("batch")) bench_batch();
 
 	print_machine();

@@ -1,4 +1,4 @@
-/* ---- 7. writing and draining a hash map in batches (issue 13) -------------------------
+/* ---- 8. writing and draining a hash map in batches (issue 13) -------------------------
  *
  * A BIG_N-entry hash map (1M; 100k with --quick), u32 keys and u64 values, is
  * written and then drained (every entry read and deleted) by:
@@ -81,7 +81,7 @@ static uint32_t batch_drain(enum bimpl im, struct bmap *m, const uint32_t *keys,
 static void bench_batch(void)
 {
 	uint32_t n = BIG_N;
-	progress("7 batch: write and drain a %u-entry hash map, %d reps\n", n, BIG_REPS);
+	progress("8 batch: write and drain a %u-entry hash map, %d reps\n", n, BIG_REPS);
 	struct bmap m = make_map(BPF_MAP_TYPE_HASH, n, "bench_batch");
 	uint32_t *keys = malloc(n * 4ul), *okeys = malloc((n + 1) * 4ul);
 	uint64_t *vals = malloc(n * 8ul), *ovals = malloc((n + 1) * 8ul);
@@ -128,7 +128,7 @@ static void bench_batch(void)
 	struct st *s3[3] = { sw, sd, sb };
 	for (int w = 0; w < 3; w++) {
 		char bench[200], ratio[96];
-		snprintf(bench, sizeof(bench), "7 %s: %u-entry hash, chunks of %u", what[w], n, BATCH_CHUNK);
+		snprintf(bench, sizeof(bench), "8 %s: %u-entry hash, chunks of %u", what[w], n, BATCH_CHUNK);
 		struct st *s = s3[w];
 		snprintf(ratio, sizeof(ratio), "%.3fx libbpf batch", s[B_BPFL].med / s[B_LIB].med);
 		add_row(bench, "bpfl batch", "ms", s[B_BPFL], ratio);
@@ -137,7 +137,7 @@ static void bench_batch(void)
 		add_row(bench, "bpfl per key", "ms", s[B_PERKEY], ratio);
 	}
 	double q = sb[B_BPFL].med / sb[B_LIB].med;
-	add_target("7 batch write+drain: bpfl / libbpf batch", "<= 1.00", q <= 1.0, "%.3f (per key: %.1fx bpfl batch)", q,
+	add_target("8 batch write+drain: bpfl / libbpf batch", "<= 1.00", q <= 1.0, "%.3f (per key: %.1fx bpfl batch)", q,
 		   sb[B_PERKEY].med / sb[B_BPFL].med);
 	drop_map(&m);
 	free(keys), free(okeys), free(vals), free(ovals), free(seen);

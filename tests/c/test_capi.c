@@ -656,6 +656,8 @@ static void test_setup(void)
 	CHECK(err == -ENOENT && strstr(bpfl_last_error(), "/nonexistent/vmlinux.btf"), "missing btf_custom_path: %d", err);
 }
 #include "test_cgroup_sock.h"
+#include "test_globals.h"
+#include "test_net2.h"
 #include "test_batch.h"
 /* Test runs, XDP and tc through the C ABI on a veth pair made here. */
 static void test_net(void)
@@ -1021,8 +1023,10 @@ int main(int argc, char **argv)
 	test_setup();
 	test_cgroup_sock();
 	test_net();
+	test_net2();
 	test_kinds();
 	test_struct_ops();
+	test_globals();
 	test_batch();
 	printf("C ABI tests: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;

@@ -137,6 +137,8 @@ static void test_nulls(void)
 	char buf[64];
 	size_t n;
 	int fd;
+	void *vp;
+	size_t vn;
 
 	CHECK(bpfl_version() != NULL && bpfl_version()[0], "bpfl_version");
 	CHECK(bpfl_last_error() != NULL, "bpfl_last_error");
@@ -161,6 +163,13 @@ static void test_nulls(void)
 	EXPECT(bpfl_object_find_program(obj, "rb_getpid", NULL), -EINVAL);
 	EXPECT(bpfl_object_find_map(obj, NULL, &m), -EINVAL);
 	EXPECT(bpfl_object_find_map(obj, "events", NULL), -EINVAL);
+	EXPECT(bpfl_object_find_variable(obj, NULL, &vp, &vn), -EINVAL);
+	EXPECT(bpfl_object_find_variable(obj, "target_tgid", NULL, &vn), -EINVAL);
+	EXPECT(bpfl_object_find_variable(obj, "target_tgid", &vp, NULL), -EINVAL);
+	EXPECT(bpfl_object_find_variable(obj, "no_such_variable", &vp, &vn), -ENOENT);
+	EXPECT(bpfl_map_mmap(events, NULL, &vn), -EINVAL);
+	EXPECT(bpfl_map_mmap(events, &vp, NULL), -EINVAL);
+	EXPECT(bpfl_map_mmap(events, &vp, &vn), -EINVAL); /* a ring buffer is not an mmapable array */
 	/* bpfl_object_load's, bpfl_object_attach_all's and bpfl_object_close's only pointer is opts (NULL: defaults). */
 
 	EXPECT(bpfl_program_get_info(prog, NULL), -EINVAL);
@@ -546,6 +555,11 @@ static void test_net_misuse(void)
 	EXPECT(bpfl_program_attach_tcx(prog, 1, &txo.o, &l), -E2BIG);
 	BPFL_OPTS(bpfl_tcx_opts, txd, .direction = 7);
 	EXPECT(bpfl_program_attach_tcx(prog, 1, &txd, &l), -EINVAL);
+	EXPECT(bpfl_program_attach_netkit(prog, 1, NULL, NULL), -EINVAL);
+	OPTS_TAIL(bpfl_netkit_opts, nko) = { { .sz = sizeof(nko) }, { 1, 0 } };
+	EXPECT(bpfl_program_attach_netkit(prog, 1, &nko.o, &l), -E2BIG);
+	BPFL_OPTS(bpfl_netkit_opts, nkd, .side = 7);
+	EXPECT(bpfl_program_attach_netkit(prog, 1, &nkd, &l), -EINVAL);
 	EXPECT(bpfl_program_attach_tc(prog, 1, NULL, NULL), -EINVAL);
 	OPTS_TAIL(bpfl_tc_opts, tco) = { { .sz = 1 }, { 0, 0 } };
 	EXPECT(bpfl_program_attach_tc(prog, 1, &tco.o, &l), -EINVAL);
@@ -584,6 +598,8 @@ static int h_prog_at(uint64_t h) { struct bpfl_program p; return bpfl_object_pro
 static int h_map_at(uint64_t h) { struct bpfl_map m; return bpfl_object_map_at((struct bpfl_object){ h }, 0, &m); }
 static int h_find_prog(uint64_t h) { struct bpfl_program p; return bpfl_object_find_program((struct bpfl_object){ h }, "rb_getpid", &p); }
 static int h_find_map(uint64_t h) { struct bpfl_map m; return bpfl_object_find_map((struct bpfl_object){ h }, "events", &m); }
+static int h_find_var(uint64_t h) { void *p; size_t n; return bpfl_object_find_variable((struct bpfl_object){ h }, "target_tgid", &p, &n); }
+static int h_map_mmap(uint64_t h) { void *p; size_t n; return bpfl_map_mmap((struct bpfl_map){ h }, &p, &n); }
 static int h_prog_info(uint64_t h) { struct bpfl_program_info i = { .sz = sizeof(i) }; return bpfl_program_get_info((struct bpfl_program){ h }, &i); }
 static int h_prog_fd(uint64_t h) { int fd; return bpfl_program_fd((struct bpfl_program){ h }, &fd); }
 static int h_attach(uint64_t h) { struct bpfl_link l; return bpfl_program_attach((struct bpfl_program){ h }, &l); }
@@ -613,6 +629,7 @@ static int h_clear_slot(uint64_t h) { return bpfl_map_clear_slot((struct bpfl_ma
 static int h_test_run(uint64_t h) { struct bpfl_test_run_result r = { .sz = sizeof(r) }; return bpfl_program_test_run((struct bpfl_program){ h }, NULL, &r); }
 static int h_xdp(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_xdp((struct bpfl_program){ h }, 1, NULL, &l); }
 static int h_tcx(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_tcx((struct bpfl_program){ h }, 1, NULL, &l); }
+static int h_netkit(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_netkit((struct bpfl_program){ h }, 1, NULL, &l); }
 static int h_tc(uint64_t h) { struct bpfl_link l; return bpfl_program_attach_tc((struct bpfl_program){ h }, 1, NULL, &l); }
 static int h_link_destroy(uint64_t h) { return bpfl_link_destroy((struct bpfl_link){ h }); }
 static int h_link_fd(uint64_t h) { int fd; return bpfl_link_fd((struct bpfl_link){ h }, &fd); }
@@ -691,6 +708,8 @@ static const struct hcall {
 	{ "bpfl_object_map_at", K_OBJECT, h_map_at },
 	{ "bpfl_object_find_program", K_OBJECT, h_find_prog },
 	{ "bpfl_object_find_map", K_OBJECT, h_find_map },
+	{ "bpfl_object_find_variable", K_OBJECT, h_find_var },
+	{ "bpfl_map_mmap", K_MAP, h_map_mmap },
 	{ "bpfl_program_get_info", K_PROGRAM, h_prog_info },
 	{ "bpfl_program_fd", K_PROGRAM, h_prog_fd },
 	{ "bpfl_program_attach", K_PROGRAM, h_attach },
@@ -715,6 +734,7 @@ static const struct hcall {
 	{ "bpfl_program_attach_xdp", K_PROGRAM, h_xdp },
 	{ "bpfl_program_attach_tcx", K_PROGRAM, h_tcx },
 	{ "bpfl_program_attach_tc", K_PROGRAM, h_tc },
+	{ "bpfl_program_attach_netkit", K_PROGRAM, h_netkit },
 	{ "bpfl_program_attach_usdt", K_PROGRAM, h_usdt },
 	{ "bpfl_program_attach_uprobe_multi", K_PROGRAM, h_uprobe_multi },
 	{ "bpfl_program_attach_kprobe_multi", K_PROGRAM, h_kprobe_multi },

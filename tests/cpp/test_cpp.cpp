@@ -634,6 +634,49 @@ void test_cgroup_sock() {
 }
 
 // Test runs, XDP and tc through the wrapper, on a veth pair made here.
+// Issue 13: globals and an mmapable array read and written in place. The
+// .rodata filter set through the reference before load; .bss read and .data
+// written after it through the same references; an object filtering another
+// pid counts nothing.
+static void test_globals() {
+    bpfl::Object obj(obj_path("globals_mmap.o")), other(obj_path("globals_mmap.o"));
+    auto& tg = obj.variable<std::uint32_t>("target_tgid");
+    auto& in = obj.variable<std::uint64_t>("value_in");
+    volatile auto& hits = obj.variable<std::uint64_t>("hits");
+    CHECK(tg == 0 && in == 0x1111 && hits == 0);
+    tg = tgid();
+    in = 42;
+    other.variable<std::uint32_t>("target_tgid") = 4000000000u;  // no such process
+    CHECK_EQ(obj.variable_bytes("extra").size(), 16u);
+    CHECK_EQ(obj.variable_bytes("extra").at<std::uint32_t>(12), 4u);
+    CHECK(CHECK_THROWS(obj.variable<std::uint64_t>("nope"), ENOENT).find("'nope'") != std::string::npos);
+    CHECK_THROWS(obj.variable<std::uint32_t>("value_in"), EINVAL);
+    CHECK_THROWS(obj.map("counts").mmap(), EINVAL);
+    obj.load();
+    other.load();
+    CHECK(&obj.variable<std::uint64_t>("value_in") == &in);
+    CHECK_EQ(in, 42u);
+    bpfl::Link l1 = obj.attach("count_getppid"), l2 = other.attach("count_getppid");
+    call_getppid(1000);
+    CHECK_EQ(static_cast<std::uint64_t>(hits), 1000u);
+    CHECK_EQ(other.variable<std::uint64_t>("hits"), 0u);
+    volatile auto& out = obj.variable<std::uint64_t>("value_out");
+    CHECK_EQ(static_cast<std::uint64_t>(out), 42u);
+    in = 7;
+    call_getppid(1);
+    CHECK_EQ(static_cast<std::uint64_t>(out), 7u);
+    CHECK_EQ(static_cast<std::uint64_t>(hits), 1001u);
+    CHECK_EQ(obj.map(".data").get<std::uint32_t, std::uint64_t>(0).value_or(0), 7u);
+    bpfl::MappedView mm = obj.map("counts").mmap();
+    CHECK_EQ(mm.size(), 64u);
+    CHECK_EQ(mm.at<std::uint64_t>(8), 1001u);
+    CHECK_EQ(mm.at<std::uint64_t>(16), 14u);
+    mm.at<std::uint64_t>(40) = 0xabcd;
+    CHECK_EQ(obj.map("counts").get<std::uint32_t, std::uint64_t>(5).value_or(0), 0xabcdu);
+    CHECK_THROWS(mm.at<std::uint64_t>(60), EINVAL);
+    CHECK(CHECK_THROWS(obj.map("plain").mmap(), EINVAL).find("BPF_F_MMAPABLE") != std::string::npos);
+}
+
 static void test_net() {
     bpfl::Object o(obj_path("net.o"));
     o.load();
@@ -807,6 +850,8 @@ void test_struct_ops() {
     CHECK(!selectable());
 }
 
+#include "test_net2.hpp"
+
 int main(int argc, char** argv) {
     if (argc != 2) {
         std::cerr << "usage: test_cpp BPF_DIR\n";
@@ -840,8 +885,10 @@ int main(int argc, char** argv) {
         {"set-up before load: autoload, sizes, types, log, kconfig, EBUSY after", test_setup},
         {"socket filter, tail-call slots, cgroup attach and query", test_cgroup_sock},
         {"test runs, XDP (link and netlink), tc and TCX on a veth pair", test_net},
+        {"netfilter, sk_lookup, flow dissector (keys of a test run), netkit", test_net2},
         {"iterators, link update/info/pin/open, perf events", test_kinds},
         {"struct_ops: a BPF TCP congestion control", test_struct_ops},
+        {"globals and mmapable arrays in place, no syscall", test_globals},
         {"batch map calls: update, walk, drain, delete, partial failures", test_batch},
     };
     int failed_tests = 0, n = 0;

@@ -10,8 +10,10 @@ mod loader_internals;
 mod setup;
 mod hardening;
 mod net;
+mod net2;
 mod probes;
 mod messages;
+mod globals;
 use harness::{obj, Test};
 
 use bpfl::{ErrorKind, KprobeOptions, Object, OpenOptions};
@@ -1011,6 +1013,9 @@ fn main() {
         Test { name: "xdp_netlink_replace", needs_kernel: true, f: net::xdp_netlink_replace },
         Test { name: "tc_netlink_egress_counts_and_cleans_up", needs_kernel: true, f: net::tc_netlink_egress_counts_and_cleans_up },
         Test { name: "tcx_egress_counts_and_orders", needs_kernel: true, f: net::tcx_egress_counts_and_orders },
+        Test { name: "netkit_primary_and_peer_count_drop_and_detach", needs_kernel: true, f: net2::netkit_primary_and_peer_count_drop_and_detach },
+        Test { name: "sk_reuseport_selects_socket_by_payload", needs_kernel: true, f: net2::sk_reuseport_selects_socket_by_payload },
+        Test { name: "flow_dissector_test_run_fills_flow_keys", needs_kernel: true, f: net2::flow_dissector_test_run_fills_flow_keys },
         Test { name: "pin_by_name_cannot_escape_the_pin_root", needs_kernel: true, f: hardening::pin_by_name_cannot_escape_the_pin_root },
         Test { name: "special_files_are_refused_not_read", needs_kernel: true, f: hardening::special_files_are_refused_not_read },
         Test { name: "open_pinned_refuses_a_program", needs_kernel: true, f: hardening::open_pinned_refuses_a_program },
@@ -1034,6 +1039,7 @@ fn main() {
         ][..],
         loader_internals::TESTS,
         messages::TESTS,
+        globals::TESTS,
         batch::TESTS,
     ]
     .concat();

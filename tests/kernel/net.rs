@@ -295,7 +295,7 @@ pub fn tc_netlink_egress_counts_and_cleans_up() {
     assert_eq!(tc_show("filter", &v.host, &["egress"]).trim(), "");
     // No interface in the section: auto-attach says which call takes one.
     let e = p.attach().unwrap_err();
-    assert!(e.to_string().contains("attach_tcx or attach_tc"), "{e}");
+    assert!(e.to_string().contains("attach_tcx, attach_tc or attach_netkit"), "{e}");
 }
 
 pub fn tcx_egress_counts_and_orders() {
@@ -314,6 +314,8 @@ pub fn tcx_egress_counts_and_orders() {
     let p = o.program("tcx_count").unwrap();
     let eg = TcxOptions { direction: TcDirection::Egress, ..Default::default() };
     let l1 = p.attach_tcx(idx, &eg).unwrap();
+    let i = l1.info().unwrap();
+    assert_eq!((i.link_type, i.ifindex, i.attach_type), (11, idx, 47), "a tcx link, BPF_TCX_EGRESS: {i:?}");
     // Ordering: a second program placed before the first (by link fd).
     let q = o.program("tc_count").unwrap();
     let l2 = q.attach_tcx(idx, &TcxOptions { flags: bpfl::attach::tc::TCX_BEFORE | bpfl::attach::tc::TCX_LINK, relative: l1.fd() as u32, ..eg.clone() }).unwrap();

@@ -731,5 +731,7 @@ include bpfl/cgroup_sock
 include bpfl/net
 # Links, perf events and iterators (issue 12).
 include bpfl/kinds
+# Global variables and mmapable arrays without syscalls (issue 13).
+include bpfl/globals
 # Batch map operations (issue 13).
 include bpfl/batch

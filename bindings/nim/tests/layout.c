@@ -43,3 +43,10 @@ void bpfl_nim_test_layout_net(long *r)
 	r[9] = sizeof(struct bpfl_tc_opts);
 	r[10] = offsetof(struct bpfl_tc_opts, handle);
 }
+
+/* bpfl_netkit_opts: size and the offset of its last field. */
+void bpfl_nim_test_layout_netkit(long *r)
+{
+	r[0] = sizeof(struct bpfl_netkit_opts);
+	r[1] = offsetof(struct bpfl_netkit_opts, expected_revision);
+}

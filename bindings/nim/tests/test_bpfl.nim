@@ -660,4 +660,6 @@ block:
       discard ifindex("nosuchif0")
     check ei != nil and ei.code == -ENOENT, "missing interface: ENOENT"
 
+include globals_part
+
 summary("test_bpfl (" & (when defined(gcOrc): "orc" elif defined(gcArc): "arc" else: "refc") & ")")

@@ -38,7 +38,8 @@ pub struct CoreRelo {
     pub kind: u32,
 }
 
-/// A parsed `.BTF.ext`, grouped by ELF section name.
+/// A parsed `.BTF.ext`, grouped by ELF section name; each section's records
+/// in `insn_off` order (a stable sort: records at one offset keep their order).
 #[derive(Debug, Clone, Default)]
 pub struct BtfExt {
     pub func_info: Vec<(String, Vec<FuncInfo>)>,
@@ -110,6 +111,11 @@ impl BtfExt {
             let cr = sub(d, hdr_len, u32_at(d, 24)?, u32_at(d, 28)?, ".BTF.ext core_relo")?;
             ext.core_relos = ext_records::<_, 16>(btf, cr, "core_relo", |b| CoreRelo { insn_off: le(b, 0), type_id: le(b, 1), access_str_off: le(b, 2), kind: le(b, 3) })?;
         }
+        // In instruction order (compilers write them so; the sort is stable and
+        // linear then), so a program's records are found by binary search.
+        ext.func_info.iter_mut().for_each(|(_, v)| v.sort_by_key(|r| r.insn_off));
+        ext.line_info.iter_mut().for_each(|(_, v)| v.sort_by_key(|r| r.insn_off));
+        ext.core_relos.iter_mut().for_each(|(_, v)| v.sort_by_key(|r| r.insn_off));
         Ok(ext)
     }
 }

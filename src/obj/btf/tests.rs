@@ -132,6 +132,24 @@ fn parses_btf_ext_records() {
 }
 
 #[test]
+fn btf_ext_records_come_back_in_instruction_order() {
+    // Assembly finds a program's records by binary search: a section given in
+    // two blocks, out of order, must still come back sorted, ties in order.
+    let btf = Btf::parse(&maps_btf()).unwrap();
+    let sec = btf.strings.windows(5).position(|w| w == b".maps").unwrap() as u32;
+    let fi = [8u32, sec, 2, 24, 3, 8, 2, sec, 2, 0, 1, 8, 4];
+    let mut d = vec![0x9f, 0xeb, 1, 0];
+    let fb: Vec<u8> = fi.iter().flat_map(|w| w.to_le_bytes()).collect();
+    for v in [24u32, 0, fb.len() as u32, fb.len() as u32, 0] {
+        d.extend_from_slice(&v.to_le_bytes());
+    }
+    d.extend(fb);
+    let ext = BtfExt::parse(&d, &btf).unwrap();
+    let got: Vec<(u32, u32)> = ext.func_info[0].1.iter().map(|r| (r.insn_off, r.type_id)).collect();
+    assert_eq!(got, vec![(0, 1), (8, 2), (8, 4), (24, 3)]);
+}
+
+#[test]
 fn fixup_sorts_variables_and_sanitize_empties_extern_sections() {
     let mut b = B::new();
     b.t("int", 1, 0, 4, &[32]); // [1]

@@ -43,11 +43,17 @@ type
     priority*: uint16
     handle*: uint32
 
+  BpflNetkitOpts* {.bycopy.} = object
+    sz*: csize_t
+    side*, flags*, relative*: uint32
+    expectedRevision*: uint64
+
 {.push importc, cdecl.}
 proc bpfl_program_test_run*(prog: BpflProgramH, opts: ptr BpflTestRunOpts, result: ptr BpflTestRunResult): cint
 proc bpfl_program_attach_xdp*(prog: BpflProgramH, ifindex: uint32, opts: ptr BpflXdpOpts, outLink: var BpflLinkH): cint
 proc bpfl_xdp_query*(ifindex: uint32, info: ptr BpflXdpInfo): cint
 proc bpfl_program_attach_tcx*(prog: BpflProgramH, ifindex: uint32, opts: ptr BpflTcxOpts, outLink: var BpflLinkH): cint
 proc bpfl_program_attach_tc*(prog: BpflProgramH, ifindex: uint32, opts: ptr BpflTcOpts, outLink: var BpflLinkH): cint
+proc bpfl_program_attach_netkit*(prog: BpflProgramH, ifindex: uint32, opts: ptr BpflNetkitOpts, outLink: var BpflLinkH): cint
 proc bpfl_ifindex*(name: cstring, outIfindex: var uint32): cint
 {.pop.}

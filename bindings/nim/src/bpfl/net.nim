@@ -24,6 +24,11 @@ type
   TcDirection* = enum
     tcIngress = 0, tcEgress = 1
 
+  NetkitSide* = enum
+    nkFromSection = 0  ## netkit/primary or netkit/peer; primary otherwise
+    nkPrimary = 1      ## what the primary device sends
+    nkPeer = 2         ## what its peer sends (attached through the primary)
+
 const
   xdpUpdateIfNoExist* = 1'u32  ## fail if a program is attached (netlink)
   tcxBefore* = 1'u32 shl 3     ## before `relative` (none: first)
@@ -85,3 +90,11 @@ proc attachTc*(p: BpfProgram, ifindex: uint32, direction = tcIngress, priority =
   var o = BpflTcOpts(sz: csize_t(sizeof(BpflTcOpts)), direction: uint32(ord(direction)),
                      priority: priority, handle: handle)
   check bpfl_program_attach_tc(p.h, ifindex, addr o, result.h), "attach tc to interface " & $ifindex
+
+proc attachNetkit*(p: BpfProgram, ifindex: uint32, side = nkFromSection, flags = 0'u32,
+                   relative = 0'u32, expectedRevision = 0'u64): BpfLink =
+  ## Attach a tc program with a netkit link on the pair whose primary is
+  ## `ifindex` (Linux 6.7+ with CONFIG_NETKIT; else -EOPNOTSUPP saying so).
+  var o = BpflNetkitOpts(sz: csize_t(sizeof(BpflNetkitOpts)), side: uint32(ord(side)),
+                         flags: flags, relative: relative, expectedRevision: expectedRevision)
+  check bpfl_program_attach_netkit(p.h, ifindex, addr o, result.h), "attach netkit to interface " & $ifindex

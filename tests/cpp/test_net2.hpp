@@ -1,0 +1,145 @@
+// C++ tests of netfilter, sk_lookup, flow dissector and netkit attaches
+// (issue 11), included by test_cpp.cpp before main.
+#include <linux/bpf.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <thread>
+
+namespace {
+
+// Run f on a thread of its own that unshared a fresh network namespace with lo up.
+void in_new_netns(const std::function<void()>& f) {
+    std::thread t([&] {
+        if (unshare(CLONE_NEWNET) != 0) {
+            CHECK(false);
+            return;
+        }
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        ifreq r{};
+        std::strcpy(r.ifr_name, "lo");
+        CHECK(ioctl(s, SIOCGIFFLAGS, &r) == 0);
+        r.ifr_flags = static_cast<short>(r.ifr_flags | IFF_UP);
+        CHECK(ioctl(s, SIOCSIFFLAGS, &r) == 0);
+        close(s);
+        try {
+            f();
+        } catch (const std::exception& e) {
+            g_failed++;
+            std::cerr << "    in the namespace: " << e.what() << "\n";
+        }
+    });
+    t.join();
+}
+
+// Send n datagrams over loopback to a socket of its own, which reads each.
+void udp_roundtrips(int n) {
+    int rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    CHECK(bind(rx, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    CHECK(getsockname(rx, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    char b[8];
+    for (int i = 0; i < n; i++) {
+        CHECK(sendto(tx, "nf", 2, 0, reinterpret_cast<sockaddr*>(&a), sizeof a) == 2);
+        CHECK(recv(rx, b, sizeof b, 0) == 2);
+    }
+    close(rx);
+    close(tx);
+}
+
+std::uint64_t slot(const bpfl::Object& o, const char* map, std::uint32_t k) {
+    return o.map(map).get<std::uint32_t, std::uint64_t>(k).value_or(~0ull);
+}
+
+void test_net2() {
+    // netfilter at IPv4 LOCAL_OUT (6.4+): exactly the namespace's datagrams, none after the link goes.
+    {
+        bpfl::Object o(obj_path("netfilter.o"));
+        o.load();
+        auto p = o.program("nf_count");
+        in_new_netns([&] {
+            {
+                auto l = p.attach_netfilter(2, 3, 0);  // NFPROTO_IPV4, NF_INET_LOCAL_OUT
+                udp_roundtrips(3);
+                CHECK_EQ(slot(o, "nf_packets", 0), 3u);
+            }
+            udp_roundtrips(2);
+            CHECK_EQ(slot(o, "nf_packets", 0), 3u);
+            auto w = CHECK_THROWS(p.attach_netfilter(99, 3, 0), EAFNOSUPPORT);
+            CHECK(w.find("netfilter pf 99") != std::string::npos);
+        });
+    }
+    // sk_lookup on a fresh namespace: one run per delivery; the query shows it until the link goes.
+    {
+        bpfl::Object o(obj_path("cgroup_sock.o"));
+        o.load();
+        auto p = o.program("lookup_pass");
+        in_new_netns([&] {
+            int ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+            {
+                auto l = p.attach_netns(ns);
+                CHECK_EQ(bpfl::query_programs(ns, BPF_SK_LOOKUP).size(), 1u);
+                auto before = slot(o, "counts", 7);
+                udp_roundtrips(1);
+                CHECK_EQ(slot(o, "counts", 7) - before, 1u);
+            }
+            CHECK(bpfl::query_programs(ns, BPF_SK_LOOKUP).empty());
+            close(ns);
+        });
+    }
+    // A flow dissector: the keys of a test run, its counts, and a netns link.
+    {
+        bpfl::Object o(obj_path("net2.o"));
+        o.load();
+        auto p = o.program("dissect_ipv4_udp");
+        bpfl::TestRunOptions t;
+        t.data = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0, 0x45, 0, 0, 32, 0, 0, 0, 0, 64, 17,
+                  0, 0, 10, 1, 2, 3, 10, 4, 5, 6, 0x04, 0x57, 0x08, 0xae, 0, 12, 0, 0, 0, 0, 0, 0};
+        t.data_out = sizeof(bpf_flow_keys);
+        auto r = p.test_run(t);
+        CHECK_EQ(r.retval, 0u);  // BPF_OK
+        CHECK_EQ(r.data_out.size(), sizeof(bpf_flow_keys));
+        if (r.data_out.size() == sizeof(bpf_flow_keys)) {
+            bpf_flow_keys k;
+            std::memcpy(&k, r.data_out.data(), sizeof k);
+            CHECK(k.nhoff == 14 && k.thoff == 34 && k.ip_proto == 17);
+            CHECK(ntohs(k.sport) == 1111 && ntohs(k.dport) == 2222);
+            CHECK(k.ipv4_src == htonl(0x0a010203) && k.ipv4_dst == htonl(0x0a040506));
+        }
+        t.data[23] = 6;
+        CHECK_EQ(p.test_run(t).retval, 2u);  // BPF_DROP
+        CHECK(slot(o, "fd_counts", 0) == 2 && slot(o, "fd_counts", 1) == 1 && slot(o, "fd_counts", 2) == 1);
+        in_new_netns([&] {
+            int ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+            {
+                auto l = p.attach_netns(-1);  // the calling thread's namespace
+                CHECK_EQ(bpfl::query_programs(ns, BPF_FLOW_DISSECTOR).size(), 1u);
+            }
+            CHECK(bpfl::query_programs(ns, BPF_FLOW_DISSECTOR).empty());
+            close(ns);
+        });
+    }
+    // netkit: the refusal names the feature where the kernel lacks it; lo is no netkit device.
+    {
+        bpfl::Object o(obj_path("netkit.o"));
+        o.load();
+        bpfl::NetkitOptions no;
+        no.side = BPFL_NETKIT_PRIMARY;
+        try {
+            o.program("nk_primary_drop").attach_netkit(1, no);
+            CHECK(false);
+        } catch (const bpfl::Error& e) {
+            std::string w = e.what();
+            if (e.code() == EOPNOTSUPP) {
+                CHECK(w.find("netkit needs Linux 6.7+ with CONFIG_NETKIT") != std::string::npos);
+                std::cout << "SKIPPED part (inside test_net2): netkit on real packets: this kernel lacks it (" << w << "); tested in the 6.12 VM\n";
+            } else {
+                CHECK(e.code() == EINVAL && w.find("not a netkit device") != std::string::npos);
+            }
+        }
+    }
+}
+
+}  // namespace
