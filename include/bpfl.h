@@ -388,6 +388,17 @@ typedef struct bpfl_map_info {
   int32_t fd;
 } bpfl_map_info;
 
+// Options of the batch calls; NULL means all zero.
+typedef struct bpfl_map_batch_opts {
+  // `sizeof(struct bpfl_map_batch_opts)`.
+  size_t sz;
+  // Per element: 0, or `BPF_F_LOCK` (4) for values with a spin lock (the
+  // kernel refuses `BPFL_NOEXIST`/`BPFL_EXIST` in batches: -EINVAL).
+  uint64_t elem_flags;
+  // For the whole call: 0 (the kernel defines none yet).
+  uint64_t flags;
+} bpfl_map_batch_opts;
+
 // Options of `bpfl_program_attach_cgroup` (may be NULL).
 typedef struct bpfl_cgroup_opts {
   // `sizeof(struct bpfl_cgroup_opts)`.
@@ -1204,6 +1215,87 @@ int bpfl_object_find_variable(struct bpfl_object obj, const char *name, void **p
 // # Safety
 // `ptr` and `len` are NULL or writable.
 int bpfl_map_mmap(struct bpfl_map map, void **ptr, size_t *len);
+
+// Create or update `*count` entries from packed `keys` (`keys_size` bytes,
+// at least `*count * key_size`) and `values` (`values_size` bytes, at least
+// `*count * bpfl_map_value_buf_size`), as `BPFL_ANY` does (the kernel takes
+// no `BPFL_NOEXIST`/`BPFL_EXIST` in batches). `*count` receives the entries
+// written, also on failure (e.g. -E2BIG when the map is full, -E2BIG for an
+// array index past its end: the entries before it are written).
+//
+// # Safety
+// `keys` is NULL or `keys_size` readable bytes, `values` NULL or `values_size`
+// readable bytes; `count` is NULL or a writable `size_t`; `opts` is NULL or a
+// `struct bpfl_map_batch_opts` with `sz` set.
+int bpfl_map_update_batch(struct bpfl_map map,
+                          const void *keys,
+                          size_t keys_size,
+                          const void *values,
+                          size_t values_size,
+                          size_t *count,
+                          const struct bpfl_map_batch_opts *opts);
+
+// Delete the `*count` packed `keys` (`keys_size` bytes, at least `*count *
+// key_size`). `*count` receives the entries deleted, also on failure
+// (-ENOENT at the first key that is absent).
+//
+// # Safety
+// `keys` is NULL or `keys_size` readable bytes; `count` is NULL or a writable
+// `size_t`; `opts` is NULL or a `struct bpfl_map_batch_opts` with `sz` set.
+int bpfl_map_delete_batch(struct bpfl_map map,
+                          const void *keys,
+                          size_t keys_size,
+                          size_t *count,
+                          const struct bpfl_map_batch_opts *opts);
+
+// The size of a lookup batch cursor for this map: `max(key_size, 4)` (the
+// kernel resumes a hash map at a 4-byte bucket number, others at a key).
+//
+// # Safety
+// `out_size` is NULL or writable.
+int bpfl_map_batch_cursor_size(struct bpfl_map map, size_t *out_size);
+
+// Read up to `*count` entries of a walk through the map into packed `keys`
+// (`keys_size` bytes, at least `*count * key_size`) and `values`
+// (`values_size`, at least `*count * bpfl_map_value_buf_size`).
+// `in_cursor` NULL starts at the beginning; else it is the `out_cursor` of
+// the previous call. Both cursors are `cursor_size` bytes, at least
+// `bpfl_map_batch_cursor_size` (`max(key_size, 4)`), and may be the same
+// buffer. `*count` receives the entries read. Returns 0, or -ENOENT when
+// the walk reached the end of the map (`*count` may still be > 0); a hash
+// map whose bucket holds more than `*count` entries gives -ENOSPC.
+//
+// # Safety
+// `in_cursor` is NULL or `cursor_size` readable bytes; `out_cursor` NULL or
+// `cursor_size` writable bytes; `keys` and `values` NULL or that many
+// writable bytes; `count` NULL or a writable `size_t`; `opts` NULL or a
+// `struct bpfl_map_batch_opts` with `sz` set.
+int bpfl_map_lookup_batch(struct bpfl_map map,
+                          const void *in_cursor,
+                          void *out_cursor,
+                          size_t cursor_size,
+                          void *keys,
+                          size_t keys_size,
+                          void *values,
+                          size_t values_size,
+                          size_t *count,
+                          const struct bpfl_map_batch_opts *opts);
+
+// As `bpfl_map_lookup_batch`, deleting the entries it reads (hash maps:
+// arrays cannot delete, and give -EOPNOTSUPP).
+//
+// # Safety
+// As for `bpfl_map_lookup_batch`.
+int bpfl_map_lookup_and_delete_batch(struct bpfl_map map,
+                                     const void *in_cursor,
+                                     void *out_cursor,
+                                     size_t cursor_size,
+                                     void *keys,
+                                     size_t keys_size,
+                                     void *values,
+                                     size_t values_size,
+                                     size_t *count,
+                                     const struct bpfl_map_batch_opts *opts);
 
 // Attach a cgroup program (`cgroup_skb/...`, `cgroup/...`, `sockops`) to the
 // cgroup v2 directory open as `cgroup_fd`: a BPF link, or `BPF_PROG_ATTACH`

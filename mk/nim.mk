@@ -14,7 +14,7 @@ NIM_OUT   := $(BUILD)/nim
 NIM_SRC   := $(wildcard bindings/nim/src/*.nim bindings/nim/src/bpfl/*.nim bindings/nim/compat/*.nim)
 NIM_FLAGS := --hints:off --verbosity:0 -d:release -p:bindings/nim/src -p:bindings/nim/compat
 NIM_BINS  := $(NIM_OUT)/test_nimbpf $(NIM_OUT)/test_bpfl $(NIM_OUT)/test_bpfl_orc \
-             $(NIM_OUT)/boot_only $(NIM_OUT)/ovfslat $(NIM_OUT)/xdpcount $(NIM_OUT)/test_kinds $(NIM_OUT)/test_net2 $(NIM_OUT)/test_loaded
+             $(NIM_OUT)/boot_only $(NIM_OUT)/ovfslat $(NIM_OUT)/xdpcount $(NIM_OUT)/test_kinds $(NIM_OUT)/test_net2 $(NIM_OUT)/test_loaded $(NIM_OUT)/test_batch
 
 .PHONY: nim test-nim nim-demo deps-nim
 
@@ -25,7 +25,7 @@ nim: deps-nim lib bpf $(NIM_BINS)
 
 # layout.c includes bpfl.h, which Nim's C cache does not track: a changed
 # header starts the test's cache afresh.
-$(NIM_OUT)/%: bindings/nim/tests/%.nim bindings/nim/tests/harness.nim bindings/nim/tests/layout.c $(NIM_SRC) $(HEADER) $(LIBDIR)/libbpfl.a | deps-nim
+$(NIM_OUT)/%: bindings/nim/tests/%.nim bindings/nim/tests/harness.nim bindings/nim/tests/layout.c bindings/nim/tests/batch_layout.c $(NIM_SRC) $(HEADER) $(LIBDIR)/libbpfl.a | deps-nim
 	@mkdir -p $(NIM_OUT)
 	@rm -rf $(NIM_OUT)/cache/$*
 	$(NIM) c $(NIM_FLAGS) --nimcache:$(NIM_OUT)/cache/$* -o:$@ $<
@@ -45,7 +45,7 @@ $(NIM_OUT)/xdpcount: bindings/nim/examples/xdpcount.nim $(NIM_SRC) $(LIBDIR)/lib
 	$(NIM) c $(NIM_FLAGS) --nimcache:$(NIM_OUT)/cache/xdpcount -o:$@ $<
 
 test-nim: deps-nim lib bpf mounts $(NIM_BINS) $(BUILD)/usdt_target
-	@fail=0; for t in test_bpfl test_bpfl_orc test_kinds test_net2 test_loaded; do \
+	@fail=0; for t in test_bpfl test_bpfl_orc test_kinds test_net2 test_loaded test_batch; do \
 	  $(NIM_OUT)/$$t $(BPF_OUT); rc=$$?; \
 	  if [ $$rc = 77 ]; then echo "SKIPPED: Nim bpfl kernel tests (needs root and bpf())"; \
 	  elif [ $$rc != 0 ]; then fail=1; fi; done; \

@@ -31,9 +31,15 @@ pub enum ErrorKind {
 /// object...) and, for a verifier rejection, the kernel's log. The message is
 /// rendered from these fields once, when they change; code that needs a part
 /// reads the field, never the message.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{rendered}")]
-pub struct Error {
+///
+/// Boxed, so that a `Result<T>` is a pointer wider than `T`: the map
+/// operations return one on every call, and moving a 150-byte error slot
+/// through each layer cost more than the rest of the C ABI's work.
+#[derive(Debug, Clone)]
+pub struct Error(Box<Inner>);
+
+#[derive(Debug, Clone)]
+struct Inner {
     kind: ErrorKind,
     errno: i32,
     reason: String,
@@ -51,7 +57,7 @@ impl Error {
     /// Build an error of `kind` with an explicit positive errno.
     pub fn new(kind: ErrorKind, errno: i32, msg: impl Into<String>) -> Self {
         let reason = msg.into();
-        Error {
+        Error(Box::new(Inner {
             kind,
             errno: errno.abs(),
             rendered: reason.clone(),
@@ -60,7 +66,7 @@ impl Error {
             object: None,
             notes: Vec::new(),
             verifier_log: None,
-        }
+        }))
     }
     /// The verifier refused a program: `reason` is its last complaint,
     /// `source_line` the C line it printed last (with BTF line info), `log` all of it.
@@ -71,9 +77,9 @@ impl Error {
             format!("the verifier rejected it ({}): {reason}", std::io::Error::from_raw_os_error(errno.abs())),
         );
         if let Some(line) = source_line {
-            e.notes.push(format!("last source line: {line}"));
+            e.0.notes.push(format!("last source line: {line}"));
         }
-        e.verifier_log = Some(log.trim_end().to_string());
+        e.0.verifier_log = Some(log.trim_end().to_string());
         e.render();
         e
     }
@@ -115,73 +121,81 @@ impl Error {
     }
     /// The kind of the error.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
     /// The positive errno this error maps to (the C ABI returns its negation).
     pub fn errno(&self) -> i32 {
-        self.errno
+        self.0.errno
     }
     /// The whole message: context, reason, notes and any verifier log.
     pub fn message(&self) -> &str {
-        &self.rendered
+        &self.0.rendered
     }
     /// What failed, without the context it failed in.
     pub fn reason(&self) -> &str {
-        &self.reason
+        &self.0.reason
     }
     /// The context, innermost first.
     pub fn context_chain(&self) -> &[String] {
-        &self.context
+        &self.0.context
     }
     /// The object this error happened in, once [`Error::in_object`] said so.
     pub fn object(&self) -> Option<&str> {
-        self.object.as_deref()
+        self.0.object.as_deref()
     }
     /// The verifier's log, for a verifier rejection.
     pub fn verifier_log(&self) -> Option<&str> {
-        self.verifier_log.as_deref()
+        self.0.verifier_log.as_deref()
     }
     /// Add the context this error happened in ("program 'x'").
     pub fn context(mut self, ctx: impl fmt::Display) -> Self {
-        self.context.push(ctx.to_string());
+        self.0.context.push(ctx.to_string());
         self.render();
         self
     }
     /// Say which object this happened in, once: an error that names its
     /// object already keeps the name it has.
     pub fn in_object(self, name: &str) -> Self {
-        if self.object.is_some() {
+        if self.0.object.is_some() {
             return self;
         }
         let mut e = self.context(format_args!("object '{name}'"));
-        e.object = Some(name.to_string());
+        e.0.object = Some(name.to_string());
         e
     }
     /// Add a line after the reason (before any verifier log).
     pub fn note(mut self, note: impl Into<String>) -> Self {
-        self.notes.push(note.into());
+        self.0.notes.push(note.into());
         self.render();
         self
     }
 
     fn render(&mut self) {
         let mut s = String::new();
-        for c in self.context.iter().rev() {
+        for c in self.0.context.iter().rev() {
             s.push_str(c);
             s.push_str(": ");
         }
-        s.push_str(&self.reason);
-        for n in &self.notes {
+        s.push_str(&self.0.reason);
+        for n in &self.0.notes {
             s.push('\n');
             s.push_str(n);
         }
-        if let Some(log) = &self.verifier_log {
+        if let Some(log) = &self.0.verifier_log {
             s.push_str("\n--- verifier log ---\n");
             s.push_str(log);
         }
-        self.rendered = s;
+        self.0.rendered = s;
     }
 }
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.rendered)
+    }
+}
+
+impl std::error::Error for Error {}
 
 /// Add context to a `Result`'s error.
 pub trait ResultExt<T> {

@@ -32,7 +32,7 @@ pub struct Map {
     pub(crate) setup: Mutex<MapSetup>,
     /// Set while the object loads, once it is loaded, and for maps opened from a pin.
     pub(crate) sealed: AtomicBool,
-    /// The fd readers use (-1: none), valid inside a [`quiesce::read`] section.
+    /// The fd readers use (-1: none), valid inside a [`quiesce::with_read`] section.
     fd: AtomicI32,
     /// Owner of that fd: replaced only by [`Map::set_fd`] and [`Map::reset_all`].
     owned: Mutex<Option<OwnedFd>>,
@@ -106,14 +106,14 @@ impl Map {
 
     /// Run `f` with the fd, holding it open for the duration (a concurrent
     /// close waits; concurrent operations do not wait for each other).
-    fn with_fd<T>(&self, f: impl FnOnce(BorrowedFd<'_>) -> Result<T>) -> Result<T> {
-        let _section = quiesce::read();
-        match self.fd.load(Ordering::Acquire) {
+    #[inline]
+    pub(crate) fn with_fd<T>(&self, f: impl FnOnce(BorrowedFd<'_>) -> Result<T>) -> Result<T> {
+        quiesce::with_read(|| match self.fd.load(Ordering::Acquire) {
             // SAFETY: a published fd stays open until every read section that
             // saw it has ended (set_fd and reset_all synchronise before closing).
             fd if fd >= 0 => f(unsafe { BorrowedFd::borrow_raw(fd) }),
             _ => Err(self.not_created()),
-        }
+        })
     }
 
     fn not_created(&self) -> Error {
@@ -255,6 +255,7 @@ impl Map {
         self.map_type
     }
     /// Key size.
+    #[inline]
     pub fn key_size(&self) -> u32 {
         self.key_size.load(Ordering::Relaxed)
     }
@@ -272,6 +273,7 @@ impl Map {
     }
     /// The size of the value buffer that lookup and update take: the value
     /// size, or for per-CPU maps `round_up(value_size, 8) * possible CPUs`.
+    #[inline]
     pub fn value_buf_size(&self) -> usize {
         if is_percpu(self.map_type) {
             (self.value_size() as usize).div_ceil(8) * 8 * possible_cpus()
@@ -303,7 +305,8 @@ impl Map {
 
     /// The kernel fills per-CPU values for every possible CPU: without
     /// their number, a value buffer cannot be sized safely.
-    fn check_cpus_known(&self) -> Result<()> {
+    #[inline]
+    pub(crate) fn check_cpus_known(&self) -> Result<()> {
         if is_percpu(self.map_type) && crate::host::cpus::possible_cpus_known().is_none() {
             return Err(Error::unsupported(format!(
                 "map '{}': per-CPU values cannot be sized: the number of possible CPUs is unknown (/sys/devices/system/cpu/possible unreadable)",

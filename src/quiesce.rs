@@ -16,7 +16,6 @@
 //! readers fall back to a real fence.
 
 use parking_lot::Mutex;
-use std::cell::Cell;
 use std::sync::atomic::{compiler_fence, fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
@@ -44,7 +43,6 @@ fn membarrier_ok() -> bool {
 
 struct Local {
     slot: &'static Slot,
-    depth: Cell<u32>,
 }
 
 impl Drop for Local {
@@ -64,60 +62,68 @@ fn new_local() -> Local {
             s
         }
     };
-    Local { slot, depth: Cell::new(0) }
+    Local { slot }
 }
 
 thread_local! {
     static LOCAL: Local = new_local();
 }
 
-/// Inside a read-side section until dropped.
-pub struct ReadGuard {
-    /// Whether this guard entered a section (false: a thread being torn down, fenced instead).
-    entered: bool,
+/// Inside a read-side section until dropped. Sections nest: an odd `seq`
+/// means this thread is inside one already, and only the outermost guard
+/// (which holds its slot, so that leaving costs no second thread-local
+/// lookup) ends it. Guards are made and dropped only by [`with_read`], so
+/// they end in the reverse order they began.
+struct ReadGuard {
+    /// The slot and the odd value this guard stored (outermost guard only).
+    outer: Option<(&'static Slot, u64)>,
+    /// Whether this guard counted itself in `UNSLOTTED` (a thread being torn down).
+    unslotted: bool,
+    /// Not `Send`: the slot belongs to this thread.
+    _thread: std::marker::PhantomData<*const ()>,
 }
 
 /// Enter a read-side section: anything loaded inside it that a closer
 /// unpublishes before calling [`synchronize`] stays valid until the guard drops.
 #[inline]
-pub fn read() -> ReadGuard {
+fn read() -> ReadGuard {
     let mb = membarrier_ok();
-    let entered = LOCAL
-        .try_with(|l| {
-            let d = l.depth.get();
-            if d == 0 {
-                let s = l.slot.seq.load(Ordering::Relaxed);
-                l.slot.seq.store(s | 1, Ordering::Relaxed);
-            }
-            l.depth.set(d + 1);
-        })
-        .is_ok();
-    if !entered {
+    let outer = LOCAL.try_with(|l| {
+        let s = l.slot.seq.load(Ordering::Relaxed);
+        if s & 1 == 1 {
+            return None; // nested
+        }
+        l.slot.seq.store(s | 1, Ordering::Relaxed);
+        Some((l.slot, s | 1))
+    });
+    let unslotted = outer.is_err();
+    if unslotted {
         UNSLOTTED.fetch_add(1, Ordering::SeqCst);
     } else if mb {
         compiler_fence(Ordering::SeqCst);
     } else {
         fence(Ordering::SeqCst);
     }
-    ReadGuard { entered }
+    ReadGuard { outer: outer.ok().flatten(), unslotted, _thread: std::marker::PhantomData }
 }
 
 impl Drop for ReadGuard {
     #[inline]
     fn drop(&mut self) {
-        if !self.entered {
+        if self.unslotted {
             UNSLOTTED.fetch_sub(1, Ordering::Release);
-            return;
+        } else if let Some((slot, odd)) = self.outer {
+            slot.seq.store(odd.wrapping_add(1), Ordering::Release);
         }
-        let _ = LOCAL.try_with(|l| {
-            let d = l.depth.get() - 1;
-            l.depth.set(d);
-            if d == 0 {
-                let s = l.slot.seq.load(Ordering::Relaxed);
-                l.slot.seq.store(s.wrapping_add(1), Ordering::Release);
-            }
-        });
     }
+}
+
+/// Run `f` inside a read-side section: anything `f` loads that a closer
+/// unpublishes before calling [`synchronize`] stays valid until `f` returns.
+#[inline]
+pub fn with_read<T>(f: impl FnOnce() -> T) -> T {
+    let _guard = read();
+    f()
 }
 
 /// Wait until every read-side section that began before this call has ended.

@@ -711,6 +711,48 @@ private:
 
 // K and V must be trivially copyable and of the map's key and value size
 // (else bpfl::Error with EINVAL).
+// ---- batch map operations (Linux 5.6): many entries per system call ----
+
+// Options of the batch calls (struct bpfl_map_batch_opts).
+struct BatchOptions {
+    std::uint64_t elem_flags = 0;  // 0, or BPF_F_LOCK (4); the kernel takes no NOEXIST/EXIST in batches
+    std::uint64_t flags = 0;       // 0
+};
+
+// A batch call that failed, maybe part-way: done() entries were done first.
+class BatchError : public Error {
+public:
+    BatchError(int code, const std::string& what, std::string message, std::size_t done)
+        : Error(code, what, std::move(message)), done_(done) {}
+    std::size_t done() const noexcept { return done_; }
+
+private:
+    std::size_t done_;
+};
+
+// Where a lookup_batch walk stands (the kernel's resume token, max(key size, 4)
+// bytes); a default-constructed cursor starts at the beginning of the map.
+class BatchCursor {
+public:
+    bool done() const noexcept { return done_; }
+    void reset() { *this = BatchCursor(); }
+
+private:
+    friend class MapOps;
+    std::vector<unsigned char> token_;
+    bool started_ = false, done_ = false;
+};
+
+namespace detail {
+inline void check_batch(int rc, const char* fn, std::size_t done) {
+    if (rc < 0) {
+        const char* last = bpfl_last_error();
+        std::string msg = (last && *last) ? std::string(last) : std::string(std::strerror(-rc));
+        throw BatchError(-rc, std::string(fn) + ": " + msg, msg, done);
+    }
+}
+}  // namespace detail
+
 class MapOps {
 public:
     MapInfo info() const {
@@ -839,6 +881,68 @@ public:
         return out;
     }
 
+    // ---- batches: packed keys (key size each) and values (value_buf_size each);
+    // a failure throws BatchError, whose done() counts the entries done first.
+    std::size_t batch_cursor_size() const {
+        std::size_t n = 0;
+        detail::check(bpfl_map_batch_cursor_size(h_, &n), "bpfl_map_batch_cursor_size");
+        return n;
+    }
+    // Create or update `count` entries in one system call; returns the entries written.
+    std::size_t update_batch(const void* keys, std::size_t keys_size, const void* values, std::size_t values_size,
+                             std::size_t count, BatchOptions o = {}) const {
+        bpfl_map_batch_opts c{sizeof(c), o.elem_flags, o.flags};
+        int rc = bpfl_map_update_batch(h_, keys, keys_size, values, values_size, &count, &c);
+        detail::check_batch(rc, "bpfl_map_update_batch", count);  // count: entries done, also on failure
+        return count;
+    }
+    // Delete `count` packed keys in one system call; returns the entries deleted.
+    std::size_t delete_batch(const void* keys, std::size_t keys_size, std::size_t count, BatchOptions o = {}) const {
+        bpfl_map_batch_opts c{sizeof(c), o.elem_flags, o.flags};
+        int rc = bpfl_map_delete_batch(h_, keys, keys_size, &count, &c);
+        detail::check_batch(rc, "bpfl_map_delete_batch", count);
+        return count;
+    }
+    // Up to `count` entries of a walk through the map; returns how many (cur.done() at the end).
+    std::size_t lookup_batch(BatchCursor& cur, void* keys, std::size_t keys_size, void* values,
+                             std::size_t values_size, std::size_t count, BatchOptions o = {}) const {
+        return lookup_batch_(false, cur, keys, keys_size, values, values_size, count, o);
+    }
+    // lookup_batch, deleting the entries it reads (hash maps).
+    std::size_t lookup_and_delete_batch(BatchCursor& cur, void* keys, std::size_t keys_size, void* values,
+                                        std::size_t values_size, std::size_t count, BatchOptions o = {}) const {
+        return lookup_batch_(true, cur, keys, keys_size, values, values_size, count, o);
+    }
+    // Typed forms: K and V must be the map's key and value_buf_size.
+    template <class K, class V>
+    std::size_t update_batch(const std::vector<K>& keys, const std::vector<V>& values, BatchOptions o = {}) const {
+        batch_types_<K, V>("update_batch", true);
+        if (keys.size() != values.size())
+            detail::fail(EINVAL, "update_batch", "keys and values differ in number");
+        return update_batch(keys.data(), keys.size() * sizeof(K), values.data(), values.size() * sizeof(V),
+                            keys.size(), o);
+    }
+    template <class K>
+    std::size_t delete_batch(const std::vector<K>& keys, BatchOptions o = {}) const {
+        batch_types_<K, K>("delete_batch", false);
+        return delete_batch(keys.data(), keys.size() * sizeof(K), keys.size(), o);
+    }
+    // Fills up to keys.size() entries (values as many).
+    template <class K, class V>
+    std::size_t lookup_batch(BatchCursor& cur, std::vector<K>& keys, std::vector<V>& values, BatchOptions o = {}) const {
+        batch_types_<K, V>("lookup_batch", true);
+        std::size_t n = std::min(keys.size(), values.size());
+        return lookup_batch(cur, keys.data(), keys.size() * sizeof(K), values.data(), values.size() * sizeof(V), n, o);
+    }
+    template <class K, class V>
+    std::size_t lookup_and_delete_batch(BatchCursor& cur, std::vector<K>& keys, std::vector<V>& values,
+                                        BatchOptions o = {}) const {
+        batch_types_<K, V>("lookup_and_delete_batch", true);
+        std::size_t n = std::min(keys.size(), values.size());
+        return lookup_and_delete_batch(cur, keys.data(), keys.size() * sizeof(K), values.data(),
+                                       values.size() * sizeof(V), n, o);
+    }
+
     // Remove every entry (hash-like maps) or zero every value (arrays).
     void clear() const { detail::check(bpfl_map_clear(h_), "bpfl_map_clear"); }
     // Pin the map at `path` on a bpffs.
@@ -865,6 +969,39 @@ public:
 
     bpfl_map handle() const noexcept { return h_; }
     explicit operator bool() const noexcept { return h_.id != 0; }
+
+private:
+    template <class K, class V>
+    void batch_types_(const char* fn, bool with_values) const {
+        detail::check_plain<K>();
+        detail::check_plain<V>();
+        MapInfo i = info();
+        if (i.key_size != sizeof(K) || (with_values && value_buf_size() != sizeof(V)))
+            detail::fail(EINVAL, fn, "map '" + i.name + "' has " + std::to_string(i.key_size) + "-byte keys and " +
+                                         std::to_string(value_buf_size()) + "-byte value buffers, not " +
+                                         std::to_string(sizeof(K)) + " and " + std::to_string(sizeof(V)));
+    }
+    std::size_t lookup_batch_(bool del, BatchCursor& cur, void* keys, std::size_t keys_size, void* values,
+                              std::size_t values_size, std::size_t count, BatchOptions o) const {
+        if (cur.done_)
+            return 0;
+        if (cur.token_.empty())
+            cur.token_.resize(batch_cursor_size());
+        bpfl_map_batch_opts c{sizeof(c), o.elem_flags, o.flags};
+        void* tok = cur.token_.data();
+        const void* in = cur.started_ ? tok : nullptr;  // one buffer for in and out: allowed
+        int rc = del ? bpfl_map_lookup_and_delete_batch(h_, in, tok, cur.token_.size(), keys, keys_size, values,
+                                                        values_size, &count, &c)
+                     : bpfl_map_lookup_batch(h_, in, tok, cur.token_.size(), keys, keys_size, values, values_size,
+                                             &count, &c);
+        if (rc == -ENOENT) {
+            cur.started_ = cur.done_ = true;
+            return count;
+        }
+        detail::check_batch(rc, del ? "bpfl_map_lookup_and_delete_batch" : "bpfl_map_lookup_batch", count);
+        cur.started_ = true;
+        return count;
+    }
 
 protected:
     MapOps() noexcept = default;

@@ -329,6 +329,24 @@ pub(super) fn with_map<T>(h: u64, f: impl FnOnce(&Map) -> Result<T>) -> Result<T
     f(&m).map_err(|e| closed_meanwhile(h, &m, e))
 }
 
+/// Run `f` on the map behind `h` if this thread's cache holds it and no
+/// handle was closed since (the hot path of the single-key operations);
+/// None otherwise, and the caller takes [`with_map`], which fills the cache.
+#[inline]
+pub(super) fn with_cached_map<T>(h: u64, f: impl FnOnce(&Map) -> T) -> Option<T> {
+    let epoch = CLOSE_EPOCH.load(Ordering::Acquire);
+    MAP_CACHE
+        .try_with(|c| {
+            let c = c.try_borrow().ok()?;
+            match &c.slots[slot_of(h) % CACHE_SLOTS] {
+                Some((k, m)) if c.epoch == epoch && *k == h => Some(f(m)),
+                _ => None,
+            }
+        })
+        .ok()
+        .flatten()
+}
+
 /// An operation that failed because its map was closed under it (by another
 /// thread) reports the handle as stale, as it would have a moment later.
 fn closed_meanwhile(h: u64, m: &Map, e: Error) -> Error {

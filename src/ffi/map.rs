@@ -2,11 +2,12 @@
 //! open from a pin, set a global data map's initial value, close.
 
 use super::args::{bytes_arg, bytes_mut, out, str_arg, write_info};
-use super::errors::{guard, missing};
+use super::errors::{guard, missing, set_last_error};
 use super::handles::{self, Entry, Kind};
 use super::types::{bpfl_map, bpfl_map_info, bpfl_update_flags};
 use crate::error::Error;
 use crate::map::Map;
+use crate::map_fast::Fast;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::Arc;
 
@@ -57,6 +58,43 @@ pub unsafe extern "C" fn bpfl_map_value_buf_size(map: bpfl_map, out_size: *mut u
     })
 }
 
+/// The hot path of the single-key operations (see `map_fast.rs`): the
+/// result when the map is in this thread's handle cache and the operation
+/// needs no message; None to take the general path. A panic is -EIO here
+/// as in [`guard`].
+#[inline]
+fn fast(h: u64, what: &'static str, f: impl FnOnce(&Map) -> Fast) -> Option<c_int> {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handles::with_cached_map(h, f)));
+    match r {
+        Ok(Some(Fast::Done)) => Some(0),
+        Ok(Some(Fast::Absent)) => missing(h, what).ok(),
+        Ok(Some(Fast::Slow) | None) => None,
+        Err(_) => {
+            set_last_error("internal error in bpfl (please report): panic in a map operation");
+            Some(-libc::EIO)
+        }
+    }
+}
+
+/// `len` bytes at `p` for the fast path: None for NULL or an impossible
+/// length (the general path then says which).
+///
+/// # Safety
+/// As for [`bytes_arg`].
+#[inline]
+unsafe fn fast_bytes<'a>(p: *const c_void, len: usize) -> Option<&'a [u8]> {
+    (!p.is_null() && len <= isize::MAX as usize).then(|| std::slice::from_raw_parts(p as *const u8, len))
+}
+
+/// As [`fast_bytes`], writable.
+///
+/// # Safety
+/// As for [`bytes_mut`].
+#[inline]
+unsafe fn fast_bytes_mut<'a>(p: *mut c_void, len: usize) -> Option<&'a mut [u8]> {
+    (!p.is_null() && len <= isize::MAX as usize).then(|| std::slice::from_raw_parts_mut(p as *mut u8, len))
+}
+
 /// Look up `key`. `key_size` and `value_size` must be the map's (see
 /// `bpfl_map_value_buf_size`); -ENOENT when the key is absent.
 ///
@@ -64,6 +102,11 @@ pub unsafe extern "C" fn bpfl_map_value_buf_size(map: bpfl_map, out_size: *mut u
 /// `key` is NULL or `key_size` readable bytes; `value` is NULL or `value_size` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_map_lookup(map: bpfl_map, key: *const c_void, key_size: usize, value: *mut c_void, value_size: usize) -> c_int {
+    if let (Some(k), Some(v)) = (fast_bytes(key, key_size), fast_bytes_mut(value, value_size)) {
+        if let Some(rc) = fast(map.id, "no such key", |m| m.lookup_fast(k, v)) {
+            return rc;
+        }
+    }
     guard(|| {
         let k = bytes_arg(key, key_size, "key")?;
         let v = bytes_mut(value, value_size, "value")?;
@@ -77,6 +120,11 @@ pub unsafe extern "C" fn bpfl_map_lookup(map: bpfl_map, key: *const c_void, key_
 /// `key` is NULL or `key_size` readable bytes; `value` is NULL or `value_size` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_map_update(map: bpfl_map, key: *const c_void, key_size: usize, value: *const c_void, value_size: usize, flags: u64) -> c_int {
+    if let (Some(k), Some(v)) = (fast_bytes(key, key_size), fast_bytes(value, value_size)) {
+        if let Some(rc) = fast(map.id, "", |m| m.update_fast(k, v, flags)) {
+            return rc;
+        }
+    }
     guard(|| {
         let k = bytes_arg(key, key_size, "key")?;
         let v = bytes_arg(value, value_size, "value")?;
@@ -90,6 +138,11 @@ pub unsafe extern "C" fn bpfl_map_update(map: bpfl_map, key: *const c_void, key_
 /// `key` is NULL or `key_size` readable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_map_delete(map: bpfl_map, key: *const c_void, key_size: usize) -> c_int {
+    if let Some(k) = fast_bytes(key, key_size) {
+        if let Some(rc) = fast(map.id, "no such key", |m| m.delete_fast(k)) {
+            return rc;
+        }
+    }
     guard(|| {
         let k = bytes_arg(key, key_size, "key")?;
         handles::with_map(map.id, |m| if m.delete(k)? { Ok(0) } else { missing(map.id, "no such key") })
@@ -103,6 +156,12 @@ pub unsafe extern "C" fn bpfl_map_delete(map: bpfl_map, key: *const c_void, key_
 /// `key` is NULL or `key_size` readable bytes; `next_key` is NULL or `key_size` writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_map_next_key(map: bpfl_map, key: *const c_void, next_key: *mut c_void, key_size: usize) -> c_int {
+    let k = if key.is_null() { Some(None) } else { fast_bytes(key, key_size).map(Some) };
+    if let (Some(k), Some(n)) = (k, fast_bytes_mut(next_key, key_size)) {
+        if let Some(rc) = fast(map.id, "no more keys", |m| m.next_key_fast(k, n)) {
+            return rc;
+        }
+    }
     guard(|| {
         let k = if key.is_null() { None } else { Some(bytes_arg(key, key_size, "key")?) };
         let n = bytes_mut(next_key, key_size, "next_key")?;

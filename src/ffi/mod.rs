@@ -43,6 +43,7 @@ mod map;
 
 mod map_setup;
 mod globals;
+mod map_batch;
 mod cgroup_sock;
 
 mod buffers;

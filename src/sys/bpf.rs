@@ -32,6 +32,9 @@ pub(super) mod cmd {
     pub const BTF_LOAD: u32 = 18;
     pub const MAP_FREEZE: u32 = 22;
     pub const MAP_LOOKUP_BATCH: u32 = 24;
+    pub const MAP_LOOKUP_AND_DELETE_BATCH: u32 = 25;
+    pub const MAP_UPDATE_BATCH: u32 = 26;
+    pub const MAP_DELETE_BATCH: u32 = 27;
     pub const LINK_CREATE: u32 = 28;
 }
 
@@ -259,6 +262,7 @@ uapi_size!(MapInfo, 88); // offsetofend(struct bpf_map_info, map_extra)
 /// `T` is the uapi layout of `cmd`'s attr slice, and every pointer inside
 /// `attr` points to memory that stays live during the call and is at least
 /// as large as the kernel will read or write there for this command.
+#[inline]
 pub(super) unsafe fn bpf<T>(cmd: u32, attr: &mut T) -> SysResult<libc::c_long> {
     // SAFETY: the caller's contract.
     check(unsafe { libc::syscall(libc::SYS_bpf, cmd as libc::c_long, attr as *mut T as *mut libc::c_void, std::mem::size_of::<T>() as libc::c_uint) })
@@ -333,6 +337,7 @@ pub(crate) fn map_create(p: &MapCreate<'_>) -> SysResult<OwnedFd> {
 /// The kernel writes the map's whole value into `value`: it must be at least
 /// that long (the value size, or for per-CPU maps `round_up(value_size, 8)`
 /// times the possible CPUs) for the map `fd` is.
+#[inline]
 pub(crate) unsafe fn map_lookup(fd: BorrowedFd<'_>, key: &[u8], value: &mut [u8], flags: u64) -> SysResult<()> {
     let mut a = MapElemAttr { map_fd: raw(fd), key: key.as_ptr() as u64, value: value.as_mut_ptr() as u64, flags, ..Default::default() };
     // SAFETY: the key is only read (a short one reads as a wrong key or
@@ -341,6 +346,7 @@ pub(crate) unsafe fn map_lookup(fd: BorrowedFd<'_>, key: &[u8], value: &mut [u8]
 }
 
 /// `BPF_MAP_UPDATE_ELEM`. The kernel only reads `key` and `value`.
+#[inline]
 pub(crate) fn map_update(fd: BorrowedFd<'_>, key: &[u8], value: &[u8], flags: u64) -> SysResult<()> {
     let mut a = MapElemAttr { map_fd: raw(fd), key: key.as_ptr() as u64, value: value.as_ptr() as u64, flags, ..Default::default() };
     // SAFETY: both buffers are only read; short ones fail (EFAULT) or write a wrong entry, never our memory.
@@ -348,6 +354,7 @@ pub(crate) fn map_update(fd: BorrowedFd<'_>, key: &[u8], value: &[u8], flags: u6
 }
 
 /// `BPF_MAP_DELETE_ELEM`. The kernel only reads `key`.
+#[inline]
 pub(crate) fn map_delete(fd: BorrowedFd<'_>, key: &[u8]) -> SysResult<()> {
     let mut a = MapElemAttr { map_fd: raw(fd), key: key.as_ptr() as u64, ..Default::default() };
     // SAFETY: the key is only read.
@@ -359,6 +366,7 @@ pub(crate) fn map_delete(fd: BorrowedFd<'_>, key: &[u8]) -> SysResult<()> {
 /// # Safety
 /// The kernel writes a whole key into `next`: it must be at least the key
 /// size of the map `fd` is.
+#[inline]
 pub(crate) unsafe fn map_next_key(fd: BorrowedFd<'_>, key: Option<&[u8]>, next: &mut [u8]) -> SysResult<()> {
     let mut a = MapElemAttr { map_fd: raw(fd), key: key.map_or(0, |k| k.as_ptr() as u64), value: next.as_mut_ptr() as u64, ..Default::default() };
     // SAFETY: `key` is only read; `next` is a key long, by our contract.
@@ -384,17 +392,74 @@ pub(crate) struct Batch {
 /// `out_batch` are at least as long as the map's resume token (a `u32` for
 /// the hash and array maps the kernel batches; the key size covers others).
 pub(crate) unsafe fn map_lookup_batch(fd: BorrowedFd<'_>, in_batch: Option<&[u8]>, out_batch: &mut [u8], keys: &mut [u8], values: &mut [u8], count: u32) -> Batch {
+    let b = BatchBufs { in_batch: in_batch.map_or(std::ptr::null(), |b| b.as_ptr()), out_batch: out_batch.as_mut_ptr(), keys: keys.as_mut_ptr(), values: values.as_mut_ptr() };
+    // SAFETY: every buffer is as long as the kernel writes, by our contract.
+    unsafe { map_batch(BatchCmd::Lookup, fd, &b, count, 0, 0) }
+}
+
+/// Which `BPF_MAP_*_BATCH` command [`map_batch`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BatchCmd {
+    /// `BPF_MAP_LOOKUP_BATCH`: the kernel writes keys, values and `out_batch`.
+    Lookup,
+    /// `BPF_MAP_LOOKUP_AND_DELETE_BATCH`: as `Lookup`, deleting what it read.
+    LookupAndDelete,
+    /// `BPF_MAP_UPDATE_BATCH`: the kernel only reads keys and values.
+    Update,
+    /// `BPF_MAP_DELETE_BATCH`: the kernel only reads keys.
+    Delete,
+}
+
+impl BatchCmd {
+    /// The command's uapi name, for messages.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            BatchCmd::Lookup => "BPF_MAP_LOOKUP_BATCH",
+            BatchCmd::LookupAndDelete => "BPF_MAP_LOOKUP_AND_DELETE_BATCH",
+            BatchCmd::Update => "BPF_MAP_UPDATE_BATCH",
+            BatchCmd::Delete => "BPF_MAP_DELETE_BATCH",
+        }
+    }
+}
+
+/// The buffers of one batch command: raw pointers, because the kernel
+/// writes some of them (lookups) and only reads others (updates, deletes).
+pub(crate) struct BatchBufs {
+    pub in_batch: *const u8,
+    pub out_batch: *mut u8,
+    pub keys: *mut u8,
+    pub values: *mut u8,
+}
+
+/// One `BPF_MAP_*_BATCH` command of up to `count` elements. The kernel
+/// reports how many it did, also when it fails part-way.
+///
+/// # Safety
+/// For the map `fd` is: `keys` holds `count` keys and `values` (unless the
+/// command is `Delete`, which ignores it) `count` values of the kernel's
+/// value size (per-CPU: `round_up(value_size, 8)` times the possible CPUs),
+/// writable for the lookup commands; `in_batch` is NULL or, like `out_batch`
+/// (lookup commands only), at least `max(key size, 4)` bytes, the largest
+/// resume token the kernel uses (a `u32` bucket for hash maps, a key for others).
+pub(crate) unsafe fn map_batch(c: BatchCmd, fd: BorrowedFd<'_>, b: &BatchBufs, count: u32, elem_flags: u64, flags: u64) -> Batch {
     let mut a = MapBatchAttr {
-        in_batch: in_batch.map_or(0, |b| b.as_ptr() as u64),
-        out_batch: out_batch.as_mut_ptr() as u64,
-        keys: keys.as_mut_ptr() as u64,
-        values: values.as_mut_ptr() as u64,
+        in_batch: b.in_batch as u64,
+        out_batch: b.out_batch as u64,
+        keys: b.keys as u64,
+        values: b.values as u64,
         count,
         map_fd: raw(fd),
-        ..Default::default()
+        elem_flags,
+        flags,
     };
-    // SAFETY: every buffer is as long as the kernel writes, by our contract.
-    let status = unsafe { bpf(cmd::MAP_LOOKUP_BATCH, &mut a).map(drop) };
+    let n = match c {
+        BatchCmd::Lookup => cmd::MAP_LOOKUP_BATCH,
+        BatchCmd::LookupAndDelete => cmd::MAP_LOOKUP_AND_DELETE_BATCH,
+        BatchCmd::Update => cmd::MAP_UPDATE_BATCH,
+        BatchCmd::Delete => cmd::MAP_DELETE_BATCH,
+    };
+    // SAFETY: every buffer is as long as the kernel reads or writes, by our contract.
+    let status = unsafe { bpf(n, &mut a).map(drop) };
     Batch { count: a.count, status }
 }
 

@@ -70,6 +70,7 @@ pub(crate) fn cstr_lossy(buf: &[u8]) -> String {
 }
 
 /// A syscall's return: negative means failure with `errno` set.
+#[inline]
 fn check(r: libc::c_long) -> SysResult<libc::c_long> {
     if r < 0 {
         Err(Errno::last())

@@ -659,6 +659,7 @@ static void test_setup(void)
 #include "test_globals.h"
 #include "test_net2.h"
 #include "test_loaded.h"
+#include "test_batch.h"
 /* Test runs, XDP and tc through the C ABI on a veth pair made here. */
 static void test_net(void)
 {
@@ -1028,6 +1029,7 @@ int main(int argc, char **argv)
 	test_struct_ops();
 	test_globals();
 	test_loaded_listing();
+	test_batch();
 	printf("C ABI tests: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

@@ -232,6 +232,58 @@ static void test_nulls(void)
 	EXPECT(bpfl_map_read_all(failures, NULL, buf, 1, &n), -EINVAL);
 	EXPECT(bpfl_map_read_all(failures, buf, NULL, 1, &n), -EINVAL);
 	EXPECT(bpfl_map_read_all(failures, buf, buf + 8, 1, NULL), -EINVAL);
+	{ /* The batch calls: every pointer (count is set to 0 on every refusal). */
+		uint32_t bk[2] = { 0, 1 };
+		uint64_t bv[2] = { 0, 0 };
+		unsigned char cur[8];
+		size_t bn = 2;
+		EXPECT(bpfl_map_update_batch(failures, NULL, 8, bv, 16, &bn, NULL), -EINVAL);
+		CHECK(bn == 0, "count reset on refusal: %zu", bn);
+		bn = 2;
+		EXPECT(bpfl_map_update_batch(failures, bk, 8, NULL, 16, &bn, NULL), -EINVAL);
+		EXPECT(bpfl_map_update_batch(failures, bk, 8, bv, 16, NULL, NULL), -EINVAL);
+		bn = 2;
+		EXPECT(bpfl_map_delete_batch(pinned, NULL, 8, &bn, NULL), -EINVAL);
+		EXPECT(bpfl_map_delete_batch(pinned, bk, 8, NULL, NULL), -EINVAL);
+		EXPECT(bpfl_map_batch_cursor_size(failures, NULL), -EINVAL);
+		bn = 2;
+		EXPECT(bpfl_map_lookup_batch(failures, NULL, NULL, 8, bk, 8, bv, 16, &bn, NULL), -EINVAL);
+		bn = 2;
+		EXPECT(bpfl_map_lookup_batch(failures, NULL, cur, 8, NULL, 8, bv, 16, &bn, NULL), -EINVAL);
+		bn = 2;
+		EXPECT(bpfl_map_lookup_batch(failures, NULL, cur, 8, bk, 8, NULL, 16, &bn, NULL), -EINVAL);
+		EXPECT(bpfl_map_lookup_batch(failures, NULL, cur, 8, bk, 8, bv, 16, NULL, NULL), -EINVAL);
+		bn = 2;
+		EXPECT(bpfl_map_lookup_and_delete_batch(pinned, NULL, NULL, 8, bk, 8, bv, 16, &bn, NULL), -EINVAL);
+		bn = 2;
+		EXPECT(bpfl_map_lookup_and_delete_batch(pinned, NULL, cur, 8, NULL, 8, bv, 16, &bn, NULL), -EINVAL);
+		bn = 2;
+		EXPECT(bpfl_map_lookup_and_delete_batch(pinned, NULL, cur, 8, bk, 8, NULL, 16, &bn, NULL), -EINVAL);
+		EXPECT(bpfl_map_lookup_and_delete_batch(pinned, NULL, cur, 8, bk, 8, bv, 16, NULL, NULL), -EINVAL);
+		/* Sizes: short buffers, counts no buffer holds, a short cursor, a bad opts.sz. */
+		bn = 2;
+		EXPECT(bpfl_map_update_batch(failures, bk, 7, bv, 16, &bn, NULL), -EINVAL);
+		bn = 2;
+		EXPECT(bpfl_map_update_batch(failures, bk, 8, bv, 15, &bn, NULL), -EINVAL);
+		bn = SIZE_MAX;
+		EXPECT(bpfl_map_update_batch(failures, bk, 8, bv, 16, &bn, NULL), -EINVAL);
+		bn = SIZE_MAX / 4;
+		EXPECT(bpfl_map_update_batch(failures, bk, 8, bv, 16, &bn, NULL), -EINVAL);
+		bn = 1ULL << 33;
+		EXPECT(bpfl_map_update_batch(failures, bk, SIZE_MAX, bv, 16, &bn, NULL), -EINVAL);
+		bn = 2;
+		EXPECT(bpfl_map_delete_batch(pinned, bk, 7, &bn, NULL), -EINVAL);
+		bn = 2;
+		EXPECT(bpfl_map_lookup_batch(failures, NULL, cur, 3, bk, 8, bv, 16, &bn, NULL), -EINVAL);
+		bn = 2;
+		EXPECT(bpfl_map_lookup_batch(failures, NULL, cur, 8, bk, 8, bv, 8, &bn, NULL), -EINVAL);
+		bn = 2;
+		EXPECT(bpfl_map_lookup_and_delete_batch(pinned, cur, cur, 2, bk, 8, bv, 16, &bn, NULL), -EINVAL);
+		struct bpfl_map_batch_opts bo = { .sz = 1 };
+		bn = 2;
+		EXPECT(bpfl_map_update_batch(failures, bk, 8, bv, 16, &bn, &bo), -EINVAL);
+		CHECK(bn == 0, "count reset on refusal: %zu", bn);
+	}
 	EXPECT(bpfl_map_open_pinned(NULL, &m), -EINVAL);
 	EXPECT(bpfl_map_open_pinned(pin_path, NULL), -EINVAL);
 	EXPECT(bpfl_map_pin(failures, NULL), -EINVAL);
@@ -628,6 +680,11 @@ static int h_update(uint64_t h) { return bpfl_map_update((struct bpfl_map){ h },
 static int h_delete(uint64_t h) { return bpfl_map_delete((struct bpfl_map){ h }, &hk, 4); }
 static int h_next_key(uint64_t h) { uint32_t n; return bpfl_map_next_key((struct bpfl_map){ h }, NULL, &n, 4); }
 static int h_clear(uint64_t h) { return bpfl_map_clear((struct bpfl_map){ h }); }
+static int h_update_batch(uint64_t h) { size_t n = 1; return bpfl_map_update_batch((struct bpfl_map){ h }, &hk, 4, &hv, 8, &n, NULL); }
+static int h_delete_batch(uint64_t h) { size_t n = 1; return bpfl_map_delete_batch((struct bpfl_map){ h }, &hk, 4, &n, NULL); }
+static int h_cursor_size(uint64_t h) { size_t n; return bpfl_map_batch_cursor_size((struct bpfl_map){ h }, &n); }
+static int h_lookup_batch(uint64_t h) { size_t n = 1; return bpfl_map_lookup_batch((struct bpfl_map){ h }, NULL, hbuf + 48, 8, hbuf, 4, hbuf + 8, 8, &n, NULL); }
+static int h_lookup_and_delete_batch(uint64_t h) { size_t n = 1; return bpfl_map_lookup_and_delete_batch((struct bpfl_map){ h }, NULL, hbuf + 48, 8, hbuf, 4, hbuf + 8, 8, &n, NULL); }
 static int h_read_all(uint64_t h) { size_t n; return bpfl_map_read_all((struct bpfl_map){ h }, hbuf, hbuf + 32, 1, &n); }
 static int h_pin(uint64_t h) { return bpfl_map_pin((struct bpfl_map){ h }, "/sys/fs/bpf/bpfl_misuse_never"); }
 static int h_initial(uint64_t h) { return bpfl_map_set_initial_value((struct bpfl_map){ h }, &hv, 8); }
@@ -734,6 +791,11 @@ static const struct hcall {
 	{ "bpfl_map_next_key", K_MAP, h_next_key },
 	{ "bpfl_map_clear", K_MAP, h_clear },
 	{ "bpfl_map_read_all", K_MAP, h_read_all },
+	{ "bpfl_map_update_batch", K_MAP, h_update_batch },
+	{ "bpfl_map_delete_batch", K_MAP, h_delete_batch },
+	{ "bpfl_map_batch_cursor_size", K_MAP, h_cursor_size },
+	{ "bpfl_map_lookup_batch", K_MAP, h_lookup_batch },
+	{ "bpfl_map_lookup_and_delete_batch", K_MAP, h_lookup_and_delete_batch },
 	{ "bpfl_map_pin", K_MAP, h_pin },
 	{ "bpfl_map_set_initial_value", K_MAP, h_initial },
 	{ "bpfl_map_close", K_MAP, h_map_close },
@@ -892,12 +954,20 @@ static void *race(void *arg)
 		int b = bpfl_ringbuf_poll(r->rb, 1);
 		int c = bpfl_perfbuf_poll(r->pb, 1);
 		int d = bpfl_program_fd(r->prog, &fd);
+		uint32_t bk[2];
+		uint64_t bv[2];
+		unsigned char cur[8];
+		size_t bn = 2;
+		int e = bpfl_map_lookup_batch(r->map, NULL, cur, sizeof(cur), bk, sizeof(bk), bv, sizeof(bv), &bn, NULL);
+		if ((e != 0 && e != -ENOENT && e != -EBADF) || bn > 2)
+			r->bad++;
 		if ((a != 0 && a != -EBADF) || (b < 0 && b != -EBADF && b != -EBUSY) || (c < 0 && c != -EBADF && c != -EBUSY) || (d != 0 && d != -EBADF))
 			r->bad++;
 	}
 	/* Everything is closed now. */
 	r->after_close_ok = bpfl_map_lookup(r->map, &k, 4, &v, 8) == -EBADF && bpfl_ringbuf_poll(r->rb, 0) == -EBADF &&
-			    bpfl_perfbuf_poll(r->pb, 0) == -EBADF && bpfl_program_fd(r->prog, &fd) == -EBADF;
+			    bpfl_perfbuf_poll(r->pb, 0) == -EBADF && bpfl_program_fd(r->prog, &fd) == -EBADF &&
+			    bpfl_map_update_batch(r->map, &k, 4, &v, 8, &(size_t){ 1 }, NULL) == -EBADF;
 	return NULL;
 }
 

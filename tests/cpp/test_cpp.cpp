@@ -27,6 +27,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -729,6 +730,8 @@ void test_setup() {
     CHECK_EQ(int(v[0]), 99);
 }
 
+#include "test_batch.hpp"
+
 }  // namespace
 
 // cgroup_sock.o: a socket filter drops 'x' datagrams and is gone with its
@@ -1052,6 +1055,7 @@ int main(int argc, char** argv) {
         {"PerfBuffer: exact records, moves, a callback's exception rethrown", test_perfbuf},
         {"LogCallback: real messages, replaced, restored", test_log_callback},
         {"kernel-wide listing: our program, map and link by id", test_loaded_listing},
+        {"batch map calls: update, walk, drain, delete, partial failures", test_batch},
     };
     int failed_tests = 0, n = 0;
     for (const auto& t : tests) {

@@ -2,6 +2,7 @@
 //! into the running kernel and checks what the kernel did. Run by `make test`
 //! (root); without root/bpf() each kernel test prints SKIPPED.
 
+mod batch;
 mod cgroup;
 mod harness;
 mod kinds;
@@ -1041,6 +1042,7 @@ fn main() {
         messages::TESTS,
         globals::TESTS,
         loaded::TESTS,
+        batch::TESTS,
     ]
     .concat();
     harness::run(&tests)

@@ -735,3 +735,5 @@ include bpfl/kinds
 include bpfl/globals
 # What is loaded kernel-wide: programs, maps, links by id.
 include bpfl/loaded
+# Batch map operations (issue 13).
+include bpfl/batch
