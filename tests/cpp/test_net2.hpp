@@ -1,4 +1,4 @@
-// C++ tests of netfilter, sk_lookup, flow dissector and netkit attaches
+// C++ tests of netfilter, sk_lookup, flow dissector, netkit and sk_reuseport attaches
 // (issue 11), included by test_cpp.cpp before main.
 #include <linux/bpf.h>
 #include <net/if.h>
@@ -51,6 +51,80 @@ void udp_roundtrips(int n) {
 
 std::uint64_t slot(const bpfl::Object& o, const char* map, std::uint32_t k) {
     return o.map(map).get<std::uint32_t, std::uint64_t>(k).value_or(~0ull);
+}
+
+// A UDP socket with SO_REUSEPORT bound to 127.0.0.1:port (0: any), non-blocking.
+int reuseport_socket(std::uint16_t port) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(s >= 0 && setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0);
+    CHECK(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    return s;
+}
+
+// The first byte of every datagram queued on a non-blocking socket.
+std::string drain_first_bytes(int s) {
+    std::string got;
+    char b[16];
+    while (recv(s, b, sizeof b, 0) >= 1)
+        got += b[0];
+    return got;
+}
+
+// Four SO_REUSEPORT sockets; the sk_reuseport program puts a datagram whose
+// first byte is b on the socket in slot b % 4: each lands exactly there, the
+// counts are exact, and after the link goes the program counts nothing.
+void test_sk_reuseport() {
+    bpfl::Object o(obj_path("net2.o"));
+    o.load();
+    auto p = o.program("rp_select");
+    int s[4];
+    s[0] = reuseport_socket(0);
+    sockaddr_in a{};
+    socklen_t alen = sizeof a;
+    CHECK(getsockname(s[0], reinterpret_cast<sockaddr*>(&a), &alen) == 0);
+    for (int i = 1; i < 4; i++)
+        s[i] = reuseport_socket(ntohs(a.sin_port));
+    for (std::uint32_t i = 0; i < 4; i++)
+        o.map("rp_socks").put<std::uint32_t, std::uint64_t>(i, static_cast<std::uint64_t>(s[i]));
+    int tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    auto send_byte = [&](unsigned char b) {
+        unsigned char d[2] = {b, 0xee};
+        CHECK(sendto(tx, d, 2, 0, reinterpret_cast<sockaddr*>(&a), sizeof a) == 2);
+    };
+    std::string bytes;
+    for (int i = 0; i < 40; i++)
+        bytes += static_cast<char>(i * 7);
+    {
+        auto l = p.attach_socket(s[0]);
+        for (char b : bytes)
+            send_byte(static_cast<unsigned char>(b));
+        usleep(50 * 1000);
+        for (std::uint32_t i = 0; i < 4; i++) {
+            std::string want;
+            for (char b : bytes)
+                if (static_cast<unsigned char>(b) % 4 == i)
+                    want += b;
+            CHECK(drain_first_bytes(s[i]) == want);
+            CHECK_EQ(slot(o, "rp_counts", i), want.size());
+        }
+        CHECK(slot(o, "rp_counts", 4) == 0 && slot(o, "rp_counts", 5) == 0);  // none refused, none short
+    }
+    auto ones = slot(o, "rp_counts", 1);
+    for (int i = 0; i < 8; i++)
+        send_byte(1);
+    usleep(50 * 1000);
+    std::size_t total = 0;
+    for (int i = 0; i < 4; i++)
+        total += drain_first_bytes(s[i]).size();
+    CHECK_EQ(total, 8u);                         // delivered without the program
+    CHECK_EQ(slot(o, "rp_counts", 1), ones);     // and not counted
+    for (int i = 0; i < 4; i++)
+        close(s[i]);
+    close(tx);
 }
 
 void test_net2() {

@@ -1,4 +1,4 @@
-## netfilter, sk_lookup, flow dissector and netkit from Nim on the real
+## netfilter, sk_lookup, flow dissector, netkit and sk_reuseport from Nim on the real
 ## kernel. The process first moves to a network namespace of its own (it is
 ## single-threaded, so all of it does): its counts see only its own packets.
 ##   test_net2 BPF_DIR
@@ -112,5 +112,65 @@ block:
     echo "SKIPPED (inside test_net2): netkit on real packets: this kernel lacks it (", e.msg, "); tested in the 6.12 VM"
   else:
     check e.contains("not a netkit device"), "lo is no netkit device"
+
+# ---- sk_reuseport: each datagram on the socket its first byte picks ---------------
+proc reuseportSocket(port: uint16): SocketHandle =
+  ## A non-blocking UDP socket with SO_REUSEPORT bound to 127.0.0.1:port (0: any).
+  result = socket(AF_INET, SOCK_DGRAM, 0)
+  var one: cint = 1
+  check setsockopt(result, SOL_SOCKET, SO_REUSEPORT, addr one, SockLen(sizeof(one))) == 0, "SO_REUSEPORT"
+  var a: Sockaddr_in
+  a.sin_family = TSa_Family(AF_INET)
+  a.sin_port = htons(port)
+  a.sin_addr.s_addr = htonl(0x7f000001'u32)
+  check bindSocket(result, cast[ptr SockAddr](addr a), SockLen(sizeof(a))) == 0, "bind"
+  check fcntl(result, F_SETFL, fcntl(result, F_GETFL) or O_NONBLOCK) == 0, "O_NONBLOCK"
+
+proc drainFirstBytes(s: SocketHandle): seq[byte] =
+  ## The first byte of every datagram queued on s.
+  var b: array[16, byte]
+  while recv(s, addr b[0], 16, 0) >= 1:
+    result.add b[0]
+
+block:
+  var obj = openObject(bpfDir / "net2.o")
+  obj.load()
+  let p = obj.program("rp_select")
+  let counts = obj.map("rp_counts")
+  var socks: array[4, SocketHandle]
+  socks[0] = reuseportSocket(0)
+  var a: Sockaddr_in
+  var alen = SockLen(sizeof(a))
+  check getsockname(socks[0], cast[ptr SockAddr](addr a), addr alen) == 0, "getsockname"
+  for i in 1 .. 3: socks[i] = reuseportSocket(ntohs(a.sin_port))
+  for i in 0'u32 .. 3'u32: obj.map("rp_socks").put(i, uint64(socks[i]))
+  let tx = socket(AF_INET, SOCK_DGRAM, 0)
+  proc sendByte(b: byte) =
+    var d = [b, 0xee'u8]
+    check sendto(tx, addr d[0], 2, 0, cast[ptr SockAddr](addr a), alen) == 2, "sendto"
+  var bytes: seq[byte]
+  for i in 0 ..< 40: bytes.add byte((i * 7) and 0xff)
+  block:
+    var l = p.attachSocket(int(socks[0]))
+    for b in bytes: sendByte(b)
+    sleep(50)
+    for i in 0 .. 3:
+      var want: seq[byte]
+      for b in bytes:
+        if int(b) mod 4 == i: want.add b
+      let got = drainFirstBytes(socks[i])
+      check got == want, "socket " & $i & " got " & $got & ", want " & $want
+      check counts.u64(uint32(i)) == uint64(want.len), "slot " & $i & " counted " & $counts.u64(uint32(i))
+    check counts.u64(4) == 0 and counts.u64(5) == 0, "none refused, none short"
+    l.detach()
+  let ones = counts.u64(1)
+  for i in 0 ..< 8: sendByte(1)
+  sleep(50)
+  var total = 0
+  for s in socks: total += drainFirstBytes(s).len
+  check total == 8, "after detach every datagram arrives: " & $total
+  check counts.u64(1) == ones, "after detach the program counts nothing"
+  for s in socks: discard close(s)
+  discard close(tx)
 
 summary("test_net2")
