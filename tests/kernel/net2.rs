@@ -153,6 +153,11 @@ pub fn netkit_primary_and_peer_count_drop_and_detach() {
     let l2 = next_p.attach_netkit(idx, &before).unwrap();
     let e = next_p.attach_netkit(idx, &NetkitOptions { flags: bpfl::attach::tc::TCX_AFTER, relative: peer_p.fd().unwrap() as u32, ..Default::default() });
     assert!(e.is_err(), "placed after a program not attached there");
+    // The query by interface lists them in run order, with their links.
+    let q = bpfl::attach::query_programs_ifindex(idx, 54).unwrap();
+    let (i2, i1) = (l2.info().unwrap(), l1.info().unwrap());
+    assert_eq!((q.prog_ids, q.link_ids), (vec![i2.prog_id, i1.prog_id], vec![i2.id, i1.id]), "netkit primary, in order");
+    assert!(bpfl::attach::query_programs_ifindex(idx, 55).unwrap().prog_ids.is_empty(), "nothing on the peer side yet");
     send(to_peer, 10);
     assert_eq!(drain(&rx_ns).len(), 0);
     assert_eq!((count(1), count(0)), (10, 30), "both ran, in order");
@@ -164,6 +169,7 @@ pub fn netkit_primary_and_peer_count_drop_and_detach() {
     send(to_peer, 3);
     assert_eq!(drain(&rx_ns).len(), 3);
     assert_eq!((count(1), count(0)), (15, 30), "detached: counts no more");
+    assert!(bpfl::attach::query_programs_ifindex(idx, 54).unwrap().prog_ids.is_empty(), "the query shows none");
 
     // Peer: attached through the primary's index, it sees what the peer sends.
     let rx_host = UdpSocket::bind(SocketAddrV4::new(n.host_ip, port)).unwrap();
