@@ -1,4 +1,5 @@
 // C++ tests of netfilter, sk_lookup, flow dissector, netkit and sk_reuseport attaches
+// and of the query by interface
 // (issue 11), included by test_cpp.cpp before main.
 #include <linux/bpf.h>
 #include <net/if.h>
@@ -125,6 +126,50 @@ void test_sk_reuseport() {
     for (int i = 0; i < 4; i++)
         close(s[i]);
     close(tx);
+}
+
+// TCX on lo of a fresh namespace: query_programs_ifindex lists both programs
+// in the order attached with their link ids; none once the links are gone.
+void test_query_ifindex() {
+    constexpr std::uint32_t tcx_ingress = 46, tcx_egress = 47;  // BPF_TCX_*: newer than this host's uapi headers
+    bpfl::Object o(obj_path("net.o"));
+    o.load();
+    try {
+        bpfl::query_programs_ifindex(1, tcx_ingress);
+    } catch (const bpfl::Error& e) {
+        if (e.code() == EOPNOTSUPP) {
+            CHECK(std::string(e.what()).find("needs Linux 6.6") != std::string::npos);
+            std::cout << "SKIPPED part (inside test_query_ifindex): " << e.what() << "\n";
+            return;
+        }
+        throw;
+    }
+    auto p1 = o.program("tcx_count"), p2 = o.program("tc_count");
+    in_new_netns([&] {
+        CHECK(bpfl::query_programs_ifindex(1, tcx_ingress).prog_ids.empty());
+        bpfl::IfindexQuery q;
+        bpfl::LinkInfo i2;
+        {
+            auto l1 = p1.attach_tcx(1);
+            auto l2 = p2.attach_tcx(1);
+            auto i1 = l1.info();
+            i2 = l2.info();
+            q = bpfl::query_programs_ifindex(1, tcx_ingress);
+            CHECK(q.prog_ids == (std::vector<std::uint32_t>{i1.prog_id, i2.prog_id}));
+            CHECK(q.link_ids == (std::vector<std::uint32_t>{i1.id, i2.id}));
+            CHECK(bpfl::query_programs_ifindex(1, tcx_egress).prog_ids.empty());
+            l1 = bpfl::Link();  // closes the first link
+            auto q2 = bpfl::query_programs_ifindex(1, tcx_ingress);
+            CHECK(q2.prog_ids == std::vector<std::uint32_t>{i2.prog_id} && q2.link_ids == std::vector<std::uint32_t>{i2.id});
+            CHECK(q2.revision > q.revision);
+        }
+        auto q3 = bpfl::query_programs_ifindex(1, tcx_ingress);
+        CHECK(q3.prog_ids.empty() && q3.link_ids.empty());
+        auto w = CHECK_THROWS(bpfl::query_programs_ifindex(999999, tcx_ingress), ENOENT);
+        CHECK(w.find("no such interface") != std::string::npos);
+        w = CHECK_THROWS(bpfl::query_programs_ifindex(1, BPF_CGROUP_INET_INGRESS), EINVAL);
+        CHECK(w.find("only TCX and netkit") != std::string::npos);
+    });
 }
 
 void test_net2() {

@@ -1,4 +1,5 @@
-## netfilter, sk_lookup, flow dissector, netkit and sk_reuseport from Nim on the real
+## netfilter, sk_lookup, flow dissector, netkit, sk_reuseport and the query
+## by interface from Nim on the real
 ## kernel. The process first moves to a network namespace of its own (it is
 ## single-threaded, so all of it does): its counts see only its own packets.
 ##   test_net2 BPF_DIR
@@ -112,6 +113,40 @@ block:
     echo "SKIPPED (inside test_net2): netkit on real packets: this kernel lacks it (", e.msg, "); tested in the 6.12 VM"
   else:
     check e.contains("not a netkit device"), "lo is no netkit device"
+
+# ---- query by interface: TCX programs on lo in order, with links; none after ------
+block:
+  var obj = openObject(bpfDir / "net.o")
+  obj.load()
+  var skipped = false
+  try:
+    discard queryProgramsIfindex(1, bpfTcxIngress)
+  except BpflError as e:
+    check e.code == -EOPNOTSUPP and e.contains("needs Linux 6.6"), "only a kernel without TCX refuses: " & e.msg
+    echo "SKIPPED (inside test_net2): query by interface: ", e.msg
+    skipped = true
+  if not skipped:
+    check queryProgramsIfindex(1, bpfTcxIngress).progIds.len == 0, "a fresh lo has no TCX program"
+    var l1 = obj.program("tcx_count").attachTcx(1)
+    var l2 = obj.program("tc_count").attachTcx(1)
+    let (i1, i2) = (l1.info(), l2.info())
+    let q = queryProgramsIfindex(1, bpfTcxIngress)
+    check q.progIds == @[i1.progId, i2.progId], "both in order: " & $q.progIds
+    check q.linkIds == @[i1.id, i2.id], "with their links: " & $q.linkIds
+    check queryProgramsIfindex(1, bpfTcxEgress).progIds.len == 0, "egress has none"
+    l1.detach()
+    let q2 = queryProgramsIfindex(1, bpfTcxIngress)
+    check q2.progIds == @[i2.progId] and q2.linkIds == @[i2.id], "the second left: " & $q2
+    check q2.revision > q.revision, "the revision moved: " & $q.revision & " then " & $q2.revision
+    l2.detach()
+    let q3 = queryProgramsIfindex(1, bpfTcxIngress)
+    check q3.progIds.len == 0 and q3.linkIds.len == 0, "none after detach: " & $q3
+    let e = expectError(BpflError, "an unknown interface"):
+      discard queryProgramsIfindex(999999, bpfTcxIngress)
+    check e.contains("no such interface"), "names the problem"
+    let e2 = expectError(BpflError, "a cgroup attach type by interface"):
+      discard queryProgramsIfindex(1, 0)
+    check e2.contains("only TCX and netkit"), "refused before the kernel reads the index as an fd"
 
 # ---- sk_reuseport: each datagram on the socket its first byte picks ---------------
 proc reuseportSocket(port: uint16): SocketHandle =
