@@ -13,14 +13,14 @@ use std::os::fd::{AsRawFd, FromRawFd};
 use std::process::Command;
 use std::time::Duration;
 
-fn sh(args: &[&str]) -> (bool, String) {
+pub(super) fn sh(args: &[&str]) -> (bool, String) {
     match Command::new(args[0]).args(&args[1..]).output() {
         Ok(o) => (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))),
         Err(e) => (false, format!("{}: {e}", args[0])),
     }
 }
 
-fn run(args: &[&str]) -> String {
+pub(super) fn run(args: &[&str]) -> String {
     let (ok, out) = sh(args);
     assert!(ok, "{}: {out}", args.join(" "));
     out
@@ -46,7 +46,7 @@ fn send(to: SocketAddrV4, n: usize) {
 }
 
 /// Run `f` on a thread that entered network namespace `/run/netns/<ns>`.
-fn in_ns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(super) fn in_ns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
     let path = format!("/run/netns/{ns}");
     std::thread::spawn(move || {
         let fd = std::fs::File::open(&path).unwrap();
@@ -252,7 +252,7 @@ pub fn sk_reuseport_selects_socket_by_payload() {
 // ---- flow dissector ----------------------------------------------------------------
 
 /// An Ethernet/IPv4 frame 10.1.2.3:1111 -> 10.4.5.6:2222 of IP protocol `proto`.
-fn ipv4_frame(proto: u8) -> Vec<u8> {
+pub(super) fn ipv4_frame(proto: u8) -> Vec<u8> {
     let mut f = vec![0u8; 14 + 20 + 8 + 4];
     f[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
     f[14] = 0x45;
