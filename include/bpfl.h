@@ -1517,6 +1517,26 @@ int bpfl_program_attach_xdp(struct bpfl_program prog,
 // `info` is NULL or a writable `struct bpfl_xdp_info` with `sz` set.
 int bpfl_xdp_query(uint32_t ifindex, struct bpfl_xdp_info *info);
 
+// The programs attached to interface `ifindex` as `attach_type`
+// (`BPF_TCX_INGRESS`/`EGRESS`, Linux 6.6+; `BPF_NETKIT_PRIMARY`/`PEER`,
+// 6.7+), first to run first (`BPF_PROG_QUERY` by interface): up to
+// `capacity` program ids into `prog_ids` and the id of the link holding
+// each into `link_ids` (0: no link; may be NULL); `*out_count` receives
+// how many there are, which may be more than `capacity`, and
+// `*out_revision` (may be NULL) the list's revision.
+//
+// # Safety
+// `prog_ids` and `link_ids` are NULL or `capacity` writable `uint32_t`
+// (`prog_ids` NULL only when `capacity` is 0); `out_count` is writable;
+// `out_revision` is NULL or writable.
+int bpfl_query_programs_ifindex(uint32_t ifindex,
+                                uint32_t attach_type,
+                                uint32_t *prog_ids,
+                                uint32_t *link_ids,
+                                size_t capacity,
+                                size_t *out_count,
+                                uint64_t *out_revision);
+
 // Attach a tc (sched_cls) program to interface `ifindex` with a TCX link
 // (Linux 6.6+; older kernels: -EOPNOTSUPP, use `bpfl_program_attach_tc`).
 //

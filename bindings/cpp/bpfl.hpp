@@ -1085,6 +1085,31 @@ inline std::vector<std::uint32_t> query_programs(int target_fd, std::uint32_t at
     return ids;
 }
 
+// What one hook of an interface holds (query_programs_ifindex), first to run first.
+struct IfindexQuery {
+    std::vector<std::uint32_t> prog_ids;
+    std::vector<std::uint32_t> link_ids;  // the link holding each program (0: none)
+    std::uint64_t revision = 0;           // moves with every attach and detach
+};
+
+// The programs attached to interface `ifindex` as `attach_type` (BPF_TCX_INGRESS/EGRESS,
+// Linux 6.6+; BPF_NETKIT_PRIMARY/PEER, 6.7+), with their link ids and the revision.
+inline IfindexQuery query_programs_ifindex(std::uint32_t ifindex, std::uint32_t attach_type) {
+    IfindexQuery q;
+    std::size_t n = 0;
+    for (std::size_t cap = 16;; cap = n + 8) {
+        q.prog_ids.assign(cap, 0);
+        q.link_ids.assign(cap, 0);
+        detail::check(bpfl_query_programs_ifindex(ifindex, attach_type, q.prog_ids.data(), q.link_ids.data(), cap, &n, &q.revision),
+                      "bpfl_query_programs_ifindex");
+        if (n <= cap)
+            break;
+    }
+    q.prog_ids.resize(n);
+    q.link_ids.resize(n);
+    return q;
+}
+
 // A map of an Object (a view: valid while the object is open).
 class Map : public MapOps {
 public:

@@ -1,6 +1,7 @@
 //! Networking and test runs: `bpfl_program_test_run`, XDP, TCX and netlink
 //! tc attaches (each a `bpfl_link` owned by the program's object), what an
-//! interface has attached, and interface names.
+//! interface has attached (XDP; TCX and netkit by `BPF_PROG_QUERY`), and
+//! interface names.
 
 use super::args::{bytes_arg, bytes_mut, out, read_opts, str_arg, write_info};
 use super::errors::guard;
@@ -117,6 +118,53 @@ pub unsafe extern "C" fn bpfl_xdp_query(ifindex: u32, info: *mut bpfl_xdp_info) 
         } as u32;
         let v = bpfl_xdp_info { sz: 0, attached, prog_id: q.prog_id, drv_prog_id: q.drv_prog_id, skb_prog_id: q.skb_prog_id, hw_prog_id: q.hw_prog_id };
         write_info(info, v, "bpfl_xdp_info")?;
+        Ok(0)
+    })
+}
+
+/// The programs attached to interface `ifindex` as `attach_type`
+/// (`BPF_TCX_INGRESS`/`EGRESS`, Linux 6.6+; `BPF_NETKIT_PRIMARY`/`PEER`,
+/// 6.7+), first to run first (`BPF_PROG_QUERY` by interface): up to
+/// `capacity` program ids into `prog_ids` and the id of the link holding
+/// each into `link_ids` (0: no link; may be NULL); `*out_count` receives
+/// how many there are, which may be more than `capacity`, and
+/// `*out_revision` (may be NULL) the list's revision.
+///
+/// # Safety
+/// `prog_ids` and `link_ids` are NULL or `capacity` writable `uint32_t`
+/// (`prog_ids` NULL only when `capacity` is 0); `out_count` is writable;
+/// `out_revision` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn bpfl_query_programs_ifindex(
+    ifindex: u32,
+    attach_type: u32,
+    prog_ids: *mut u32,
+    link_ids: *mut u32,
+    capacity: usize,
+    out_count: *mut usize,
+    out_revision: *mut u64,
+) -> c_int {
+    guard(|| {
+        let o = out(out_count, "out_count")?;
+        let bytes = capacity.checked_mul(4).ok_or_else(|| Error::inval("prog_ids: capacity is too large"))?;
+        let (p, l) = match capacity {
+            0 => (None, None),
+            _ => (
+                Some(bytes_mut(prog_ids as *mut c_void, bytes, "prog_ids")?),
+                if link_ids.is_null() { None } else { Some(bytes_mut(link_ids as *mut c_void, bytes, "link_ids")?) },
+            ),
+        };
+        let q = crate::attach::query_programs_ifindex(ifindex, attach_type)?;
+        for (d, id) in p.into_iter().flat_map(|b| b.chunks_exact_mut(4)).zip(&q.prog_ids) {
+            d.copy_from_slice(&id.to_ne_bytes());
+        }
+        for (d, id) in l.into_iter().flat_map(|b| b.chunks_exact_mut(4)).zip(&q.link_ids) {
+            d.copy_from_slice(&id.to_ne_bytes());
+        }
+        *o = q.prog_ids.len();
+        if !out_revision.is_null() {
+            *out_revision = q.revision;
+        }
         Ok(0)
     })
 }

@@ -549,6 +549,16 @@ static void test_net_misuse(void)
 	EXPECT(bpfl_xdp_query(1, &xi), -EINVAL);
 	xi.sz = sizeof(xi);
 	EXPECT(bpfl_xdp_query(999999, &xi), -ENOENT);
+	{
+		uint32_t qids[2];
+		size_t qn = 7;
+		EXPECT(bpfl_query_programs_ifindex(1, 46, qids, NULL, 2, NULL, NULL), -EINVAL);          /* NULL out_count */
+		EXPECT(bpfl_query_programs_ifindex(1, 46, NULL, qids, 2, &qn, NULL), -EINVAL);           /* NULL ids, room */
+		EXPECT(bpfl_query_programs_ifindex(1, 46, qids, NULL, SIZE_MAX / 2, &qn, NULL), -EINVAL); /* no such buffer */
+		EXPECT(bpfl_query_programs_ifindex(1, 0, qids, NULL, 2, &qn, NULL), -EINVAL);            /* ifindex read as an fd */
+		EXPECT(bpfl_query_programs_ifindex(0, 46, qids, NULL, 2, &qn, NULL), -EINVAL);
+		CHECK(qn == 7, "a refused query wrote no count");
+	}
 
 	EXPECT(bpfl_program_attach_tcx(prog, 1, NULL, NULL), -EINVAL);
 	OPTS_TAIL(bpfl_tcx_opts, txo) = { { .sz = sizeof(txo) }, { 1, 0 } };

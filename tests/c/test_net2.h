@@ -121,6 +121,8 @@ static void test_netkit_refusals(void)
 	OK(bpfl_object_close(o));
 }
 
+#include "test_query_if.h"
+
 static void test_net2(void)
 {
 	struct bpfl_object o;
@@ -131,4 +133,5 @@ static void test_net2(void)
 	test_flow_dissector_run(o);
 	OK(bpfl_object_close(o));
 	test_netkit_refusals();
+	test_query_ifindex();
 }

@@ -1049,6 +1049,8 @@ int main(int argc, char** argv) {
         {"socket filter, tail-call slots, cgroup attach and query", test_cgroup_sock},
         {"test runs, XDP (link and netlink), tc and TCX on a veth pair", test_net},
         {"netfilter, sk_lookup, flow dissector (keys of a test run), netkit", test_net2},
+        {"sk_reuseport: each datagram on the socket its payload picks", test_sk_reuseport},
+        {"query_programs_ifindex: TCX programs in order, links, revision", test_query_ifindex},
         {"iterators, link update/info/pin/open, perf events", test_kinds},
         {"struct_ops: a BPF TCP congestion control", test_struct_ops},
         {"globals and mmapable arrays in place, no syscall", test_globals},

@@ -11,6 +11,8 @@ mod setup;
 mod hardening;
 mod net;
 mod net2;
+mod flow_rps;
+mod query_if;
 mod probes;
 mod messages;
 mod globals;
@@ -1017,6 +1019,8 @@ fn main() {
         Test { name: "netkit_primary_and_peer_count_drop_and_detach", needs_kernel: true, f: net2::netkit_primary_and_peer_count_drop_and_detach },
         Test { name: "sk_reuseport_selects_socket_by_payload", needs_kernel: true, f: net2::sk_reuseport_selects_socket_by_payload },
         Test { name: "flow_dissector_test_run_fills_flow_keys", needs_kernel: true, f: net2::flow_dissector_test_run_fills_flow_keys },
+        Test { name: "flow_dissector_runs_once_per_received_frame", needs_kernel: true, f: flow_rps::flow_dissector_runs_once_per_received_frame },
+        Test { name: "tcx_query_by_ifindex_lists_programs_and_links", needs_kernel: true, f: query_if::tcx_query_by_ifindex_lists_programs_and_links },
         Test { name: "pin_by_name_cannot_escape_the_pin_root", needs_kernel: true, f: hardening::pin_by_name_cannot_escape_the_pin_root },
         Test { name: "special_files_are_refused_not_read", needs_kernel: true, f: hardening::special_files_are_refused_not_read },
         Test { name: "open_pinned_refuses_a_program", needs_kernel: true, f: hardening::open_pinned_refuses_a_program },

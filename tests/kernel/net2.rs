@@ -13,14 +13,14 @@ use std::os::fd::{AsRawFd, FromRawFd};
 use std::process::Command;
 use std::time::Duration;
 
-fn sh(args: &[&str]) -> (bool, String) {
+pub(super) fn sh(args: &[&str]) -> (bool, String) {
     match Command::new(args[0]).args(&args[1..]).output() {
         Ok(o) => (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))),
         Err(e) => (false, format!("{}: {e}", args[0])),
     }
 }
 
-fn run(args: &[&str]) -> String {
+pub(super) fn run(args: &[&str]) -> String {
     let (ok, out) = sh(args);
     assert!(ok, "{}: {out}", args.join(" "));
     out
@@ -46,7 +46,7 @@ fn send(to: SocketAddrV4, n: usize) {
 }
 
 /// Run `f` on a thread that entered network namespace `/run/netns/<ns>`.
-fn in_ns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(super) fn in_ns<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
     let path = format!("/run/netns/{ns}");
     std::thread::spawn(move || {
         let fd = std::fs::File::open(&path).unwrap();
@@ -153,6 +153,11 @@ pub fn netkit_primary_and_peer_count_drop_and_detach() {
     let l2 = next_p.attach_netkit(idx, &before).unwrap();
     let e = next_p.attach_netkit(idx, &NetkitOptions { flags: bpfl::attach::tc::TCX_AFTER, relative: peer_p.fd().unwrap() as u32, ..Default::default() });
     assert!(e.is_err(), "placed after a program not attached there");
+    // The query by interface lists them in run order, with their links.
+    let q = bpfl::attach::query_programs_ifindex(idx, 54).unwrap();
+    let (i2, i1) = (l2.info().unwrap(), l1.info().unwrap());
+    assert_eq!((q.prog_ids, q.link_ids), (vec![i2.prog_id, i1.prog_id], vec![i2.id, i1.id]), "netkit primary, in order");
+    assert!(bpfl::attach::query_programs_ifindex(idx, 55).unwrap().prog_ids.is_empty(), "nothing on the peer side yet");
     send(to_peer, 10);
     assert_eq!(drain(&rx_ns).len(), 0);
     assert_eq!((count(1), count(0)), (10, 30), "both ran, in order");
@@ -164,6 +169,7 @@ pub fn netkit_primary_and_peer_count_drop_and_detach() {
     send(to_peer, 3);
     assert_eq!(drain(&rx_ns).len(), 3);
     assert_eq!((count(1), count(0)), (15, 30), "detached: counts no more");
+    assert!(bpfl::attach::query_programs_ifindex(idx, 54).unwrap().prog_ids.is_empty(), "the query shows none");
 
     // Peer: attached through the primary's index, it sees what the peer sends.
     let rx_host = UdpSocket::bind(SocketAddrV4::new(n.host_ip, port)).unwrap();
@@ -246,7 +252,7 @@ pub fn sk_reuseport_selects_socket_by_payload() {
 // ---- flow dissector ----------------------------------------------------------------
 
 /// An Ethernet/IPv4 frame 10.1.2.3:1111 -> 10.4.5.6:2222 of IP protocol `proto`.
-fn ipv4_frame(proto: u8) -> Vec<u8> {
+pub(super) fn ipv4_frame(proto: u8) -> Vec<u8> {
     let mut f = vec![0u8; 14 + 20 + 8 + 4];
     f[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
     f[14] = 0x45;

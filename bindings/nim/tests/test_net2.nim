@@ -1,4 +1,5 @@
-## netfilter, sk_lookup, flow dissector and netkit from Nim on the real
+## netfilter, sk_lookup, flow dissector, netkit, sk_reuseport and the query
+## by interface from Nim on the real
 ## kernel. The process first moves to a network namespace of its own (it is
 ## single-threaded, so all of it does): its counts see only its own packets.
 ##   test_net2 BPF_DIR
@@ -112,5 +113,99 @@ block:
     echo "SKIPPED (inside test_net2): netkit on real packets: this kernel lacks it (", e.msg, "); tested in the 6.12 VM"
   else:
     check e.contains("not a netkit device"), "lo is no netkit device"
+
+# ---- query by interface: TCX programs on lo in order, with links; none after ------
+block:
+  var obj = openObject(bpfDir / "net.o")
+  obj.load()
+  var skipped = false
+  try:
+    discard queryProgramsIfindex(1, bpfTcxIngress)
+  except BpflError as e:
+    check e.code == -EOPNOTSUPP and e.contains("needs Linux 6.6"), "only a kernel without TCX refuses: " & e.msg
+    echo "SKIPPED (inside test_net2): query by interface: ", e.msg
+    skipped = true
+  if not skipped:
+    check queryProgramsIfindex(1, bpfTcxIngress).progIds.len == 0, "a fresh lo has no TCX program"
+    var l1 = obj.program("tcx_count").attachTcx(1)
+    var l2 = obj.program("tc_count").attachTcx(1)
+    let (i1, i2) = (l1.info(), l2.info())
+    let q = queryProgramsIfindex(1, bpfTcxIngress)
+    check q.progIds == @[i1.progId, i2.progId], "both in order: " & $q.progIds
+    check q.linkIds == @[i1.id, i2.id], "with their links: " & $q.linkIds
+    check queryProgramsIfindex(1, bpfTcxEgress).progIds.len == 0, "egress has none"
+    l1.detach()
+    let q2 = queryProgramsIfindex(1, bpfTcxIngress)
+    check q2.progIds == @[i2.progId] and q2.linkIds == @[i2.id], "the second left: " & $q2
+    check q2.revision > q.revision, "the revision moved: " & $q.revision & " then " & $q2.revision
+    l2.detach()
+    let q3 = queryProgramsIfindex(1, bpfTcxIngress)
+    check q3.progIds.len == 0 and q3.linkIds.len == 0, "none after detach: " & $q3
+    let e = expectError(BpflError, "an unknown interface"):
+      discard queryProgramsIfindex(999999, bpfTcxIngress)
+    check e.contains("no such interface"), "names the problem"
+    let e2 = expectError(BpflError, "a cgroup attach type by interface"):
+      discard queryProgramsIfindex(1, 0)
+    check e2.contains("only TCX and netkit"), "refused before the kernel reads the index as an fd"
+
+# ---- sk_reuseport: each datagram on the socket its first byte picks ---------------
+proc reuseportSocket(port: uint16): SocketHandle =
+  ## A non-blocking UDP socket with SO_REUSEPORT bound to 127.0.0.1:port (0: any).
+  result = socket(AF_INET, SOCK_DGRAM, 0)
+  var one: cint = 1
+  check setsockopt(result, SOL_SOCKET, SO_REUSEPORT, addr one, SockLen(sizeof(one))) == 0, "SO_REUSEPORT"
+  var a: Sockaddr_in
+  a.sin_family = TSa_Family(AF_INET)
+  a.sin_port = htons(port)
+  a.sin_addr.s_addr = htonl(0x7f000001'u32)
+  check bindSocket(result, cast[ptr SockAddr](addr a), SockLen(sizeof(a))) == 0, "bind"
+  check fcntl(result, F_SETFL, fcntl(result, F_GETFL) or O_NONBLOCK) == 0, "O_NONBLOCK"
+
+proc drainFirstBytes(s: SocketHandle): seq[byte] =
+  ## The first byte of every datagram queued on s.
+  var b: array[16, byte]
+  while recv(s, addr b[0], 16, 0) >= 1:
+    result.add b[0]
+
+block:
+  var obj = openObject(bpfDir / "net2.o")
+  obj.load()
+  let p = obj.program("rp_select")
+  let counts = obj.map("rp_counts")
+  var socks: array[4, SocketHandle]
+  socks[0] = reuseportSocket(0)
+  var a: Sockaddr_in
+  var alen = SockLen(sizeof(a))
+  check getsockname(socks[0], cast[ptr SockAddr](addr a), addr alen) == 0, "getsockname"
+  for i in 1 .. 3: socks[i] = reuseportSocket(ntohs(a.sin_port))
+  for i in 0'u32 .. 3'u32: obj.map("rp_socks").put(i, uint64(socks[i]))
+  let tx = socket(AF_INET, SOCK_DGRAM, 0)
+  proc sendByte(b: byte) =
+    var d = [b, 0xee'u8]
+    check sendto(tx, addr d[0], 2, 0, cast[ptr SockAddr](addr a), alen) == 2, "sendto"
+  var bytes: seq[byte]
+  for i in 0 ..< 40: bytes.add byte((i * 7) and 0xff)
+  block:
+    var l = p.attachSocket(int(socks[0]))
+    for b in bytes: sendByte(b)
+    sleep(50)
+    for i in 0 .. 3:
+      var want: seq[byte]
+      for b in bytes:
+        if int(b) mod 4 == i: want.add b
+      let got = drainFirstBytes(socks[i])
+      check got == want, "socket " & $i & " got " & $got & ", want " & $want
+      check counts.u64(uint32(i)) == uint64(want.len), "slot " & $i & " counted " & $counts.u64(uint32(i))
+    check counts.u64(4) == 0 and counts.u64(5) == 0, "none refused, none short"
+    l.detach()
+  let ones = counts.u64(1)
+  for i in 0 ..< 8: sendByte(1)
+  sleep(50)
+  var total = 0
+  for s in socks: total += drainFirstBytes(s).len
+  check total == 8, "after detach every datagram arrives: " & $total
+  check counts.u64(1) == ones, "after detach the program counts nothing"
+  for s in socks: discard close(s)
+  discard close(tx)
 
 summary("test_net2")

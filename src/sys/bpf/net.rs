@@ -132,3 +132,41 @@ pub(crate) fn prog_id(prog: BorrowedFd<'_>) -> SysResult<u32> {
     unsafe { bpf(OBJ_GET_INFO_BY_FD, &mut a)? };
     Ok(info.id)
 }
+
+const PROG_QUERY: u32 = 16;
+
+/// `BPF_PROG_QUERY` up to `revision` (Linux 6.6): the multi-program form
+/// that TCX and netkit answer, by interface index.
+#[repr(C)]
+#[derive(Default)]
+struct ProgQueryMprogAttr {
+    target_ifindex: u32,
+    attach_type: u32,
+    query_flags: u32,
+    attach_flags: u32,
+    prog_ids: u64,
+    count: u32,
+    _pad: u32,
+    prog_attach_flags: u64,
+    link_ids: u64,
+    link_attach_flags: u64,
+    revision: u64,
+}
+uapi_size!(ProgQueryMprogAttr, 64); // offsetofend(query.revision) = 64
+
+/// `BPF_PROG_QUERY` of interface `ifindex` for `attach_type`: fills up to
+/// `prog_ids.len()` program ids and as many link ids (0 where attached
+/// without a link; `link_ids` is as long as `prog_ids`), and returns how
+/// many there are in all and the list's revision.
+pub(crate) fn prog_query_ifindex(ifindex: u32, attach_type: u32, prog_ids: &mut [u32], link_ids: &mut [u32]) -> SysResult<(u32, u64)> {
+    assert_eq!(prog_ids.len(), link_ids.len());
+    let room = prog_ids.len().min(u32::MAX as usize) as u32;
+    let (p, l) = if room == 0 { (0, 0) } else { (prog_ids.as_mut_ptr() as u64, link_ids.as_mut_ptr() as u64) };
+    let mut a = ProgQueryMprogAttr { target_ifindex: ifindex, attach_type, prog_ids: p, link_ids: l, count: room, ..Default::default() };
+    // SAFETY: the kernel writes at most `count` ids to each array, both that long.
+    match unsafe { bpf(PROG_QUERY, &mut a) } {
+        // More programs than room: the kernel still says how many.
+        Ok(_) | Err(crate::sys::Errno(libc::ENOSPC)) => Ok((a.count, a.revision)),
+        Err(e) => Err(e),
+    }
+}

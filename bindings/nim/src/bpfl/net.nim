@@ -98,3 +98,36 @@ proc attachNetkit*(p: BpfProgram, ifindex: uint32, side = nkFromSection, flags =
   var o = BpflNetkitOpts(sz: csize_t(sizeof(BpflNetkitOpts)), side: uint32(ord(side)),
                          flags: flags, relative: relative, expectedRevision: expectedRevision)
   check bpfl_program_attach_netkit(p.h, ifindex, addr o, result.h), "attach netkit to interface " & $ifindex
+
+# ---- What an interface's TCX and netkit hooks hold (BPF_PROG_QUERY by interface) ----
+
+const
+  bpfTcxIngress* = 46'u32      ## BPF_TCX_INGRESS (Linux 6.6+)
+  bpfTcxEgress* = 47'u32       ## BPF_TCX_EGRESS
+  bpfNetkitPrimary* = 54'u32   ## BPF_NETKIT_PRIMARY (Linux 6.7+)
+  bpfNetkitPeer* = 55'u32      ## BPF_NETKIT_PEER
+
+type
+  IfindexQuery* = object
+    progIds*: seq[uint32]   ## program ids, first to run first
+    linkIds*: seq[uint32]   ## the link holding each program (0: none)
+    revision*: uint64       ## moves with every attach and detach
+
+proc bpfl_query_programs_ifindex(ifindex, attachType: uint32, progIds, linkIds: ptr uint32, capacity: csize_t,
+                                 outCount: var csize_t, outRevision: ptr uint64): cint {.importc, cdecl.}
+
+proc queryProgramsIfindex*(ifindex: uint32, attachType: uint32): IfindexQuery =
+  ## The programs attached to interface `ifindex` as `attachType`
+  ## (bpfTcxIngress/Egress, bpfNetkitPrimary/Peer), in run order, with
+  ## their link ids and the list's revision.
+  var n: csize_t
+  var cap = 16
+  while true:
+    result.progIds = newSeq[uint32](cap)
+    result.linkIds = newSeq[uint32](cap)
+    check bpfl_query_programs_ifindex(ifindex, attachType, addr result.progIds[0], addr result.linkIds[0], csize_t(cap), n,
+                                      addr result.revision), "query the programs of interface " & $ifindex
+    if int(n) <= cap: break
+    cap = int(n) + 8
+  result.progIds.setLen(int(n))
+  result.linkIds.setLen(int(n))
