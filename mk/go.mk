@@ -39,5 +39,5 @@ test-go: deps-go lib bpf mounts $(BUILD)/usdt_target
 	rc=$$(cat $(CURDIR)/$(GO_OUT)/test.rc); log=$(CURDIR)/$(GO_OUT)/test.log; \
 	p=$$(grep -c -- '--- PASS' $$log); f=$$(grep -c -- '--- FAIL' $$log); s=$$(grep -c -- '--- SKIP' $$log); \
 	echo "test-go: $$p passed, $$f failed, $$s skipped (tests and subtests)"; \
-	if [ $$s != 0 ]; then echo "SKIPPED: $$s Go kernel test(s) did not run (need root and bpf()); see above" ; fi; \
+	if [ $$s != 0 ]; then echo "SKIPPED: $$s Go kernel test(s) did not run (each says why above)" ; fi; \
 	exit $$rc
