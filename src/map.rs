@@ -155,7 +155,9 @@ impl Map {
         };
         // Sizes changed from the definition no longer match its BTF types: create without them.
         let resized = (self.key_size(), self.value_size()) != (spec.key_size, spec.value_size);
-        if btf.is_some() && !resized && (spec.btf_key_type_id != 0 || spec.btf_value_type_id != 0) {
+        // The kernel refuses a key type without a value type (a prog array's `__array` values).
+        let typed = spec.btf_value_type_id != 0;
+        if btf.is_some() && !resized && typed && spec.map_type.takes_btf_key_value() {
             p.btf_fd = btf;
             p.btf_key_type_id = spec.btf_key_type_id;
             p.btf_value_type_id = spec.btf_value_type_id;

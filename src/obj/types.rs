@@ -135,6 +135,31 @@ uapi_enum! {
     }
 }
 
+impl MapType {
+    /// Whether the kernel takes BTF key/value types for this map type. These
+    /// refuse them (ENOTSUPP or EINVAL), and a refused creation can cost the
+    /// kernel tens of milliseconds (a sockmap's teardown waits for RCU), so
+    /// they are created without them from the start.
+    pub const fn takes_btf_key_value(self) -> bool {
+        !matches!(
+            self,
+            MapType::PERF_EVENT_ARRAY
+                | MapType::CGROUP_ARRAY
+                | MapType::STACK_TRACE
+                | MapType::ARRAY_OF_MAPS
+                | MapType::HASH_OF_MAPS
+                | MapType::DEVMAP
+                | MapType::DEVMAP_HASH
+                | MapType::CPUMAP
+                | MapType::XSKMAP
+                | MapType::SOCKMAP
+                | MapType::SOCKHASH
+                | MapType::QUEUE
+                | MapType::STACK
+        )
+    }
+}
+
 uapi_enum! {
     /// `enum bpf_attach_type`.
     AttachType, attach_type, "BPF_", "attach type" {
