@@ -94,10 +94,10 @@ bpf: $(BPF_OBJS) $(BPF_LLC_OBJS) $(BPF_OUT)/legacy_linked.o
 # A `maps` section linked from two objects, as `bpftool gen object` makes it.
 $(BPF_OUT)/legacy_linked.o: $(BPF_OUT)/legacy_link_a.o $(BPF_OUT)/legacy_link_b.o
 	bpftool gen object $@ $^
-$(BPF_OUT)/%.o: bpf/%.bpf.c $(wildcard bpf/include/bpfl/*.h) | deps-bpf
+$(BPF_OUT)/%.o: bpf/%.bpf.c $(wildcard bpf/include/bpfl/*.h) $(wildcard bpf/*.h) | deps-bpf
 	@mkdir -p $(BPF_OUT)
 	$(CLANG) -target bpf $(BPF_CFLAGS) -c $< -o $@
-$(BPF_OUT)/%.llc.o: bpf/%.bpf.c $(wildcard bpf/include/bpfl/*.h) | deps-bpf
+$(BPF_OUT)/%.llc.o: bpf/%.bpf.c $(wildcard bpf/include/bpfl/*.h) $(wildcard bpf/*.h) | deps-bpf
 	@mkdir -p $(BPF_OUT)
 	$(CLANG) $(BPF_CFLAGS) -D__BPF_TRACING__ -emit-llvm -c $< -o - | $(LLC) -march=bpf -filetype=obj -o $@
 

@@ -7,6 +7,7 @@
 #include <linux/in.h>
 #include <linux/udp.h>
 #include <linux/pkt_cls.h>
+#include "udp_match.h"
 
 /* [0]: the UDP destination port to count, host order (set by the test). */
 struct {
@@ -26,19 +27,9 @@ struct {
 
 static __always_inline int is_ours(struct __sk_buff *skb)
 {
-	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = (void *)(eth + 1);
-	struct udphdr *udp;
-	__u32 zero = 0, *port;
+	__u32 zero = 0, *port = bpf_map_lookup_elem(&nk_cfg, &zero);
 
-	if ((void *)(ip + 1) > end || eth->h_proto != __builtin_bswap16(ETH_P_IP) || ip->protocol != IPPROTO_UDP)
-		return 0;
-	udp = (void *)ip + ip->ihl * 4;
-	if ((void *)(udp + 1) > end)
-		return 0;
-	port = bpf_map_lookup_elem(&nk_cfg, &zero);
-	return port && *port && udp->dest == __builtin_bswap16((__u16)*port);
+	return port && udp_to_port((void *)(long)skb->data, (void *)(long)skb->data_end, *port);
 }
 
 static __always_inline void count(__u32 k)
