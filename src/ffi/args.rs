@@ -5,7 +5,8 @@
 //! promise, so each of these is `unsafe` and says which promise it relies on.
 
 use crate::error::{Error, ErrorKind, Result};
-use std::ffi::{c_char, c_void, CStr};
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::os::fd::BorrowedFd;
 use std::mem::size_of;
 
 /// The string at `p`, borrowed; -EINVAL if `p` is NULL or not UTF-8.
@@ -120,4 +121,17 @@ pub(super) unsafe fn write_info<T: Copy>(p: *mut T, v: T, what: &str) -> Result<
     std::ptr::copy_nonoverlapping(&v as *const T as *const u8, p as *mut u8, n);
     *(p as *mut usize) = sz;
     Ok(())
+}
+
+/// A file descriptor the C caller passes, borrowed for the call; refused
+/// (EBADF) when negative.
+///
+/// # Safety
+/// `fd` is negative or open for the duration of the call.
+pub(super) unsafe fn fd_arg<'a>(fd: c_int, what: &str) -> Result<BorrowedFd<'a>> {
+    if fd < 0 {
+        return Err(Error::new(ErrorKind::InvalidArgument, libc::EBADF, format!("{what} is {fd}, not a file descriptor")));
+    }
+    // SAFETY: the caller's promise.
+    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
 }

@@ -3,7 +3,7 @@
 //! options structs of these calls are declared here, next to their only
 //! readers (they follow the `sz` rule of [`super::types`]).
 
-use super::args::{bytes_arg, out, read_opts, str_arg};
+use super::args::{bytes_arg, fd_arg, out, read_opts, str_arg};
 use super::errors::{guard, missing};
 use super::handles;
 use super::program::attach_with;
@@ -11,7 +11,6 @@ use super::types::{bpfl_link, bpfl_map, bpfl_program};
 use crate::attach::{AttachVia, CgroupOptions, SockmapOptions};
 use crate::error::{Error, Result};
 use std::ffi::{c_char, c_int, c_void};
-use std::os::fd::BorrowedFd;
 
 /// How `bpfl_program_attach_cgroup` and `bpfl_program_attach_sockmap` attach.
 #[repr(C)]
@@ -95,17 +94,6 @@ fn via(v: u32, what: &str) -> Result<AttachVia> {
         .find(|&(c, _)| c as u32 == v)
         .map(|(_, m)| m)
         .ok_or_else(|| Error::inval(format!("{what}.via {v} is not a bpfl_attach_via")))
-}
-
-/// A descriptor the C caller passes; refused when negative.
-///
-/// # Safety
-/// `fd` is negative or open for the duration of the call.
-unsafe fn fd_arg<'a>(fd: c_int, what: &str) -> Result<BorrowedFd<'a>> {
-    if fd < 0 {
-        return Err(Error::new(crate::error::ErrorKind::InvalidArgument, libc::EBADF, format!("{what} is {fd}, not a file descriptor")));
-    }
-    Ok(BorrowedFd::borrow_raw(fd))
 }
 
 /// # Safety

@@ -3,32 +3,19 @@
 //! autocreate. Setters give -EBUSY once the object is loading or loaded, and
 //! for a map opened from a pin.
 
-use super::args::{out, str_arg};
+use super::args::{fd_arg, out, str_arg};
 use super::errors::guard;
 use super::handles;
 use super::types::bpfl_map;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::map::Map;
 use std::ffi::{c_char, c_int};
-use std::os::fd::BorrowedFd;
 
 fn with_map(map: bpfl_map, f: impl FnOnce(&Map) -> Result<()>) -> c_int {
     guard(|| {
         handles::with_map(map.id, f)?;
         Ok(0)
     })
-}
-
-/// A caller's fd, borrowed for the call; -EBADF for a negative one.
-///
-/// # Safety
-/// `fd` is negative or open during the call.
-unsafe fn fd_arg<'a>(fd: c_int, what: &str) -> Result<BorrowedFd<'a>> {
-    if fd < 0 {
-        return Err(Error::new(crate::error::ErrorKind::InvalidArgument, libc::EBADF, format!("{what} {fd} is not a file descriptor")));
-    }
-    // SAFETY: the caller's promise.
-    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
 }
 
 /// Create the map with `max_entries` entries.
