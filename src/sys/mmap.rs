@@ -1,10 +1,12 @@
-//! Shared memory mappings of kernel objects (ring buffers, perf buffers).
+//! Memory mappings: of kernel objects (ring buffers, perf buffers, maps;
+//! `region.rs` builds the globals' movable-backing region on them) and the
+//! kernel's BTF kept for the process (`Forever`). The one `mmap` call is here.
 
 use super::{Errno, SysResult};
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::ptr::NonNull;
 
-/// A shared mapping of a file, unmapped on drop.
+/// A mapping (shared of a file, or anonymous), unmapped on drop.
 #[derive(Debug)]
 pub(crate) struct Mmap {
     ptr: NonNull<u8>,
@@ -15,16 +17,37 @@ pub(crate) struct Mmap {
 unsafe impl Send for Mmap {}
 unsafe impl Sync for Mmap {}
 
+/// `mmap(addr, len, prot, flags, fd, offset)`, its failure as an `Errno`.
+///
+/// # Safety
+/// With `MAP_FIXED`, `[addr, addr + len)` must be a mapping the caller owns
+/// and that no reference points into: the kernel replaces it.
+pub(super) unsafe fn mmap_raw(addr: *mut u8, len: usize, prot: libc::c_int, flags: libc::c_int, fd: libc::c_int, offset: usize) -> SysResult<NonNull<u8>> {
+    // SAFETY: per the contract (without MAP_FIXED the kernel picks a free range).
+    let p = unsafe { libc::mmap(addr as *mut libc::c_void, len, prot, flags, fd, offset as libc::off_t) };
+    if p == libc::MAP_FAILED {
+        return Err(Errno::last());
+    }
+    NonNull::new(p as *mut u8).ok_or(Errno(libc::ENOMEM))
+}
+
+/// `PROT_READ`, and `PROT_WRITE` when `writable`.
+pub(super) fn prot(writable: bool) -> libc::c_int {
+    libc::PROT_READ | if writable { libc::PROT_WRITE } else { 0 }
+}
+
 impl Mmap {
     /// `mmap(NULL, len, prot, MAP_SHARED, fd, offset)`; `writable` adds `PROT_WRITE`.
     pub(crate) fn shared(fd: BorrowedFd<'_>, len: usize, offset: usize, writable: bool) -> SysResult<Mmap> {
-        let prot = libc::PROT_READ | if writable { libc::PROT_WRITE } else { 0 };
         // SAFETY: a fresh mapping at an address the kernel chooses; no existing memory is touched.
-        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED, fd.as_raw_fd(), offset as libc::off_t) };
-        if p == libc::MAP_FAILED {
-            return Err(Errno::last());
-        }
-        Ok(Mmap { ptr: NonNull::new(p as *mut u8).ok_or(Errno(libc::ENOMEM))?, len })
+        let ptr = unsafe { mmap_raw(std::ptr::null_mut(), len, prot(writable), libc::MAP_SHARED, fd.as_raw_fd(), offset)? };
+        Ok(Mmap { ptr, len })
+    }
+    /// Fresh zeroed private anonymous memory, readable and writable.
+    pub(crate) fn anon(len: usize) -> SysResult<Mmap> {
+        // SAFETY: a fresh mapping at an address the kernel chooses; no existing memory is touched.
+        let ptr = unsafe { mmap_raw(std::ptr::null_mut(), len, prot(true), libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)? };
+        Ok(Mmap { ptr, len })
     }
     /// The start of the mapping.
     pub(crate) fn as_ptr(&self) -> *mut u8 {
@@ -68,12 +91,9 @@ impl Forever {
     /// kernel's own pages: nothing copied, nothing counted in this process's RSS).
     pub(crate) fn map(fd: BorrowedFd<'_>, len: usize) -> SysResult<Forever> {
         // SAFETY: a fresh mapping at an address the kernel chooses; no existing memory is touched.
-        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_PRIVATE, fd.as_raw_fd(), 0) };
-        if p == libc::MAP_FAILED {
-            return Err(Errno::last());
-        }
+        let p = unsafe { mmap_raw(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_PRIVATE, fd.as_raw_fd(), 0)? };
         // SAFETY: `len` bytes, page-aligned, read-only, and never unmapped.
-        Ok(unsafe { Forever::from_raw(p as *const u8, len) })
+        Ok(unsafe { Forever::from_raw(p.as_ptr(), len) })
     }
 
     /// Up to `len` bytes read by `read` (called until it returns 0 or the

@@ -8,21 +8,15 @@
 //! with BPF programs, read and written through raw pointers only (volatile
 //! or atomic), so replacing its backing never invalidates a reference.
 
+use super::mmap::{mmap_raw, prot, Mmap};
 use super::{Errno, SysResult};
 use std::os::fd::{AsRawFd, BorrowedFd};
-use std::ptr::NonNull;
 
 /// A mapping of `len` bytes (a multiple of the page size), unmapped on drop.
 #[derive(Debug)]
 pub(crate) struct Region {
-    ptr: NonNull<u8>,
-    len: usize,
+    mem: Mmap,
 }
-
-// SAFETY: plain memory addressed by raw pointers only; users access it with
-// volatile or atomic operations (it is shared with BPF programs anyway).
-unsafe impl Send for Region {}
-unsafe impl Sync for Region {}
 
 /// `len` rounded up to whole pages (at least one page).
 pub(crate) fn page_round(len: usize) -> usize {
@@ -30,31 +24,15 @@ pub(crate) fn page_round(len: usize) -> usize {
     (len.max(1) + page - 1) / page * page
 }
 
-fn prot(writable: bool) -> libc::c_int {
-    libc::PROT_READ | if writable { libc::PROT_WRITE } else { 0 }
-}
-
 impl Region {
     /// Fresh zeroed private anonymous memory, readable and writable.
     pub(crate) fn anon(len: usize) -> SysResult<Region> {
-        let len = page_round(len);
-        // SAFETY: a new mapping at an address the kernel chooses: no existing memory is touched.
-        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, prot(true), libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
-        if p == libc::MAP_FAILED {
-            return Err(Errno::last());
-        }
-        Ok(Region { ptr: NonNull::new(p as *mut u8).ok_or(Errno(libc::ENOMEM))?, len })
+        Ok(Region { mem: Mmap::anon(page_round(len))? })
     }
 
     /// The map `fd` shared (`MAP_SHARED`), at an address the kernel chooses.
     pub(crate) fn map_shared(fd: BorrowedFd<'_>, len: usize, writable: bool) -> SysResult<Region> {
-        let len = page_round(len);
-        // SAFETY: a new mapping at an address the kernel chooses.
-        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, prot(writable), libc::MAP_SHARED, fd.as_raw_fd(), 0) };
-        if p == libc::MAP_FAILED {
-            return Err(Errno::last());
-        }
-        Ok(Region { ptr: NonNull::new(p as *mut u8).ok_or(Errno(libc::ENOMEM))?, len })
+        Ok(Region { mem: Mmap::shared(fd, page_round(len), 0, writable)? })
     }
 
     /// Map `fd` over this region, at the same address and length
@@ -64,11 +42,8 @@ impl Region {
     pub(crate) fn map_over(&mut self, fd: BorrowedFd<'_>, writable: bool) -> SysResult<()> {
         // SAFETY: the range is this region's own mapping (held by `&mut self`),
         // addressed by raw pointers only: replacing it frees no memory anyone else owns.
-        let p = unsafe { libc::mmap(self.ptr.as_ptr() as *mut libc::c_void, self.len, prot(writable), libc::MAP_SHARED | libc::MAP_FIXED, fd.as_raw_fd(), 0) };
-        if p == libc::MAP_FAILED {
-            return Err(Errno::last());
-        }
-        debug_assert_eq!(p as *mut u8, self.ptr.as_ptr());
+        let p = unsafe { mmap_raw(self.as_ptr(), self.len(), prot(writable), libc::MAP_SHARED | libc::MAP_FIXED, fd.as_raw_fd(), 0)? };
+        debug_assert_eq!(p.as_ptr(), self.as_ptr());
         Ok(())
     }
 
@@ -76,7 +51,7 @@ impl Region {
     /// instead of reading data that no longer means anything.
     pub(crate) fn revoke(&mut self) -> SysResult<()> {
         // SAFETY: changes the protection of our own mapping only.
-        if unsafe { libc::mprotect(self.ptr.as_ptr() as *mut libc::c_void, self.len, libc::PROT_NONE) } != 0 {
+        if unsafe { libc::mprotect(self.as_ptr() as *mut libc::c_void, self.len(), libc::PROT_NONE) } != 0 {
             return Err(Errno::last());
         }
         Ok(())
@@ -84,19 +59,12 @@ impl Region {
 
     /// The start of the region.
     pub(crate) fn as_ptr(&self) -> *mut u8 {
-        self.ptr.as_ptr()
+        self.mem.as_ptr()
     }
 
     /// Its length in bytes (whole pages).
     pub(crate) fn len(&self) -> usize {
-        self.len
-    }
-}
-
-impl Drop for Region {
-    fn drop(&mut self) {
-        // SAFETY: our own mapping, unmapped once.
-        unsafe { libc::munmap(self.ptr.as_ptr() as *mut libc::c_void, self.len) };
+        self.mem.len()
     }
 }
 
