@@ -4,7 +4,7 @@
 //! the same before/after ordering as TCX. Both are attached through the
 //! primary's index, in the namespace the primary lives in.
 
-use super::tc::{TCX_AFTER, TCX_BEFORE, TCX_ID, TCX_LINK};
+use super::tc::ordered_link;
 use crate::error::{Error, Result};
 use crate::host::kver::{kernel_version, running};
 use crate::link::{Link, LinkKind};
@@ -67,20 +67,14 @@ pub(crate) fn attach(prog: BorrowedFd<'_>, prog_name: &str, ifindex: u32, attach
     if ifindex == 0 {
         return Err(Error::inval(format!("{what}: interface index 0 is no interface")));
     }
-    if o.flags & !(TCX_BEFORE | TCX_AFTER | TCX_ID | TCX_LINK) != 0 {
-        return Err(Error::inval(format!("{what}: flags {:#x} are not TCX_BEFORE/AFTER/ID/LINK", o.flags)));
-    }
-    let l = sys::link_create_ifindex(prog, ifindex, attach_type, o.flags, o.relative, o.expected_revision).map_err(|e| match e.0 {
-        libc::ENODEV => Error::not_found(format!("{what}: no such interface")),
-        libc::ENXIO => Error::inval(format!("{what}: the interface is not a netkit device")),
-        libc::EACCES => Error::os(e.0, format!("{what}: the interface is a netkit peer; attach through its primary's index (the peer side with NetkitSide::Peer)")),
-        libc::ESTALE => Error::os(e.0, format!("{what}: the attachment list is not at revision {}", o.expected_revision)),
-        libc::ENOENT => Error::not_found(format!("{what}: the relative program or link {} is not attached there", o.relative)),
+    let l = ordered_link(prog, ifindex, attach_type, (o.flags, o.relative, o.expected_revision), &what, |e| match e.0 {
+        libc::ENXIO => Some(Error::inval(format!("{what}: the interface is not a netkit device"))),
+        libc::EACCES => Some(Error::os(e.0, format!("{what}: the interface is a netkit peer; attach through its primary's index (the peer side with NetkitSide::Peer)"))),
         // A kernel built without netkit answers every netkit attach with EINVAL.
         libc::EINVAL | sys::ENOTSUPP if v == 0 || config_lacks_netkit() => {
-            Error::unsupported(format!("{what}: {NETKIT_NEEDS} (this kernel has no CONFIG_NETKIT)"))
+            Some(Error::unsupported(format!("{what}: {NETKIT_NEEDS} (this kernel has no CONFIG_NETKIT)")))
         }
-        _ => e.error(format!("{what}: BPF_LINK_CREATE")),
+        _ => None,
     })?;
     Ok(Link::net(LinkKind::Netkit, format!("netkit-{side}:{ifindex}"), Some(l), None))
 }

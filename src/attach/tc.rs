@@ -10,7 +10,7 @@ use crate::link::{Detach, Link, LinkKind};
 use crate::sys::netlink::msg::{self, Builder, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL};
 use crate::sys::netlink::{NlError, NlSocket};
 use crate::sys::{self, Errno};
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
 const RTM_NEWQDISC: u16 = 36;
 const RTM_DELQDISC: u16 = 37;
@@ -78,18 +78,38 @@ pub(crate) fn attach_tcx(prog: BorrowedFd<'_>, prog_name: &str, ifindex: u32, o:
     if v != 0 && v < kernel_version(6, 6, 0) {
         return Err(Error::unsupported(format!("{what}: TCX needs Linux 6.6 (use bpfl_program_attach_tc, netlink, on older kernels)")));
     }
-    if o.flags & !(TCX_BEFORE | TCX_AFTER | TCX_ID | TCX_LINK) != 0 {
-        return Err(Error::inval(format!("{what}: flags {:#x} are not TCX_BEFORE/AFTER/ID/LINK", o.flags)));
-    }
     let at = if o.direction == TcDirection::Ingress { BPF_TCX_INGRESS } else { BPF_TCX_EGRESS };
-    let l = sys::link_create_ifindex(prog, ifindex, at, o.flags, o.relative, o.expected_revision).map_err(|e| match e.0 {
-        libc::ENODEV => Error::not_found(format!("{what}: no such interface")),
-        libc::ESTALE => Error::os(e.0, format!("{what}: the attachment list is not at revision {}", o.expected_revision)),
-        libc::ENOENT => Error::not_found(format!("{what}: the relative program or link {} is not attached there", o.relative)),
-        libc::EINVAL | sys::ENOTSUPP if v == 0 => Error::unsupported(format!("{what}: refused ({e}); TCX needs Linux 6.6")),
-        _ => e.error(format!("{what}: BPF_LINK_CREATE")),
+    let l = ordered_link(prog, ifindex, at, (o.flags, o.relative, o.expected_revision), &what, |e| match e.0 {
+        libc::EINVAL | sys::ENOTSUPP if v == 0 => Some(Error::unsupported(format!("{what}: refused ({e}); TCX needs Linux 6.6"))),
+        _ => None,
     })?;
     Ok(Link::net(LinkKind::Tcx, format!("tcx:{ifindex}"), Some(l), None))
+}
+
+/// A link on an interface's ordered multi-program hook (TCX, netkit):
+/// `order` is (flags, relative, expected_revision); the flags are checked,
+/// then BPF_LINK_CREATE, its errors worded as both hooks share them once
+/// `special` (the hook's own wording) has passed on them.
+pub(crate) fn ordered_link(
+    prog: BorrowedFd<'_>,
+    ifindex: u32,
+    attach_type: u32,
+    order: (u32, u32, u64),
+    what: &str,
+    special: impl Fn(Errno) -> Option<Error>,
+) -> Result<OwnedFd> {
+    let (flags, relative, expected_revision) = order;
+    if flags & !(TCX_BEFORE | TCX_AFTER | TCX_ID | TCX_LINK) != 0 {
+        return Err(Error::inval(format!("{what}: flags {flags:#x} are not TCX_BEFORE/AFTER/ID/LINK")));
+    }
+    sys::link_create_ifindex(prog, ifindex, attach_type, flags, relative, expected_revision).map_err(|e| {
+        special(e).unwrap_or_else(|| match e.0 {
+            libc::ENODEV => Error::not_found(format!("{what}: no such interface")),
+            libc::ESTALE => Error::os(e.0, format!("{what}: the attachment list is not at revision {expected_revision}")),
+            libc::ENOENT => Error::not_found(format!("{what}: the relative program or link {relative} is not attached there")),
+            _ => e.error(format!("{what}: BPF_LINK_CREATE")),
+        })
+    })
 }
 
 fn parent(d: TcDirection) -> u32 {
