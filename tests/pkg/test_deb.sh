@@ -7,17 +7,7 @@
 #   tests/pkg/test_deb.sh DEB_OUT BPF_DIR VERSION ARCH MULTIARCH CC   (from the repo root)
 set -u
 D=$1 BPF=$2 V=$3 ARCH=$4 MA=$5 CC=$6
-pass=0 fail=0 skip=0
-ok()  { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
-chk() { desc=$1; shift; if "$@"; then ok "$desc"; else bad "$desc"; fi; }
-run() {
-	desc=$1; shift
-	out=$("$@" 2>&1); rc=$?
-	if [ $rc = 0 ]; then ok "$desc: $(printf '%s' "$out" | tail -n1)"
-	elif [ $rc = 77 ]; then skip=$((skip + 1)); echo "SKIPPED: $desc (needs root and bpf())"
-	else bad "$desc: exit $rc"; printf '%s\n' "$out" | sed 's/^/    /'; fi
-}
+. "$(dirname "$0")/tap.sh"
 R=$(mktemp -d /tmp/bpfl-deb.XXXXXX)
 trap 'rm -rf "$R"' EXIT
 for p in libbpfl0 libbpfl-dev bpfl-tools; do
@@ -44,5 +34,4 @@ if $CC -std=c11 -Wall -Wextra -Werror tests/pkg/pkg_prog.c -o "$R/prog" $(pkg-co
 else bad "cc against the unpacked packages"; fi
 chk "packaged bpfl --help" sh -c "'$R/usr/bin/bpfl' --help | grep -q 'bpfl inspect\|inspect OBJ'"
 chk "packaged bpfl inspect seed_tp.o names its programs" sh -c "'$R/usr/bin/bpfl' inspect '$BPF/seed_tp.o' | grep -q enter_getppid"
-echo "deb: $pass passed, $fail failed, $skip skipped"
-[ $fail = 0 ]
+summary "deb"

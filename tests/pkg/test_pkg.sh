@@ -10,19 +10,7 @@ PREFIX=$OUT/prefix
 STAGE=$OUT/destdir
 BIN=$OUT/bin
 MAJOR=${VERSION%%.*}
-pass=0 fail=0 skip=0
-
-ok()   { pass=$((pass + 1)); echo "ok   - $1"; }
-bad()  { fail=$((fail + 1)); echo "FAIL - $1"; }
-chk()  { desc=$1; shift; if "$@"; then ok "$desc"; else bad "$desc"; fi; }
-# run DESC CMD...: a kernel run; exit 77 counts as skipped.
-run() {
-	desc=$1; shift
-	out=$("$@" 2>&1); rc=$?
-	if [ $rc = 0 ]; then ok "$desc: $(printf '%s' "$out" | tail -n1)"
-	elif [ $rc = 77 ]; then skip=$((skip + 1)); echo "SKIPPED: $desc (needs root and bpf())"
-	else bad "$desc: exit $rc"; printf '%s\n' "$out" | sed 's/^/    /'; fi
-}
+. "$(dirname "$0")/tap.sh"
 
 rm -rf "$PREFIX" "$STAGE" "$BIN"
 mkdir -p "$BIN"
@@ -111,5 +99,4 @@ if $MAKE --no-print-directory -s install DESTDIR="$STAGE" PREFIX=/usr LDCONFIG=t
 else cat "$OUT/stage.log"; bad "make install DESTDIR=$STAGE PREFIX=/usr"; fi
 chk "a relative PREFIX is refused" sh -c "! $MAKE --no-print-directory -s install PREFIX=relative/dir LDCONFIG=true >/dev/null 2>&1"
 
-echo "packaging: $pass passed, $fail failed, $skip skipped"
-[ $fail = 0 ]
+summary "packaging"

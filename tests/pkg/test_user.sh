@@ -14,17 +14,7 @@ set -u
 MAKE=$1 OUT=$2 BPF=$3 CC=$4 GO=$5 NIM=$6 NIMBLE=$7 CLANG=$8
 REPO=$(pwd)
 PREFIX=$OUT/user-prefix
-pass=0 fail=0 skip=0
-ok()  { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
-chk() { desc=$1; shift; if "$@"; then ok "$desc"; else bad "$desc"; fi; }
-run() {
-	desc=$1; shift
-	out=$("$@" 2>&1); rc=$?
-	if [ $rc = 0 ]; then ok "$desc: $(printf '%s' "$out" | tail -n1)"
-	elif [ $rc = 77 ]; then skip=$((skip + 1)); echo "SKIPPED: $desc (needs root and bpf())"
-	else bad "$desc: exit $rc"; printf '%s\n' "$out" | sed 's/^/    /'; fi
-}
+. "$(dirname "$0")/tap.sh"
 has() { command -v "$1" >/dev/null 2>&1; }
 
 rm -rf "$PREFIX"
@@ -141,5 +131,4 @@ else skip=$((skip + 1)); echo "SKIPPED: Nim user program ($NIM/$NIMBLE not found
 cd "$REPO" && $MAKE --no-print-directory -s uninstall PREFIX="$PREFIX" LDCONFIG=true >/dev/null 2>&1
 left=$(find "$PREFIX" ! -type d | wc -l)
 chk "uninstall left no files ($left)" test "$left" = 0
-echo "user installs: $pass passed, $fail failed, $skip skipped"
-[ $fail = 0 ]
+summary "user installs"
