@@ -804,27 +804,67 @@ static void bench_map_ops(struct bmap *hash, struct bmap *array, struct bmap *de
 
 /* ---- 4. reading a whole map ---------------------------------------------------------- */
 
-static void bench_read_all(void)
+/* Fill `m` with keys 0..n-1 -> k * 3 (`keys`, `vals`: n-entry scratch),
+ * with raw batch updates 64k at a time, one by one where the kernel has none. */
+static void fill_whole(struct bmap *m, uint32_t *keys, uint64_t *vals, uint32_t n)
 {
-	progress("4 read all: %u-entry hash map, %d reps\n", BIG_N, BIG_REPS);
-	struct bmap m = make_map(BPF_MAP_TYPE_HASH, BIG_N, "bench_big");
-	/* Fill with batch updates (raw), 64k at a time. */
-	uint32_t *keys = malloc(BIG_N * sizeof(uint32_t));
-	uint64_t *vals = malloc(BIG_N * sizeof(uint64_t));
-	if (!keys || !vals) die("out of memory");
-	for (uint32_t k = 0; k < BIG_N; k++) keys[k] = k, vals[k] = k * 3ull;
-	for (uint32_t off = 0; off < BIG_N; off += 65536) {
+	for (uint32_t k = 0; k < n; k++) keys[k] = k, vals[k] = k * 3ull;
+	for (uint32_t off = 0; off < n; off += 65536) {
 		union bpf_attr a;
 		memset(&a, 0, sizeof(a));
 		a.batch.keys = (uintptr_t)(keys + off);
 		a.batch.values = (uintptr_t)(vals + off);
-		a.batch.count = BIG_N - off < 65536 ? BIG_N - off : 65536;
-		a.batch.map_fd = m.fd;
+		a.batch.count = n - off < 65536 ? n - off : 65536;
+		a.batch.map_fd = m->fd;
 		if (sys_bpf(BPF_MAP_UPDATE_BATCH, &a, sizeof(a.batch)) < 0) {
-			fill(&m, BIG_N); /* no batch update: one by one */
-			break;
+			fill(m, n); /* no batch update: one by one */
+			return;
 		}
 	}
+}
+
+/* The ways of reading a whole u32 -> u64 map (section 4's (a), (b), (c)). */
+enum read_way { READ_NEXT_KEY, READ_ALL, READ_LIBBPF_BATCH };
+
+/* Read up to `cap` entries of `m` into keys/vals one way; the count read. */
+static size_t read_whole(enum read_way way, struct bmap *m, uint32_t *keys, uint64_t *vals, uint32_t cap)
+{
+	size_t n = 0;
+	if (way == READ_ALL) {
+		if (bpfl_map_read_all(m->h, keys, vals, cap, &n) < 0) die("bpfl_map_read_all: %s", bpfl_last_error());
+	} else if (way == READ_LIBBPF_BATCH) {
+		uint32_t in_tok = 0, out_tok = 0;
+		LIBBPF_OPTS(bpf_map_batch_opts, bo);
+		for (int first = 1; n < cap; first = 0) {
+			uint32_t count = cap - n;
+			int e = bpf_map_lookup_batch(m->fd, first ? NULL : &in_tok, &out_tok, keys + n, vals + n, &count, &bo);
+			n += count;
+			if (e < 0) {
+				if (errno == ENOENT) break;
+				die("bpf_map_lookup_batch: %s", strerror(errno));
+			}
+			in_tok = out_tok;
+		}
+	} else {
+		uint32_t cur, next;
+		int e;
+		while ((e = bpfl_map_next_key(m->h, n ? &cur : NULL, &next, 4)) == 0 && n < cap) {
+			if (bpfl_map_lookup(m->h, &next, 4, &vals[n], 8) == 0) keys[n++] = next;
+			cur = next;
+		}
+		if (e < 0 && e != -ENOENT) die("next_key: %s", bpfl_last_error());
+	}
+	return n;
+}
+
+static void bench_read_all(void)
+{
+	progress("4 read all: %u-entry hash map, %d reps\n", BIG_N, BIG_REPS);
+	struct bmap m = make_map(BPF_MAP_TYPE_HASH, BIG_N, "bench_big");
+	uint32_t *keys = malloc(BIG_N * sizeof(uint32_t));
+	uint64_t *vals = malloc(BIG_N * sizeof(uint64_t));
+	if (!keys || !vals) die("out of memory");
+	fill_whole(&m, keys, vals, BIG_N);
 	uint64_t want_sum = 0;
 	for (uint32_t k = 0; k < BIG_N; k++) want_sum += k * 3ull + k;
 	/* (d), an experiment: a BPF iterator over the map, loaded with libbpf. */
@@ -868,17 +908,7 @@ static void bench_read_all(void)
 			memset(vals, 0, BIG_N * sizeof(uint64_t));
 			size_t n = 0;
 			double t0 = now_ns();
-			if (w == 0) {
-				uint32_t cur, next;
-				int e;
-				while ((e = bpfl_map_next_key(m.h, n ? &cur : NULL, &next, 4)) == 0 && n < BIG_N) {
-					if (bpfl_map_lookup(m.h, &next, 4, &vals[n], 8) == 0) keys[n++] = next;
-					cur = next;
-				}
-				if (e < 0 && e != -ENOENT) die("next_key: %s", bpfl_last_error());
-			} else if (w == 1) {
-				if (bpfl_map_read_all(m.h, keys, vals, BIG_N, &n) < 0) die("bpfl_map_read_all: %s", bpfl_last_error());
-			} else if (w == 3) {
+			if (w == 3) {
 				int ifd = bpf_iter_create(bpf_link__fd(ilink));
 				if (ifd < 0) die("bpf_iter_create: %s", strerror(errno));
 				size_t got = 0, cap = (size_t)BIG_N * 12 + 65536;
@@ -896,20 +926,7 @@ static void bench_read_all(void)
 					memcpy(&vals[i], rbuf + i * 12 + 4, 8);
 				}
 			} else {
-				uint32_t in_tok = 0, out_tok = 0;
-				int first = 1;
-				LIBBPF_OPTS(bpf_map_batch_opts, bo);
-				while (n < BIG_N) {
-					uint32_t count = BIG_N - n;
-					int e = bpf_map_lookup_batch(m.fd, first ? NULL : &in_tok, &out_tok, keys + n, vals + n, &count, &bo);
-					n += count;
-					if (e < 0) {
-						if (errno == ENOENT) break;
-						die("bpf_map_lookup_batch: %s", strerror(errno));
-					}
-					in_tok = out_tok;
-					first = 0;
-				}
+				n = read_whole((enum read_way)w, &m, keys, vals, BIG_N);
 			}
 			t[w][r] = (now_ns() - t0) / 1e6;
 			uint64_t sum = 0;

@@ -257,52 +257,9 @@ static void growth_memory(void)
 enum { GR_READ_ALL, GR_BATCH, GR_NEXT_KEY };
 
 /* Read every entry of m one way; the number of entries read. */
-static size_t growth_read_once(int way, struct bmap *m, uint32_t *keys, uint64_t *vals, uint32_t cap)
-{
-	size_t n = 0;
-	if (way == GR_READ_ALL) {
-		if (bpfl_map_read_all(m->h, keys, vals, cap, &n) < 0) die("bpfl_map_read_all: %s", bpfl_last_error());
-	} else if (way == GR_BATCH) {
-		uint32_t in_tok = 0, out_tok = 0;
-		LIBBPF_OPTS(bpf_map_batch_opts, bo);
-		for (int first = 1; n < cap; first = 0) {
-			uint32_t count = cap - n;
-			int e = bpf_map_lookup_batch(m->fd, first ? NULL : &in_tok, &out_tok, keys + n, vals + n, &count, &bo);
-			n += count;
-			if (e < 0) {
-				if (errno == ENOENT) break;
-				die("bpf_map_lookup_batch: %s", strerror(errno));
-			}
-			in_tok = out_tok;
-		}
-	} else {
-		uint32_t cur, next;
-		int e;
-		while ((e = bpfl_map_next_key(m->h, n ? &cur : NULL, &next, 4)) == 0 && n < cap) {
-			if (bpfl_map_lookup(m->h, &next, 4, &vals[n], 8) == 0) keys[n++] = next;
-			cur = next;
-		}
-		if (e < 0 && e != -ENOENT) die("next_key: %s", bpfl_last_error());
-	}
-	return n;
-}
+/* growth's row order, as read_whole's ways. */
+static const enum read_way growth_way[] = { [GR_READ_ALL] = READ_ALL, [GR_BATCH] = READ_LIBBPF_BATCH, [GR_NEXT_KEY] = READ_NEXT_KEY };
 
-static void growth_fill(struct bmap *m, uint32_t *keys, uint64_t *vals, uint32_t n)
-{
-	for (uint32_t k = 0; k < n; k++) keys[k] = k, vals[k] = k * 3ull;
-	for (uint32_t off = 0; off < n; off += 65536) {
-		union bpf_attr a;
-		memset(&a, 0, sizeof(a));
-		a.batch.keys = (uintptr_t)(keys + off);
-		a.batch.values = (uintptr_t)(vals + off);
-		a.batch.count = n - off < 65536 ? n - off : 65536;
-		a.batch.map_fd = m->fd;
-		if (sys_bpf(BPF_MAP_UPDATE_BATCH, &a, sizeof(a.batch)) < 0) {
-			fill(m, n); /* no batch update: one by one */
-			return;
-		}
-	}
-}
 
 static void growth_read(void)
 {
@@ -320,7 +277,7 @@ static void growth_read(void)
 		progress("growth read: %u entries\n", n);
 		snprintf(name, sizeof(name), "bench_grow%d", i);
 		struct bmap m = make_map(BPF_MAP_TYPE_HASH, n, name);
-		growth_fill(&m, keys, vals, n);
+		fill_whole(&m, keys, vals, n);
 		uint64_t want_sum = 0;
 		for (uint32_t k = 0; k < n; k++) want_sum += k * 3ull + k;
 		int reps = n >= 1000000 && BIG_REPS > 3 ? 3 : n >= 1000000 ? BIG_REPS : REPS;
@@ -331,13 +288,13 @@ static void growth_read(void)
 			int ord[3];
 			run_order(r, 2, ord);
 			ord[2] = GR_NEXT_KEY;
-			growth_read_once(GR_BATCH, &m, keys, vals, n);
+			read_whole(READ_LIBBPF_BATCH, &m, keys, vals, n);
 			for (int j = 0; j < 3; j++) {
 				int w = ord[j];
 				memset(keys, 0xff, n * sizeof(uint32_t));
 				memset(vals, 0, n * sizeof(uint64_t));
 				double s = cpu_ns();
-				size_t got = growth_read_once(w, &m, keys, vals, n);
+				size_t got = read_whole(growth_way[w], &m, keys, vals, n);
 				t[w][r] = (cpu_ns() - s) / 1e6;
 				uint64_t sum = 0;
 				for (size_t e = 0; e < got; e++) sum += vals[e] + keys[e];
