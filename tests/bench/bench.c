@@ -1059,31 +1059,46 @@ enum memwhat { MEM_BASE, MEM_BPFL_OPEN, MEM_LIB_OPEN, MEM_BPFL_LOAD, MEM_LIB_LOA
  * them whatever the parent has cached (bpfl's kernel BTF, for one), so its
  * peak would not count it. The child reports VmHWM, the peak of its own
  * address space (ru_maxrss would carry the parent's peak across exec). */
-static long child_maxrss_kb(enum memwhat what, const struct object *o)
+/* Run `path` with `args` in a fresh process and wait for it: its standard
+ * output (up to cap - 1 bytes, NUL-terminated) in `out`, its wait status and,
+ * when `ru` is not NULL, its resource usage. Returns the bytes read, or -1
+ * with *spawn_err set when it could not be started. */
+static ssize_t spawn_capture(const char *path, char **args, char *out, size_t cap, int *status, struct rusage *ru, int *spawn_err)
 {
-	fflush(NULL);
-	char w[16];
-	snprintf(w, sizeof(w), "%d", (int)what);
-	char *args[] = { "bench", "--mem-child", w, (char *)(o ? o->name : "-"), (char *)(o ? o->path : "-"), pin_bpfl, pin_lib, NULL };
 	extern char **environ;
 	int pfd[2];
+	fflush(NULL);
 	if (pipe(pfd) < 0) die("pipe: %s", strerror(errno));
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
 	posix_spawn_file_actions_addclose(&fa, pfd[0]);
 	pid_t pid;
-	int e = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, args, environ);
+	int e = posix_spawn(&pid, path, &fa, NULL, args, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[1]);
-	if (e) die("posix_spawn: %s", strerror(e));
-	char out[64] = "";
-	ssize_t n = read(pfd[0], out, sizeof(out) - 1);
+	if (e) {
+		close(pfd[0]);
+		*spawn_err = e;
+		return -1;
+	}
+	ssize_t n = read(pfd[0], out, cap - 1);
 	close(pfd[0]);
-	int status;
-	if (waitpid(pid, &status, 0) != pid) die("waitpid: %s", strerror(errno));
+	out[n > 0 ? n : 0] = 0;
+	if (wait4(pid, status, 0, ru) != pid) die("wait4: %s", strerror(errno));
+	return n;
+}
+
+static long child_maxrss_kb(enum memwhat what, const struct object *o)
+{
+	char w[16];
+	snprintf(w, sizeof(w), "%d", (int)what);
+	char *args[] = { "bench", "--mem-child", w, (char *)(o ? o->name : "-"), (char *)(o ? o->path : "-"), pin_bpfl, pin_lib, NULL };
+	char out[64];
+	int status, e;
+	ssize_t n = spawn_capture("/proc/self/exe", args, out, sizeof(out), &status, NULL, &e);
+	if (n < 0 && e) die("posix_spawn: %s", strerror(e));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || n <= 0) return -1;
-	out[n] = 0;
 	return atol(out);
 }
 

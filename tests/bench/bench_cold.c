@@ -21,35 +21,19 @@ static int cold_spawn(const char *dir, const char *impl, const char *mode, const
 	char prog[700], *root = strcmp(impl, "bpfl") ? pin_lib : pin_bpfl;
 	snprintf(prog, sizeof(prog), "%s/cold_%s", dir, impl);
 	char *args[] = { prog, (char *)mode, (char *)obj, root, NULL };
-	extern char **environ;
-	int pfd[2];
-	fflush(NULL);
-	if (pipe(pfd) < 0) die("pipe: %s", strerror(errno));
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addclose(&fa, pfd[0]);
-	pid_t pid;
-	int e = posix_spawn(&pid, prog, &fa, NULL, args, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	if (e) {
-		close(pfd[0]);
+	char buf[64];
+	int status, e = 0;
+	struct rusage ru;
+	ssize_t n = spawn_capture(prog, args, buf, sizeof(buf), &status, &ru, &e);
+	if (n < 0 && e) {
 		detail("\ncold start: cannot run %s: %s (make bench-build builds it)\n", prog, strerror(e));
 		return -1;
 	}
-	char buf[64] = "";
-	ssize_t n = read(pfd[0], buf, sizeof(buf) - 1);
-	close(pfd[0]);
-	int status;
-	struct rusage ru;
-	if (wait4(pid, &status, 0, &ru) != pid) die("wait4: %s", strerror(errno));
 	rm_pins(root);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || n <= 0) {
 		detail("\ncold start: %s %s %s failed (status %#x)\n", prog, mode, obj, status);
 		return -1;
 	}
-	buf[n] = 0;
 	out->user = ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3;
 	out->sys = ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
 	out->total = out->user + out->sys;
