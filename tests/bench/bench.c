@@ -1095,7 +1095,7 @@ static long child_maxrss_kb(enum memwhat what, const struct object *o)
 	snprintf(w, sizeof(w), "%d", (int)what);
 	char *args[] = { "bench", "--mem-child", w, (char *)(o ? o->name : "-"), (char *)(o ? o->path : "-"), pin_bpfl, pin_lib, NULL };
 	char out[64];
-	int status, e;
+	int status, e = 0;
 	ssize_t n = spawn_capture("/proc/self/exe", args, out, sizeof(out), &status, NULL, &e);
 	if (n < 0 && e) die("posix_spawn: %s", strerror(e));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || n <= 0) return -1;
