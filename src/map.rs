@@ -337,20 +337,30 @@ impl Map {
         self.with_fd(|fd| match unsafe { sys::map_lookup(fd, key, value, 0) } {
             Ok(()) => Ok(true),
             Err(Errno(libc::ENOENT)) => Ok(false),
-            Err(e) => Err(e.error(format!("map '{}': lookup", self.name))),
+            Err(e) => Err(self.lookup_error(e)),
         })
+    }
+
+    /// A failed lookup, worded (the fast path of the C ABI words it the same).
+    pub(crate) fn lookup_error(&self, e: Errno) -> Error {
+        e.error(format!("map '{}': lookup", self.name))
     }
 
     /// Create or update `key` (`flags`: [`BPF_ANY`], [`BPF_NOEXIST`], [`BPF_EXIST`]).
     pub fn update(&self, key: &[u8], value: &[u8], flags: u64) -> Result<()> {
         self.check_key(key)?;
         self.check_value(value.len())?;
-        self.with_fd(|fd| sys::map_update(fd, key, value, flags).map_err(|e| match e.0 {
+        self.with_fd(|fd| sys::map_update(fd, key, value, flags).map_err(|e| self.update_error(e)))
+    }
+
+    /// A failed update, worded (the fast path of the C ABI words it the same).
+    pub(crate) fn update_error(&self, e: Errno) -> Error {
+        match e.0 {
             libc::EEXIST => Error::new(crate::error::ErrorKind::Os, e.0, format!("map '{}': update: key exists (BPF_NOEXIST)", self.name)),
             libc::ENOENT => Error::not_found(format!("map '{}': update: key does not exist (BPF_EXIST)", self.name)),
             libc::E2BIG => Error::new(crate::error::ErrorKind::Os, e.0, format!("map '{}': update: the map is full ({} entries)", self.name, self.max_entries())),
             _ => e.error(format!("map '{}': update", self.name)),
-        }))
+        }
     }
 
     /// Delete `key`; `Ok(false)` when it was absent.
@@ -359,8 +369,13 @@ impl Map {
         self.with_fd(|fd| match sys::map_delete(fd, key) {
             Ok(()) => Ok(true),
             Err(Errno(libc::ENOENT)) => Ok(false),
-            Err(e) => Err(e.error(format!("map '{}': delete", self.name))),
+            Err(e) => Err(self.delete_error(e)),
         })
+    }
+
+    /// A failed delete, worded (the fast path of the C ABI words it the same).
+    pub(crate) fn delete_error(&self, e: Errno) -> Error {
+        e.error(format!("map '{}': delete", self.name))
     }
 
     /// The key after `key` (the first key for None); `Ok(false)` at the end.
@@ -375,8 +390,13 @@ impl Map {
         self.with_fd(|fd| match unsafe { sys::map_next_key(fd, key, next) } {
             Ok(()) => Ok(true),
             Err(Errno(libc::ENOENT)) => Ok(false),
-            Err(e) => Err(e.error(format!("map '{}': next key", self.name))),
+            Err(e) => Err(self.next_key_error(e)),
         })
+    }
+
+    /// A failed next-key, worded (the fast path of the C ABI words it the same).
+    pub(crate) fn next_key_error(&self, e: Errno) -> Error {
+        e.error(format!("map '{}': next key", self.name))
     }
 
     /// Every key, in the kernel's order.

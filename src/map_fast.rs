@@ -1,25 +1,28 @@
 //! The hot path of the single-key map operations, for the C ABI: the same
 //! checks as [`Map::lookup`] and friends (key and value sizes, the fd held
 //! in a read section), straight-line, with nothing built for the outcomes
-//! that need no message. Anything else (a wrong size, a map not created, a
-//! kernel error other than an absent key) answers [`Fast::Slow`], and the
-//! caller takes the general path, which words the error.
+//! that need no message. A kernel error is worded as the general path words
+//! it ([`Fast::Failed`]), never issued twice; anything else (a wrong size, a
+//! map not created) answers [`Fast::Slow`], and the caller takes the general
+//! path, which words the error.
 //!
 //! Measured with bpf() stubbed out (user-space work only): the general path
 //! cost 60-85 ns a call, libbpf's `bpf_map_*_elem` 10-20 ns.
 
+use crate::error::Error;
 use crate::map::Map;
 use crate::sys::{self, Errno};
 
 /// What a fast operation did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Fast {
     /// Done (lookup: found; next key: written).
     Done,
     /// The key is absent (lookup, delete), or no key follows (next key).
     Absent,
-    /// Not done here: take the general path. A failed update or delete
-    /// changed nothing, so the general path repeating it is one more attempt.
+    /// The kernel refused it: the error, worded.
+    Failed(Error),
+    /// Not checked here (a wrong size, a map not created): take the general path.
     Slow,
 }
 
@@ -32,11 +35,12 @@ impl Map {
     }
 
     #[inline]
-    fn fast_run(&self, f: impl FnOnce(std::os::fd::BorrowedFd<'_>) -> sys::SysResult<()>, absent_ok: bool) -> Fast {
+    fn fast_run(&self, f: impl FnOnce(std::os::fd::BorrowedFd<'_>) -> sys::SysResult<()>, absent_ok: bool, word: impl FnOnce(&Map, Errno) -> Error) -> Fast {
         match self.with_fd(|fd| Ok(f(fd))) {
             Ok(Ok(())) => Fast::Done,
             Ok(Err(Errno(libc::ENOENT))) if absent_ok => Fast::Absent,
-            _ => Fast::Slow,
+            Ok(Err(e)) => Fast::Failed(word(self, e)),
+            Err(_) => Fast::Slow,
         }
     }
 
@@ -47,7 +51,7 @@ impl Map {
             return Fast::Slow;
         }
         // SAFETY: `value` is the map's value buffer size (checked above).
-        self.fast_run(|fd| unsafe { sys::map_lookup(fd, key, value, 0) }, true)
+        self.fast_run(|fd| unsafe { sys::map_lookup(fd, key, value, 0) }, true, Map::lookup_error)
     }
 
     /// [`Map::update`], fast.
@@ -56,7 +60,7 @@ impl Map {
         if key.len() != self.key_size() as usize || !self.fast_value_ok(value.len()) {
             return Fast::Slow;
         }
-        self.fast_run(|fd| sys::map_update(fd, key, value, flags), false)
+        self.fast_run(|fd| sys::map_update(fd, key, value, flags), false, Map::update_error)
     }
 
     /// [`Map::delete`], fast.
@@ -65,7 +69,7 @@ impl Map {
         if key.len() != self.key_size() as usize {
             return Fast::Slow;
         }
-        self.fast_run(|fd| sys::map_delete(fd, key), true)
+        self.fast_run(|fd| sys::map_delete(fd, key), true, Map::delete_error)
     }
 
     /// [`Map::next_key`], fast.
@@ -76,6 +80,6 @@ impl Map {
             return Fast::Slow;
         }
         // SAFETY: `next` is the map's key size (checked above).
-        self.fast_run(|fd| unsafe { sys::map_next_key(fd, key, next) }, true)
+        self.fast_run(|fd| unsafe { sys::map_next_key(fd, key, next) }, true, Map::next_key_error)
     }
 }

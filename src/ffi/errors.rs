@@ -4,7 +4,7 @@
 //! that is not there.
 
 use super::handles;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -34,14 +34,18 @@ pub(super) fn missing(h: u64, what: &'static str) -> Result<c_int> {
     Ok(-libc::ENOENT)
 }
 
+/// A failure as the C ABI reports it: the message kept for
+/// `bpfl_last_error`, the negative errno returned.
+pub(super) fn fail(e: Error) -> c_int {
+    set_last_error(e.message());
+    -e.errno().max(1)
+}
+
 /// Run an export's body: errors become negative errnos with a message, panics become -EIO.
 pub(super) fn guard(f: impl FnOnce() -> Result<c_int>) -> c_int {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(v)) => v,
-        Ok(Err(e)) => {
-            set_last_error(e.message());
-            -e.errno().max(1)
-        }
+        Ok(Err(e)) => fail(e),
         Err(p) => {
             let what = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default();
             set_last_error(&format!("internal error in bpfl (please report): panic: {what}"));

@@ -2,7 +2,7 @@
 //! open from a pin, set a global data map's initial value, close.
 
 use super::args::{bytes_arg, bytes_mut, out, str_arg, write_info};
-use super::errors::{guard, missing, set_last_error};
+use super::errors::{fail, guard, missing, set_last_error};
 use super::handles::{self, Entry, Kind};
 use super::types::{bpfl_map, bpfl_map_info, bpfl_update_flags};
 use crate::error::Error;
@@ -68,6 +68,7 @@ fn fast(h: u64, what: &'static str, f: impl FnOnce(&Map) -> Fast) -> Option<c_in
     match r {
         Ok(Some(Fast::Done)) => Some(0),
         Ok(Some(Fast::Absent)) => missing(h, what).ok(),
+        Ok(Some(Fast::Failed(e))) => Some(fail(e)),
         Ok(Some(Fast::Slow) | None) => None,
         Err(_) => {
             set_last_error("internal error in bpfl (please report): panic in a map operation");
