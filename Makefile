@@ -75,8 +75,9 @@ mounts:
 
 # ---- build ------------------------------------------------------------------
 lib: $(LIBDIR)/libbpfl.so
-$(LIBDIR)/libbpfl.so $(LIBDIR)/libbpfl.a: $(RUST_SRCS) | deps-lib
+$(LIBDIR)/libbpfl.so $(LIBDIR)/libbpfl.a: $(RUST_SRCS) build.rs src/startup.order | deps-lib
 	$(CARGO) build --release --quiet
+	@sh mk/startup-order.sh apply $(LIBDIR)/libbpfl.a src/startup.order
 
 CBINDGEN = $(shell command -v cbindgen || echo $$HOME/.cargo/bin/cbindgen)
 header: deps-header

@@ -86,3 +86,14 @@ $(BENCH_OUT)/cold_libbpf: tests/bench/cold_libbpf.c tests/bench/cold_common.h | 
 	@mkdir -p $(BENCH_OUT)
 	$(CC) $(CFLAGS_C) $< -o $@ -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz
 bench-build: $(COLD_BINS)
+
+# Re-record src/startup.order (the functions a start runs, which `make lib`
+# groups in libbpfl.a and build.rs in libbpfl.so: mk/startup-order.sh). Run it
+# after changes to the open/load path and commit the list. It trains on our
+# own objects (build/bpf) only, so that the libbpf-tools objects the cold-start
+# benchmark measures are ones it never saw.
+.PHONY: startup-order
+startup-order: lib bpf $(BENCH_OUT)/cold_bpfl mounts
+	@$(NEED) startup-order valgrind=valgrind
+	@if [ "$$(id -u)" != 0 ]; then echo "startup-order loads BPF programs: run it as root" >&2; exit 1; fi
+	sh mk/startup-order.sh record src/startup.order $(BENCH_OUT)/cold_bpfl $(BPF_OUT)/*.o
