@@ -12,7 +12,7 @@
 static int COLD_REPS = 15;
 
 struct cold_run {
-	double user, sys, total, peak;
+	double user, sys, total, peak, own;
 };
 
 /* Runs DIR/cold_IMPL MODE OBJ PIN_ROOT once; 0 on success. */
@@ -37,7 +37,14 @@ static int cold_spawn(const char *dir, const char *impl, const char *mode, const
 	out->user = ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3;
 	out->sys = ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
 	out->total = out->user + out->sys;
-	out->peak = atol(buf) / 1024.0;
+	long hwm = 0;
+	double work = 0, in_bpf = 0;
+	if (sscanf(buf, "%ld %lf %lf", &hwm, &work, &in_bpf) != 3) {
+		detail("\ncold start: %s printed '%s', not 'RSS CPU BPF_CPU'\n", prog, buf);
+		return -1;
+	}
+	out->peak = hwm / 1024.0;
+	out->own = (work - in_bpf) / 1e6;
 	return 0;
 }
 
@@ -48,25 +55,28 @@ static double cold_mean(const double *v, int n)
 	return n ? s / n : 0;
 }
 
-/* One object, one mode: rows for user, system, total CPU and peak RSS; the
- * ratios go to *ratio: user (of means: see below), total and peak (of medians). */
-static int cold_case(const char *dir, const char *obj, const char *label, int load, double ratio[3])
+/* One object, one mode: rows for user, system, total CPU, peak RSS and the
+ * library's own CPU (cold_common.h says why that one); the ratios go to
+ * *ratio: user (of means: see below), total, peak and own (of medians). */
+static int cold_case(const char *dir, const char *obj, const char *label, int load, double ratio[4])
 {
 	const char *mode = load ? "load" : "open";
-	double v[2][4][MAXREPS];
+	double v[2][5][MAXREPS];
 	for (int r = 0; r < COLD_REPS; r++)
 		for (int k = 0; k < 2; k++) {
 			int impl = (r + k) % 2; /* alternate which goes first */
 			struct cold_run c;
 			if (cold_spawn(dir, impl ? "libbpf" : "bpfl", mode, obj, &c) < 0) return -1;
 			v[impl][0][r] = c.user, v[impl][1][r] = c.sys, v[impl][2][r] = c.total, v[impl][3][r] = c.peak;
+			v[impl][4][r] = c.own;
 		}
-	static const char *what[4] = { "user CPU", "system CPU", "total CPU", "peak RSS" };
+	static const char *what[5] = { "user CPU (tick-sampled)", "system CPU", "total CPU", "peak RSS",
+				       "library's own CPU (outside bpf(), exact)" };
 	char bench[200], rt[96];
-	for (int m = 0; m < 4; m++) {
+	for (int m = 0; m < 5; m++) {
 		struct st b = stats(v[0][m], COLD_REPS), l = stats(v[1][m], COLD_REPS);
 		double q = l.med > 0 ? b.med / l.med : (b.med > 0 ? 1e9 : 1);
-		if (m != 1) ratio[m == 0 ? 0 : m == 2 ? 1 : 2] = q;
+		if (m >= 2) ratio[m - 1] = q; /* ratio: [1] total CPU, [2] peak RSS, [3] own CPU */
 		snprintf(bench, sizeof(bench), "C cold %s %s: %s", load ? "open+load" : "open", label, what[m]);
 		if (l.med > 0)
 			snprintf(rt, sizeof(rt), "%.2fx libbpf", q);
@@ -106,10 +116,13 @@ static void bench_cold(const char *bpf_dir, const char *tools_dir)
 			detail("\ncold start: %s is missing (make bench-objs, make bpf): not run\n", path);
 			continue;
 		}
-		double load[3] = { 0 }, open[3] = { 0 };
+		double load[4] = { 0 }, open[4] = { 0 };
 		if (cold_case(dir, path, label, 1, load) < 0 || cold_case(dir, path, label, 0, open) < 0) continue;
 		if (objs3[i].core) {
-			add_target("C cold open+load, CO-RE: user CPU (mean)", "<= 0.5x libbpf", load[0] <= 0.5, "%.2fx (%s)", load[0], objs3[i].file);
+			/* "user-space CPU" of the issue: the exact figure decides; the
+			 * tick-sampled user CPU (load[0]) is in the table and the detail. */
+			add_target("C cold open+load, CO-RE: library's own CPU (outside bpf())", "<= 0.5x libbpf", load[3] <= 0.5, "%.2fx (%s)", load[3],
+				   objs3[i].file);
 			add_target("C cold open+load, CO-RE: total CPU", "<= 1.0x libbpf", load[1] <= 1.0, "%.2fx (%s)", load[1], objs3[i].file);
 			add_target("C cold open+load, CO-RE: peak RSS", "<= 1.0x libbpf", load[2] <= 1.0, "%.2fx (%s)", load[2], objs3[i].file);
 		}
