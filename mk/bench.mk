@@ -45,6 +45,7 @@ bench-build: lib bpf bench-objs bench-iter $(BENCH_BIN)
 
 bench: bench-build mounts
 	@if [ "$$(id -u)" != 0 ]; then echo "the benchmarks load BPF programs: run them as root (sudo make bench)" >&2; exit 1; fi
+	@sh mk/startup-order.sh check $(LIBDIR)/libbpfl.a src/startup.order
 	@$(BENCH_BIN) $(BPF_OUT) $(BENCH_TOOLS) > $(BENCH_OUT)/results.md; rc=$$?; cat $(BENCH_OUT)/results.md; exit $$rc
 
 bench-smoke: bench-build mounts

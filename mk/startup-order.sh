@@ -17,6 +17,8 @@
 #       (2.34+) places `.text.sorted.*` together, sorted by name. Run by
 #       `make lib` on libbpfl.a; the cdylib gets the same order from lld's
 #       --symbol-ordering-file (build.rs).
+#   mk/startup-order.sh check ARCHIVE ORDER
+#       says how many of ORDER's functions ARCHIVE groups (`make bench` does).
 #
 # ORDER holds exact (mangled) symbols, one per line, in the order wanted. A
 # symbol the build no longer has is skipped: a stale list costs memory, never
@@ -70,9 +72,21 @@ apply() {
 	fi
 }
 
+# How many of ORDER's functions ARCHIVE has grouped: a list recorded with
+# another toolchain matches less (symbol hashes change), and says so.
+check() {
+	archive=$1 order=$2
+	want=$(wc -l <"$order")
+	got=$(readelf -SW "$archive" 2>/dev/null | grep -o '\.text\.sorted\.[0-9]*\.[^ ]*' |
+		sed 's/^\.text\.sorted\.[0-9]*\.//; s/\.llvm\.[0-9]*$//' | sort -u | wc -l)
+	echo "startup-order: $got of the $want functions in $order are grouped in $archive"
+	[ $((got * 2)) -ge "$want" ] || echo "startup-order: fewer than half: re-record the list (make startup-order) for this toolchain" >&2
+}
+
 cmd=${1:-}; [ $# -gt 0 ] && shift
 case $cmd in
 record) [ $# -ge 3 ] || { echo "usage: $0 record ORDER COLD_BPFL OBJECT..." >&2; exit 2; }; record "$@" ;;
 apply) [ $# -eq 2 ] || { echo "usage: $0 apply ARCHIVE ORDER" >&2; exit 2; }; apply "$@" ;;
-*) echo "usage: $0 record ORDER COLD_BPFL OBJECT... | apply ARCHIVE ORDER" >&2; exit 2 ;;
+check) [ $# -eq 2 ] || { echo "usage: $0 check ARCHIVE ORDER" >&2; exit 2; }; check "$@" ;;
+*) echo "usage: $0 record ORDER COLD_BPFL OBJECT... | apply|check ARCHIVE ORDER" >&2; exit 2 ;;
 esac
