@@ -124,14 +124,16 @@ impl Map {
         self.value_buf.store(value_buf(self.map_type, size), Ordering::Relaxed);
     }
 
-    /// [`Map::with_fd`] for the hot path: None when the map has no fd.
+    /// [`Map::with_fd`] for the hot path: None when the map has no fd, or
+    /// this thread has no fast read section (the general path then runs).
     #[inline(always)]
     pub(crate) fn with_fd_fast<T>(&self, f: impl FnOnce(BorrowedFd<'_>) -> T) -> Option<T> {
-        quiesce::with_read(|| match self.fd.load(Ordering::Acquire) {
+        quiesce::try_with_read(|| match self.fd.load(Ordering::Acquire) {
             // SAFETY: as in `with_fd`.
             fd if fd >= 0 => Some(f(unsafe { BorrowedFd::borrow_raw(fd) })),
             _ => None,
         })
+        .flatten()
     }
 
     /// Run `f` with the fd, holding it open for the duration (a concurrent

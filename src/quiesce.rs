@@ -166,6 +166,40 @@ pub fn with_read<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 
+/// [`with_read`] for a hot path that has a slow path of its own: None, and
+/// `f` not run, when this thread has no fast section (no membarrier, or its
+/// slot is torn down). Nothing generic is out of line here, so the caller
+/// does not build `f` in memory for a cold call.
+#[inline(always)]
+pub(crate) fn try_with_read<T>(f: impl FnOnce() -> T) -> Option<T> {
+    let mut p = FAST.get();
+    if p.is_null() {
+        p = fast_slot();
+        if p.is_null() {
+            return None;
+        }
+    }
+    // SAFETY: as in `with_read`.
+    let slot: &'static Slot = unsafe { &*p };
+    let s = slot.seq.load(Ordering::Relaxed);
+    if s & 1 == 1 {
+        return Some(f()); // nested: the outer section covers `f`
+    }
+    slot.seq.store(s | 1, Ordering::Relaxed);
+    compiler_fence(Ordering::SeqCst); // as in `with_read`
+    let _guard = FastGuard { slot, odd: s | 1 };
+    Some(f())
+}
+
+/// This thread's fast slot, giving the thread its slot first if it has none
+/// yet; null where sections must take the slow path.
+#[cold]
+#[inline(never)]
+fn fast_slot() -> *const Slot {
+    let _ = LOCAL.try_with(|_| ());
+    FAST.get()
+}
+
 /// [`with_read`] before this thread has a slot (the first section), once it
 /// has lost it (thread teardown), or without membarrier (a real fence).
 #[cold]
