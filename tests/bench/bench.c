@@ -721,16 +721,20 @@ static void fill(struct bmap *m, uint32_t n)
 static void bench_map_ops_user(struct bmap *m)
 {
 	enum op ops[] = { LOOKUP, UPDATE, DELETE, NEXTKEY };
+	enum { NOPS = sizeof(ops) / sizeof(ops[0]) };
 	double worst = -1e30, worst_b = 0, worst_l = 0;
 	const char *worst_op = "";
-	int reps = REPS * 20, n = 20000;
-	for (size_t o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
-		double t[3][MAXREPS * 4];
-		int nt = reps < MAXREPS * 4 ? reps : MAXREPS * 4;
-		double best[3] = { 1e30, 1e30, 1e30 };
-		for (int r = 0; r < reps; r++) {
+	int reps = REPS * 40, n = 20000;
+	int nt = reps < MAXREPS * 4 ? reps : MAXREPS * 4;
+	double t[NOPS][3][MAXREPS * 4], best[NOPS][3];
+	for (int o = 0; o < NOPS; o++) best[o][0] = best[o][1] = best[o][2] = 1e30;
+	/* Repetitions outermost: every op and implementation is sampled across
+	 * the whole run, so a busy spell on the machine cannot take one op's
+	 * every sample. */
+	for (int r = 0; r < reps; r++) {
+		for (int o = 0; o < NOPS; o++) {
 			int ord[3];
-			run_order(r, 3, ord);
+			run_order(r * NOPS + o, 3, ord);
 			for (int j = 0; j < 3; j++) {
 				enum impl im = (enum impl)ord[j];
 				uint64_t v = 7;
@@ -739,21 +743,23 @@ static void bench_map_ops_user(struct bmap *m)
 				for (int i = 0; i < n; i++) do_op(im, ops[o], m, (uint32_t)i & (HOT_KEYS - 1), &v);
 				double dt = (now_ns() - t0) / n;
 				stub_bpf = 0;
-				if (r < nt) t[im][r] = dt;
-				if (dt < best[im]) best[im] = dt;
+				if (r < nt) t[o][im][r] = dt;
+				if (dt < best[o][im]) best[o][im] = dt;
 			}
 		}
+	}
+	for (int o = 0; o < NOPS; o++) {
 		struct st s[3];
-		for (int j = 0; j < 3; j++) s[j] = stats(t[j], nt), s[j].min = best[j];
+		for (int j = 0; j < 3; j++) s[j] = stats(t[o][j], nt), s[j].min = best[o][j];
 		char bench[200], ratio[96];
 		snprintf(bench, sizeof(bench), "3 %s: user-space work only (bpf() stubbed)", op_name[ops[o]]);
-		snprintf(ratio, sizeof(ratio), "+%.1f ns over raw (fastest runs)", best[BPFL] - best[RAW]);
+		snprintf(ratio, sizeof(ratio), "+%.1f ns over raw (fastest runs)", best[o][BPFL] - best[o][RAW]);
 		add_row(bench, "bpfl", "ns/op", s[BPFL], ratio);
 		add_row(bench, "raw bpf()", "ns/op", s[RAW], "baseline");
-		snprintf(ratio, sizeof(ratio), "+%.1f ns over raw (fastest runs)", best[LIB] - best[RAW]);
+		snprintf(ratio, sizeof(ratio), "+%.1f ns over raw (fastest runs)", best[o][LIB] - best[o][RAW]);
 		add_row(bench, "libbpf bpf_map_*_elem", "ns/op", s[LIB], ratio);
-		if (best[BPFL] - best[LIB] > worst)
-			worst = best[BPFL] - best[LIB], worst_b = best[BPFL], worst_l = best[LIB], worst_op = op_name[ops[o]];
+		if (best[o][BPFL] - best[o][LIB] > worst)
+			worst = best[o][BPFL] - best[o][LIB], worst_b = best[o][BPFL], worst_l = best[o][LIB], worst_op = op_name[ops[o]];
 	}
 	/* Met when not slower at the printed precision: on a VM the clock steps
 	 * by ~0.27 ns a call here, so ties are common and differ only in digits
