@@ -9,7 +9,7 @@ use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use crate::quiesce;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering};
 use crate::map_setup::MapSetup;
 
 /// `BPF_ANY`: create or update.
@@ -26,6 +26,9 @@ pub struct Map {
     map_type: u32,
     pub(crate) key_size: AtomicU32,
     pub(crate) value_size: AtomicU32,
+    /// [`Map::value_buf_size`], kept with `value_size` (see [`Map::store_value_size`]);
+    /// `usize::MAX` for a per-CPU map when the number of possible CPUs is unknown.
+    pub(crate) value_buf: AtomicUsize,
     pub(crate) max_entries: AtomicU32,
     pub(crate) map_flags: AtomicU32,
     /// What the user set between open and load (see `map_setup.rs`).
@@ -46,6 +49,16 @@ fn is_percpu(t: u32) -> bool {
     matches!(t, mt::PERCPU_HASH | mt::PERCPU_ARRAY | mt::LRU_PERCPU_HASH | mt::PERCPU_CGROUP_STORAGE)
 }
 
+/// The value buffer size of a map of type `t` with values of `value_size`
+/// bytes; `usize::MAX` (no buffer matches) when it is per-CPU and the
+/// number of possible CPUs is unknown.
+fn value_buf(t: u32, value_size: u32) -> usize {
+    if !is_percpu(t) {
+        return value_size as usize;
+    }
+    crate::host::cpus::possible_cpus_known().map_or(usize::MAX, |n| (value_size as usize).div_ceil(8) * 8 * n)
+}
+
 fn is_array_like(t: u32) -> bool {
     matches!(t, mt::ARRAY | mt::PERCPU_ARRAY | mt::PERF_EVENT_ARRAY)
 }
@@ -57,6 +70,7 @@ impl Map {
             map_type,
             key_size: AtomicU32::new(key_size),
             value_size: AtomicU32::new(value_size),
+            value_buf: AtomicUsize::new(value_buf(map_type, value_size)),
             max_entries: AtomicU32::new(max_entries),
             map_flags: AtomicU32::new(map_flags),
             setup: Mutex::new(MapSetup::default()),
@@ -102,6 +116,24 @@ impl Map {
             // closed (their numbers could otherwise be reused under them).
             quiesce::synchronize();
         }
+    }
+
+    /// Set the value size (before the map is created), and with it the value buffer size.
+    pub(crate) fn store_value_size(&self, size: u32) {
+        self.value_size.store(size, Ordering::Relaxed);
+        self.value_buf.store(value_buf(self.map_type, size), Ordering::Relaxed);
+    }
+
+    /// [`Map::with_fd`] for the hot path: None when the map has no fd, or
+    /// this thread has no fast read section (the general path then runs).
+    #[inline(always)]
+    pub(crate) fn with_fd_fast<T>(&self, f: impl FnOnce(BorrowedFd<'_>) -> T) -> Option<T> {
+        quiesce::try_with_read(|| match self.fd.load(Ordering::Acquire) {
+            // SAFETY: as in `with_fd`.
+            fd if fd >= 0 => Some(f(unsafe { BorrowedFd::borrow_raw(fd) })),
+            _ => None,
+        })
+        .flatten()
     }
 
     /// Run `f` with the fd, holding it open for the duration (a concurrent

@@ -112,7 +112,7 @@ impl Map {
                     )));
                 }
             }
-            self.value_size.store(size, Ordering::Relaxed);
+            self.store_value_size(size);
             Ok(())
         })
     }

@@ -16,6 +16,7 @@
 //! readers fall back to a real fence.
 
 use parking_lot::Mutex;
+use std::cell::Cell;
 use std::sync::atomic::{compiler_fence, fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
@@ -47,6 +48,8 @@ struct Local {
 
 impl Drop for Local {
     fn drop(&mut self) {
+        // From now on this thread's sections take the slow path (and count in UNSLOTTED).
+        FAST.set(std::ptr::null());
         self.slot.seq.store(self.slot.seq.load(Ordering::Relaxed) & !1, Ordering::Release);
         self.slot.in_use.store(false, Ordering::Release);
     }
@@ -62,11 +65,20 @@ fn new_local() -> Local {
             s
         }
     };
+    if membarrier_ok() {
+        FAST.set(slot);
+    }
     Local { slot }
 }
 
 thread_local! {
     static LOCAL: Local = new_local();
+    /// This thread's slot while [`LOCAL`] holds it and membarrier is
+    /// registered; null otherwise (not yet, torn down, or readers need a
+    /// real fence). Const-initialised and without a destructor, so reading it
+    /// is one load with no lazy-initialisation check: the hot path of every
+    /// map operation starts here.
+    static FAST: Cell<*const Slot> = const { Cell::new(std::ptr::null()) };
 }
 
 /// Inside a read-side section until dropped. Sections nest: an odd `seq`
@@ -118,10 +130,81 @@ impl Drop for ReadGuard {
     }
 }
 
+/// Ends the section [`with_read`] began on its fast path (also on unwinding).
+struct FastGuard {
+    slot: &'static Slot,
+    odd: u64,
+}
+
+impl Drop for FastGuard {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.slot.seq.store(self.odd.wrapping_add(1), Ordering::Release);
+    }
+}
+
 /// Run `f` inside a read-side section: anything `f` loads that a closer
 /// unpublishes before calling [`synchronize`] stays valid until `f` returns.
-#[inline]
+#[inline(always)]
 pub fn with_read<T>(f: impl FnOnce() -> T) -> T {
+    let p = FAST.get();
+    if p.is_null() {
+        return with_read_slow(f);
+    }
+    // SAFETY: FAST holds this thread's slot (slots are leaked: 'static),
+    // and only this thread writes its `seq`.
+    let slot: &'static Slot = unsafe { &*p };
+    let s = slot.seq.load(Ordering::Relaxed);
+    if s & 1 == 1 {
+        return f(); // nested: the outer section covers `f`
+    }
+    slot.seq.store(s | 1, Ordering::Relaxed);
+    // FAST is set only once membarrier is registered: the closer's
+    // membarrier orders this store before the loads `f` makes.
+    compiler_fence(Ordering::SeqCst);
+    let _guard = FastGuard { slot, odd: s | 1 };
+    f()
+}
+
+/// [`with_read`] for a hot path that has a slow path of its own: None, and
+/// `f` not run, when this thread has no fast section (no membarrier, or its
+/// slot is torn down). Nothing generic is out of line here, so the caller
+/// does not build `f` in memory for a cold call.
+#[inline(always)]
+pub(crate) fn try_with_read<T>(f: impl FnOnce() -> T) -> Option<T> {
+    let mut p = FAST.get();
+    if p.is_null() {
+        p = fast_slot();
+        if p.is_null() {
+            return None;
+        }
+    }
+    // SAFETY: as in `with_read`.
+    let slot: &'static Slot = unsafe { &*p };
+    let s = slot.seq.load(Ordering::Relaxed);
+    if s & 1 == 1 {
+        return Some(f()); // nested: the outer section covers `f`
+    }
+    slot.seq.store(s | 1, Ordering::Relaxed);
+    compiler_fence(Ordering::SeqCst); // as in `with_read`
+    let _guard = FastGuard { slot, odd: s | 1 };
+    Some(f())
+}
+
+/// This thread's fast slot, giving the thread its slot first if it has none
+/// yet; null where sections must take the slow path.
+#[cold]
+#[inline(never)]
+fn fast_slot() -> *const Slot {
+    let _ = LOCAL.try_with(|_| ());
+    FAST.get()
+}
+
+/// [`with_read`] before this thread has a slot (the first section), once it
+/// has lost it (thread teardown), or without membarrier (a real fence).
+#[cold]
+#[inline(never)]
+fn with_read_slow<T>(f: impl FnOnce() -> T) -> T {
     let _guard = read();
     f()
 }
@@ -179,12 +262,15 @@ mod tests {
             let (value, freed, stop) = (value.clone(), freed.clone(), stop.clone());
             readers.push(std::thread::spawn(move || {
                 let mut bad = 0;
+                let mut i = 0u64;
                 while !stop.load(Ordering::Relaxed) {
-                    let _g = read();
-                    let v = value.load(Ordering::Relaxed);
-                    if v > 0 && freed.load(Ordering::Relaxed) >= v {
-                        bad += 1;
-                    }
+                    // Both the guard (slow path) and with_read (fast path, once the slot exists).
+                    let check = || {
+                        let v = value.load(Ordering::Relaxed);
+                        (v > 0 && freed.load(Ordering::Relaxed) >= v) as i32
+                    };
+                    i += 1;
+                    bad += if i % 2 == 0 { with_read(check) } else { let _g = read(); check() };
                 }
                 bad
             }));
@@ -197,6 +283,26 @@ mod tests {
         stop.store(true, Ordering::Relaxed);
         let bad: i32 = readers.into_iter().map(|r| r.join().unwrap()).sum();
         assert_eq!(bad, 0);
+    }
+
+    #[test]
+    fn fast_sections_nest_and_end_on_panic() {
+        with_read(|| ()); // gives this thread its slot
+        let slot = FAST.get();
+        if slot.is_null() {
+            return; // no membarrier here: every section takes the slow path
+        }
+        let seq = || unsafe { (*slot).seq.load(Ordering::Relaxed) };
+        let before = seq();
+        with_read(|| {
+            assert_eq!(seq() & 1, 1, "inside");
+            with_read(|| assert_eq!(seq(), before | 1, "a nested section changes nothing"));
+            assert_eq!(seq() & 1, 1, "still inside after the nested one");
+        });
+        assert_eq!(seq(), before + 2);
+        let r = std::panic::catch_unwind(|| with_read(|| panic!("inside a section")));
+        assert!(r.is_err());
+        assert_eq!(seq() & 1, 0, "a panic ends the section (a closer would otherwise wait forever)");
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::map::Map;
 use crate::object::Object;
 use crate::program::Program;
 use parking_lot::{Mutex, RwLock};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::CString;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,15 +34,67 @@ static CLOSE_EPOCH: AtomicU64 = AtomicU64::new(0);
 
 const CACHE_SLOTS: usize = 8;
 
-/// Recently used map handles of this thread, direct-mapped by slot index.
-#[derive(Default)]
-struct MapCache {
-    epoch: u64,
-    slots: [Option<(u64, Arc<Map>)>; CACHE_SLOTS],
+/// Never a close epoch (those count up from 0): an unfilled or torn-down cache.
+const NO_EPOCH: u64 = u64::MAX;
+
+/// This thread's recently used map handles, direct-mapped by slot number:
+/// `(handle, map)`, valid while `epoch` is the close epoch. The maps are
+/// kept alive by [`KEEP`]'s `Arc`s. Plain cells, const-initialised and with
+/// no destructor: reading them is a few loads, with no lazy-initialisation
+/// check and no borrow flag (the single-key operations' hot path).
+struct HotMaps {
+    epoch: Cell<u64>,
+    slots: [Cell<(u64, *const Map)>; CACHE_SLOTS],
+}
+
+/// The `Arc`s behind [`HOT`]'s pointers, entry by entry. Dropped at thread
+/// exit, HOT marked empty first.
+struct Keep {
+    maps: [Option<Arc<Map>>; CACHE_SLOTS],
+}
+
+impl Drop for Keep {
+    fn drop(&mut self) {
+        HOT.with(|c| c.epoch.set(NO_EPOCH));
+    }
 }
 
 thread_local! {
-    static MAP_CACHE: RefCell<MapCache> = RefCell::new(MapCache::default());
+    static HOT: HotMaps = const { HotMaps { epoch: Cell::new(NO_EPOCH), slots: [const { Cell::new((0, std::ptr::null())) }; CACHE_SLOTS] } };
+    static KEEP: RefCell<Keep> = const { RefCell::new(Keep { maps: [const { None }; CACHE_SLOTS] }) };
+}
+
+/// The handle an empty entry `i` holds: one whose slot number lands on
+/// another entry, so that no handle looked up in entry `i` equals it (not
+/// even 0).
+fn empty_key(i: usize) -> u64 {
+    ((i + 1) % CACHE_SLOTS) as u64
+}
+
+/// Remember that `h` is `m`, as of close epoch `epoch` (read before `m` was
+/// looked up in the table: a close since then makes the entry stale at once).
+#[inline(never)]
+fn remember(h: u64, epoch: u64, m: &Arc<Map>) {
+    let i = slot_of(h) % CACHE_SLOTS;
+    let mut dropped: Vec<Arc<Map>> = Vec::new();
+    let _ = KEEP.try_with(|k| {
+        // Busy while a `with_map` call's `f` runs on this thread (a callback
+        // calling back into bpfl): no caching then.
+        let Ok(mut k) = k.try_borrow_mut() else { return };
+        HOT.with(|c| {
+            if c.epoch.get() != epoch {
+                // A handle was closed since these were cached: forget them all.
+                for (j, e) in c.slots.iter().enumerate() {
+                    e.set((empty_key(j), std::ptr::null()));
+                }
+                dropped.extend(k.maps.iter_mut().filter_map(Option::take));
+                c.epoch.set(epoch);
+            }
+            c.slots[i].set((h, Arc::as_ptr(m)));
+            dropped.extend(k.maps[i].replace(m.clone()));
+        });
+    });
+    drop(dropped); // outside the borrow
 }
 
 /// What a handle refers to.
@@ -296,55 +348,52 @@ pub(super) fn program(h: u64) -> Result<(u64, Arc<Program>)> {
 /// Run `f` on the map behind a map handle.
 pub(super) fn with_map<T>(h: u64, f: impl FnOnce(&Map) -> Result<T>) -> Result<T> {
     let epoch = CLOSE_EPOCH.load(Ordering::Acquire);
-    let slot = slot_of(h) % CACHE_SLOTS;
-    // Fast path: this thread resolved `h` since the last close anywhere.
-    // (try_borrow: a log callback that calls back into bpfl takes the slow path.)
+    let i = slot_of(h) % CACHE_SLOTS;
+    // Fast path: this thread resolved `h` since the last close anywhere. `f`
+    // runs under a shared borrow of KEEP, so that nothing it calls (a log
+    // callback calling back into bpfl) can replace the entry under it.
     let mut f = Some(f);
-    let hit = MAP_CACHE.try_with(|c| {
-        let mut c = c.try_borrow_mut().ok()?;
-        if c.epoch != epoch {
-            *c = MapCache { epoch, ..Default::default() };
-            return None;
+    if HOT.with(|c| c.epoch.get() == epoch && c.slots[i].get().0 == h) {
+        let hit = KEEP.try_with(|k| {
+            let k = k.try_borrow().ok()?;
+            let m = k.maps[i].as_ref()?;
+            Some((f.take().expect("unused"))(m).map_err(|e| closed_meanwhile(h, m, e)))
+        });
+        if let Ok(Some(r)) = hit {
+            return r;
         }
-        match &c.slots[slot] {
-            Some((k, m)) if *k == h => Some((f.take().expect("unused"))(m).map_err(|e| closed_meanwhile(h, m, e))),
-            _ => None,
-        }
-    });
-    if let Ok(Some(r)) = hit {
-        return r;
     }
     let f = f.take().expect("unused");
     let m = with(h, Kind::Map, |e| match e {
         Entry::Map { map, .. } => Ok(map.clone()),
         _ => Err(stale(h, Kind::Map)),
     })?;
-    let _ = MAP_CACHE.try_with(|c| {
-        if let Ok(mut c) = c.try_borrow_mut() {
-            if c.epoch == epoch {
-                c.slots[slot] = Some((h, m.clone()));
-            }
-        }
-    });
+    remember(h, epoch, &m);
     f(&m).map_err(|e| closed_meanwhile(h, &m, e))
 }
 
 /// Run `f` on the map behind `h` if this thread's cache holds it and no
 /// handle was closed since (the hot path of the single-key operations);
 /// None otherwise, and the caller takes [`with_map`], which fills the cache.
-#[inline]
-pub(super) fn with_cached_map<T>(h: u64, f: impl FnOnce(&Map) -> T) -> Option<T> {
+/// A handle closed before this call misses (the epoch moved); one closed
+/// during it has its fd unpublished and quiesced (see [`release`]), which
+/// the operation's read section sees.
+///
+/// # Safety
+/// `f` must not call into this module (directly or through any bpfl
+/// call): refilling the cache could drop the map `f` is given.
+#[inline(always)]
+pub(super) unsafe fn with_cached_map<T>(h: u64, f: impl FnOnce(&Map) -> T) -> Option<T> {
     let epoch = CLOSE_EPOCH.load(Ordering::Acquire);
-    MAP_CACHE
-        .try_with(|c| {
-            let c = c.try_borrow().ok()?;
-            match &c.slots[slot_of(h) % CACHE_SLOTS] {
-                Some((k, m)) if c.epoch == epoch && *k == h => Some(f(m)),
-                _ => None,
-            }
-        })
-        .ok()
-        .flatten()
+    let (e, (k, m)) = HOT.with(|c| (c.epoch.get(), c.slots[slot_of(h) % CACHE_SLOTS].get()));
+    if e != epoch || k != h {
+        return None;
+    }
+    // SAFETY: the entry is current (epoch) and not empty (an empty entry's
+    // key never equals a handle looked up there), so KEEP holds an Arc of
+    // `m`, which only `remember` on this thread (which `f` does not reach:
+    // our contract) or this thread's exit drops.
+    Some(f(unsafe { &*m }))
 }
 
 /// An operation that failed because its map was closed under it (by another

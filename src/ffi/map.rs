@@ -8,6 +8,7 @@ use super::types::{bpfl_map, bpfl_map_info, bpfl_update_flags};
 use crate::error::Error;
 use crate::map::Map;
 use crate::map_fast::Fast;
+use crate::sys::Errno;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::sync::Arc;
 
@@ -58,23 +59,50 @@ pub unsafe extern "C" fn bpfl_map_value_buf_size(map: bpfl_map, out_size: *mut u
     })
 }
 
+/// [`fast`]'s answer for "take the general path".
+const SLOW: c_int = c_int::MIN;
+/// [`fast`]'s answer for an absent key (-ENOENT with a message made on demand).
+const ABSENT: c_int = c_int::MIN + 1;
+
 /// The hot path of the single-key operations (see `map_fast.rs`): the
 /// result when the map is in this thread's handle cache and the operation
-/// needs no message; None to take the general path. A panic is -EIO here
+/// needs no message; None to take the general path. A kernel error is
+/// worded by `word` (as the general path words it). A panic is -EIO here
 /// as in [`guard`].
-#[inline]
-fn fast(h: u64, what: &'static str, f: impl FnOnce(&Map) -> Fast) -> Option<c_int> {
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handles::with_cached_map(h, f)));
-    match r {
-        Ok(Some(Fast::Done)) => Some(0),
-        Ok(Some(Fast::Absent)) => missing(h, what).ok(),
-        Ok(Some(Fast::Failed(e))) => Some(fail(e)),
-        Ok(Some(Fast::Slow) | None) => None,
-        Err(_) => {
-            set_last_error("internal error in bpfl (please report): panic in a map operation");
-            Some(-libc::EIO)
+#[inline(always)]
+fn fast(h: u64, what: &'static str, word: fn(&Map, Errno) -> Error, f: impl FnOnce(&Map) -> Fast) -> Option<c_int> {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: `f` is one of map_fast's operations: checks and one
+        // syscall, nothing that reaches the handle table.
+        unsafe {
+            handles::with_cached_map(h, |m| match f(m) {
+                Fast::Done => 0,
+                Fast::Absent => ABSENT,
+                Fast::Failed(e) => failed(m, e, word),
+                Fast::Slow => SLOW,
+            })
         }
+    }));
+    match r {
+        Ok(Some(SLOW) | None) => None,
+        Ok(Some(ABSENT)) => missing(h, what).ok(),
+        Ok(Some(rc)) => Some(rc),
+        Err(_) => Some(panicked()),
     }
+}
+
+/// A kernel error on the fast path, worded (out of line: the hot path keeps its registers).
+#[cold]
+#[inline(never)]
+fn failed(m: &Map, e: Errno, word: fn(&Map, Errno) -> Error) -> c_int {
+    fail(word(m, e))
+}
+
+#[cold]
+#[inline(never)]
+fn panicked() -> c_int {
+    set_last_error("internal error in bpfl (please report): panic in a map operation");
+    -libc::EIO
 }
 
 /// `len` bytes at `p` for the fast path: None for NULL or an impossible
@@ -104,14 +132,22 @@ unsafe fn fast_bytes_mut<'a>(p: *mut c_void, len: usize) -> Option<&'a mut [u8]>
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_map_lookup(map: bpfl_map, key: *const c_void, key_size: usize, value: *mut c_void, value_size: usize) -> c_int {
     if let (Some(k), Some(v)) = (fast_bytes(key, key_size), fast_bytes_mut(value, value_size)) {
-        if let Some(rc) = fast(map.id, "no such key", |m| m.lookup_fast(k, v)) {
+        if let Some(rc) = fast(map.id, "no such key", Map::lookup_error, |m| m.lookup_fast(k, v)) {
             return rc;
         }
     }
+    lookup_slow(map.id, key, key_size, value, value_size)
+}
+
+/// The general path of [`bpfl_map_lookup`]: out of line, so that the hot
+/// path neither spills its arguments for it nor keeps its registers.
+#[cold]
+#[inline(never)]
+unsafe fn lookup_slow(h: u64, key: *const c_void, key_size: usize, value: *mut c_void, value_size: usize) -> c_int {
     guard(|| {
         let k = bytes_arg(key, key_size, "key")?;
         let v = bytes_mut(value, value_size, "value")?;
-        handles::with_map(map.id, |m| if m.lookup(k, v)? { Ok(0) } else { missing(map.id, "no such key") })
+        handles::with_map(h, |m| if m.lookup(k, v)? { Ok(0) } else { missing(h, "no such key") })
     })
 }
 
@@ -122,14 +158,21 @@ pub unsafe extern "C" fn bpfl_map_lookup(map: bpfl_map, key: *const c_void, key_
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_map_update(map: bpfl_map, key: *const c_void, key_size: usize, value: *const c_void, value_size: usize, flags: u64) -> c_int {
     if let (Some(k), Some(v)) = (fast_bytes(key, key_size), fast_bytes(value, value_size)) {
-        if let Some(rc) = fast(map.id, "", |m| m.update_fast(k, v, flags)) {
+        if let Some(rc) = fast(map.id, "", Map::update_error, |m| m.update_fast(k, v, flags)) {
             return rc;
         }
     }
+    update_slow(map.id, key, key_size, value, value_size, flags)
+}
+
+/// The general path of [`bpfl_map_update`] (out of line, as [`lookup_slow`]).
+#[cold]
+#[inline(never)]
+unsafe fn update_slow(h: u64, key: *const c_void, key_size: usize, value: *const c_void, value_size: usize, flags: u64) -> c_int {
     guard(|| {
         let k = bytes_arg(key, key_size, "key")?;
         let v = bytes_arg(value, value_size, "value")?;
-        handles::with_map(map.id, |m| m.update(k, v, flags).map(|_| 0))
+        handles::with_map(h, |m| m.update(k, v, flags).map(|_| 0))
     })
 }
 
@@ -140,13 +183,20 @@ pub unsafe extern "C" fn bpfl_map_update(map: bpfl_map, key: *const c_void, key_
 #[no_mangle]
 pub unsafe extern "C" fn bpfl_map_delete(map: bpfl_map, key: *const c_void, key_size: usize) -> c_int {
     if let Some(k) = fast_bytes(key, key_size) {
-        if let Some(rc) = fast(map.id, "no such key", |m| m.delete_fast(k)) {
+        if let Some(rc) = fast(map.id, "no such key", Map::delete_error, |m| m.delete_fast(k)) {
             return rc;
         }
     }
+    delete_slow(map.id, key, key_size)
+}
+
+/// The general path of [`bpfl_map_delete`] (out of line, as [`lookup_slow`]).
+#[cold]
+#[inline(never)]
+unsafe fn delete_slow(h: u64, key: *const c_void, key_size: usize) -> c_int {
     guard(|| {
         let k = bytes_arg(key, key_size, "key")?;
-        handles::with_map(map.id, |m| if m.delete(k)? { Ok(0) } else { missing(map.id, "no such key") })
+        handles::with_map(h, |m| if m.delete(k)? { Ok(0) } else { missing(h, "no such key") })
     })
 }
 
@@ -159,14 +209,21 @@ pub unsafe extern "C" fn bpfl_map_delete(map: bpfl_map, key: *const c_void, key_
 pub unsafe extern "C" fn bpfl_map_next_key(map: bpfl_map, key: *const c_void, next_key: *mut c_void, key_size: usize) -> c_int {
     let k = if key.is_null() { Some(None) } else { fast_bytes(key, key_size).map(Some) };
     if let (Some(k), Some(n)) = (k, fast_bytes_mut(next_key, key_size)) {
-        if let Some(rc) = fast(map.id, "no more keys", |m| m.next_key_fast(k, n)) {
+        if let Some(rc) = fast(map.id, "no more keys", Map::next_key_error, |m| m.next_key_fast(k, n)) {
             return rc;
         }
     }
+    next_key_slow(map.id, key, next_key, key_size)
+}
+
+/// The general path of [`bpfl_map_next_key`] (out of line, as [`lookup_slow`]).
+#[cold]
+#[inline(never)]
+unsafe fn next_key_slow(h: u64, key: *const c_void, next_key: *mut c_void, key_size: usize) -> c_int {
     guard(|| {
         let k = if key.is_null() { None } else { Some(bytes_arg(key, key_size, "key")?) };
         let n = bytes_mut(next_key, key_size, "next_key")?;
-        handles::with_map(map.id, |m| if m.next_key(k, n)? { Ok(0) } else { missing(map.id, "no more keys") })
+        handles::with_map(h, |m| if m.next_key(k, n)? { Ok(0) } else { missing(h, "no more keys") })
     })
 }
 
