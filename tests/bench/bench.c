@@ -556,30 +556,22 @@ static void bench_load(void)
 
 long syscall(long n, ...)
 {
-	va_list ap;
-	va_start(ap, n);
-	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
-	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
-	va_end(ap);
-	long r;
+	long x[6], r;
+	RAW_SYSCALL_ARGS(n, x);
 	if (__builtin_expect(stub_bpf, 0) && n == __NR_bpf) return 0;
 	if (__builtin_expect(count_bpf && n == __NR_bpf, 0)) {
 		/* 1: wall time (section 2); 2: this thread's CPU time (the growth section) */
 		clockid_t clk = count_bpf == 1 ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID;
 		struct timespec t0, t1;
 		clock_gettime(clk, &t0);
-		r = do_syscall6(n, a, b, c, d, e, f);
+		r = do_syscall6(n, x[0], x[1], x[2], x[3], x[4], x[5]);
 		clock_gettime(clk, &t1);
 		*(count_bpf == 1 ? &bpf_ns : &bpf_cpu_ns) += (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
 		bpf_calls++;
 	} else {
-		r = do_syscall6(n, a, b, c, d, e, f);
+		r = do_syscall6(n, x[0], x[1], x[2], x[3], x[4], x[5]);
 	}
-	if ((unsigned long)r > -4096UL) {
-		errno = (int)-r;
-		return -1;
-	}
-	return r;
+	return raw_syscall_result(r);
 }
 
 /* ---- raw bpf() ------------------------------------------------------------------ */

@@ -41,19 +41,12 @@ static double cold_cpu_ns(clockid_t clk)
  * definition, which times it. */
 long syscall(long n, ...)
 {
-	va_list ap;
-	va_start(ap, n);
-	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
-	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
-	va_end(ap);
+	long x[6];
+	RAW_SYSCALL_ARGS(n, x);
 	double t0 = n == __NR_bpf ? cold_cpu_ns(CLOCK_THREAD_CPUTIME_ID) : 0;
-	long r = do_syscall6(n, a, b, c, d, e, f);
+	long r = do_syscall6(n, x[0], x[1], x[2], x[3], x[4], x[5]);
 	if (n == __NR_bpf) cold_bpf_ns += cold_cpu_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
-	if ((unsigned long)r > -4096UL) {
-		errno = (int)-r;
-		return -1;
-	}
-	return r;
+	return raw_syscall_result(r);
 }
 
 static void *cold_read(const char *path, size_t *len)
