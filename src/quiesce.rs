@@ -130,7 +130,7 @@ impl Drop for ReadGuard {
     }
 }
 
-/// Ends the section [`with_read`] began on its fast path (also on unwinding).
+/// Ends the section [`enter_fast`] began (also on unwinding).
 struct FastGuard {
     slot: &'static Slot,
     odd: u64,
@@ -151,18 +151,8 @@ pub fn with_read<T>(f: impl FnOnce() -> T) -> T {
     if p.is_null() {
         return with_read_slow(f);
     }
-    // SAFETY: FAST holds this thread's slot (slots are leaked: 'static),
-    // and only this thread writes its `seq`.
-    let slot: &'static Slot = unsafe { &*p };
-    let s = slot.seq.load(Ordering::Relaxed);
-    if s & 1 == 1 {
-        return f(); // nested: the outer section covers `f`
-    }
-    slot.seq.store(s | 1, Ordering::Relaxed);
-    // FAST is set only once membarrier is registered: the closer's
-    // membarrier orders this store before the loads `f` makes.
-    compiler_fence(Ordering::SeqCst);
-    let _guard = FastGuard { slot, odd: s | 1 };
+    // SAFETY: `p` is this thread's FAST, not null.
+    let _guard = unsafe { enter_fast(p) };
     f()
 }
 
@@ -179,16 +169,31 @@ pub(crate) fn try_with_read<T>(f: impl FnOnce() -> T) -> Option<T> {
             return None;
         }
     }
-    // SAFETY: as in `with_read`.
+    // SAFETY: `p` is this thread's FAST, not null.
+    let _guard = unsafe { enter_fast(p) };
+    Some(f())
+}
+
+/// Begin a section on the fast path, on this thread's slot `p`: the guard
+/// that ends it, or None when this thread is inside a section already (the
+/// outer one covers what follows).
+///
+/// # Safety
+/// `p` is a non-null value of this thread's FAST.
+#[inline(always)]
+unsafe fn enter_fast(p: *const Slot) -> Option<FastGuard> {
+    // SAFETY: FAST holds this thread's slot (slots are leaked: 'static),
+    // and only this thread writes its `seq`.
     let slot: &'static Slot = unsafe { &*p };
     let s = slot.seq.load(Ordering::Relaxed);
     if s & 1 == 1 {
-        return Some(f()); // nested: the outer section covers `f`
+        return None;
     }
     slot.seq.store(s | 1, Ordering::Relaxed);
-    compiler_fence(Ordering::SeqCst); // as in `with_read`
-    let _guard = FastGuard { slot, odd: s | 1 };
-    Some(f())
+    // FAST is set only once membarrier is registered: the closer's
+    // membarrier orders this store before the loads the section makes.
+    compiler_fence(Ordering::SeqCst);
+    Some(FastGuard { slot, odd: s | 1 })
 }
 
 /// This thread's fast slot, giving the thread its slot first if it has none
