@@ -49,6 +49,11 @@ fn is_percpu(t: u32) -> bool {
     matches!(t, mt::PERCPU_HASH | mt::PERCPU_ARRAY | mt::LRU_PERCPU_HASH | mt::PERCPU_CGROUP_STORAGE)
 }
 
+/// A per-CPU value buffer: each CPU's value padded to 8 bytes, for `cpus` CPUs.
+fn percpu_buf(value_size: u32, cpus: usize) -> usize {
+    (value_size as usize).div_ceil(8) * 8 * cpus
+}
+
 /// The value buffer size of a map of type `t` with values of `value_size`
 /// bytes; `usize::MAX` (no buffer matches) when it is per-CPU and the
 /// number of possible CPUs is unknown.
@@ -56,7 +61,7 @@ fn value_buf(t: u32, value_size: u32) -> usize {
     if !is_percpu(t) {
         return value_size as usize;
     }
-    crate::host::cpus::possible_cpus_known().map_or(usize::MAX, |n| (value_size as usize).div_ceil(8) * 8 * n)
+    crate::host::cpus::possible_cpus_known().map_or(usize::MAX, |n| percpu_buf(value_size, n))
 }
 
 fn is_array_like(t: u32) -> bool {
@@ -310,7 +315,7 @@ impl Map {
     #[inline]
     pub fn value_buf_size(&self) -> usize {
         if is_percpu(self.map_type) {
-            (self.value_size() as usize).div_ceil(8) * 8 * possible_cpus()
+            percpu_buf(self.value_size(), possible_cpus())
         } else {
             self.value_size() as usize
         }
