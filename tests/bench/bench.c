@@ -552,7 +552,7 @@ static void bench_load(void)
  * of sections 3 and 5 goes through it too, so every implementation pays the
  * same. */
 
-#include "raw_syscall.h"
+#include "self_measure.h"
 
 long syscall(long n, ...)
 {
@@ -870,6 +870,14 @@ static size_t read_whole(enum read_way way, struct bmap *m, uint32_t *keys, uint
 	return n;
 }
 
+/* A whole-map read is checked: `n` entries, whose keys and values sum to `want_sum`. */
+static void check_read(const char *what, size_t got, uint32_t n, const uint32_t *keys, const uint64_t *vals, uint64_t want_sum)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < got; i++) sum += vals[i] + keys[i];
+	if (got != n || sum != want_sum) die("%s read %zu entries (want %u), checksum %s", what, got, n, sum == want_sum ? "ok" : "wrong");
+}
+
 static void bench_read_all(void)
 {
 	progress("4 read all: %u-entry hash map, %d reps\n", BIG_N, BIG_REPS);
@@ -944,10 +952,7 @@ static void bench_read_all(void)
 				n = read_whole((enum read_way)(w == 3 ? 2 : w), &m, keys, vals, BIG_N);
 			}
 			t[w][r] = (now_ns() - t0) / 1e6;
-			uint64_t sum = 0;
-			for (size_t i = 0; i < n; i++) sum += vals[i] + keys[i];
-			if (n != BIG_N || sum != want_sum)
-				die("%s read %zu entries (want %u), checksum %s", names[w], n, BIG_N, sum == want_sum ? "ok" : "wrong");
+			check_read(names[w], n, BIG_N, keys, vals, want_sum);
 		}
 	}
 	struct st s[5];
@@ -1142,13 +1147,7 @@ static int mem_child(char **argv)
 	case MEM_LIB_LOAD: r = lib_open_load(&o, 1, NULL, 0); break;
 	}
 	if (r < 0) return 2;
-	/* The peak of this address space: VmHWM in /proc/self/status. */
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long hwm = -1;
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmHWM:", 6)) hwm = atol(line + 6);
-	if (f) fclose(f);
+	long hwm = vm_hwm_kb(); /* the peak of this address space */
 	printf("%ld\n", hwm);
 	return hwm < 0 ? 4 : 0;
 }

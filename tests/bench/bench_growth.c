@@ -296,10 +296,9 @@ static void growth_read(void)
 				double s = cpu_ns();
 				size_t got = read_whole(growth_way[w], &m, keys, vals, n);
 				t[w][r] = (cpu_ns() - s) / 1e6;
-				uint64_t sum = 0;
-				for (size_t e = 0; e < got; e++) sum += vals[e] + keys[e];
-				if (got != n || sum != want_sum)
-					die("growth: %s read %zu entries (want %u), checksum %s", impl[w], got, n, sum == want_sum ? "ok" : "wrong");
+				char what[96];
+				snprintf(what, sizeof(what), "growth: %s", impl[w]);
+				check_read(what, got, n, keys, vals, want_sum);
 			}
 		}
 		struct st s[3];

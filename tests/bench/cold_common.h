@@ -26,7 +26,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
-#include "raw_syscall.h"
+#include "self_measure.h"
 
 static double cold_bpf_ns, cold_t0;
 
@@ -84,12 +84,7 @@ static int cold_args(int argc, char **argv, void **buf, size_t *len)
 static int cold_exit(int rc)
 {
 	double work = cold_cpu_ns(CLOCK_PROCESS_CPUTIME_ID) - cold_t0;
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long hwm = -1;
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmHWM:", 6)) hwm = atol(line + 6);
-	if (f) fclose(f);
+	long hwm = vm_hwm_kb();
 	printf("%ld %.0f %.0f\n", hwm, work, cold_bpf_ns);
 	return rc ? rc : hwm < 0 ? 4 : 0;
 }

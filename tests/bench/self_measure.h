@@ -1,11 +1,15 @@
-/* The syscall instruction, for programs of tests/bench that define their own
- * syscall() (bench.c, cold_common.h) to tell time spent inside bpf() from the
- * library's own work: their definition cannot call glibc's. */
-#ifndef BENCH_RAW_SYSCALL_H
-#define BENCH_RAW_SYSCALL_H
+/* What the programs of tests/bench (bench.c, and cold_common.h's separate
+ * executables) measure of themselves: their bpf() calls, through their own
+ * syscall() (which cannot call glibc's: the syscall instruction is here),
+ * and their peak RSS. */
+#ifndef BENCH_SELF_MEASURE_H
+#define BENCH_SELF_MEASURE_H
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* The six arguments a syscall(n, ...) definition received, into long args[6]. */
 #define RAW_SYSCALL_ARGS(n, args)                                   \
@@ -37,6 +41,18 @@ static inline long raw_syscall_result(long r)
 		return -1;
 	}
 	return r;
+}
+
+/* This address space's peak RSS in kB (VmHWM in /proc/self/status), -1 if unread. */
+static long vm_hwm_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long hwm = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmHWM:", 6)) hwm = atol(line + 6);
+	if (f) fclose(f);
+	return hwm;
 }
 
 #endif
