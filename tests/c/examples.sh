@@ -5,12 +5,7 @@
 set -u
 BIN=$1
 BPF=$2
-pass=0 fail=0
-
-ok()   { pass=$((pass + 1)); echo "ok   - $1"; }
-bad()  { fail=$((fail + 1)); echo "FAIL - $1"; }
-# has OUTPUT LINE DESCRIPTION: OUTPUT has LINE as a whole line.
-has()  { if printf '%s\n' "$1" | grep -qxF -- "$2"; then ok "$3"; else bad "$3: no line '$2' in:"; printf '%s\n' "$1" | sed 's/^/    /'; fi; }
+. "$(dirname "$0")/../tap.sh"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIPPED: C examples (they load BPF programs: run as root)"
@@ -22,10 +17,10 @@ for obj in seed_tp.o seed_tp.llc.o; do
 	for n in 0 1 37 1000; do
 		out=$("$BIN/getppid_count" "$BPF/$obj" $n 2>&1); rc=$?
 		if [ $rc != 0 ]; then bad "getppid_count $obj $n: exit $rc: $out"; continue; fi
-		has "$out" "attached 2 programs" "getppid_count $obj $n: attached both tracepoints"
-		has "$out" "getppid() calls: $n" "getppid_count $obj $n: made $n calls"
-		has "$out" "enter: $n  exit: $n" "getppid_count $obj $n: by_key enter/exit == $n"
-		has "$out" "counted: $n" "getppid_count $obj $n: per_pid == $n"
+		has_line "$out" "attached 2 programs" "getppid_count $obj $n: attached both tracepoints"
+		has_line "$out" "getppid() calls: $n" "getppid_count $obj $n: made $n calls"
+		has_line "$out" "enter: $n  exit: $n" "getppid_count $obj $n: by_key enter/exit == $n"
+		has_line "$out" "counted: $n" "getppid_count $obj $n: per_pid == $n"
 	done
 done
 out=$("$BIN/getppid_count" "$BPF/no-such-object.o" 3 2>&1); rc=$?
@@ -43,22 +38,22 @@ if ! "$BIN/pin_fixture" "$BPF" "$PIN" $NP $NT; then
 else
 	out=$("$BIN/pinned" "$PIN/pinned_counts" 2>&1); rc=$?
 	[ $rc = 0 ] && ok "pinned pinned_counts: exit 0" || bad "pinned pinned_counts: exit $rc"
-	has "$out" "map 'pinned_counts': type 1, key 4 B, value 8 B, max_entries 16" "pinned pinned_counts: header (hash u32 -> u64)"
-	has "$out" "0 => $NP" "pinned pinned_counts: [0] == $NP getpid calls"
-	has "$out" "1 => $NT" "pinned pinned_counts: [1] == $NT gettid calls"
-	has "$out" "9 => 3735928559" "pinned pinned_counts: [9] == 0xdeadbeef (user space)"
-	has "$out" "entries: 3" "pinned pinned_counts: 3 entries"
+	has_line "$out" "map 'pinned_counts': type 1, key 4 B, value 8 B, max_entries 16" "pinned pinned_counts: header (hash u32 -> u64)"
+	has_line "$out" "0 => $NP" "pinned pinned_counts: [0] == $NP getpid calls"
+	has_line "$out" "1 => $NT" "pinned pinned_counts: [1] == $NT gettid calls"
+	has_line "$out" "9 => 3735928559" "pinned pinned_counts: [9] == 0xdeadbeef (user space)"
+	has_line "$out" "entries: 3" "pinned pinned_counts: 3 entries"
 
 	out=$("$BIN/pinned" "$PIN/by_kind" 2>&1)
-	has "$out" "map 'by_kind': type 2, key 4 B, value 8 B, max_entries 4" "pinned by_kind: header (array)"
-	has "$out" "0 => $NP" "pinned by_kind: [0] == $NP (tp/)"
-	has "$out" "1 => $NT" "pinned by_kind: [1] == $NT (tracepoint/)"
-	has "$out" "2 => $NP" "pinned by_kind: [2] == $NP (raw_tracepoint)"
-	has "$out" "3 => 4660" "pinned by_kind: [3] == magic 0x1234 (.data)"
-	has "$out" "entries: 4" "pinned by_kind: 4 entries"
+	has_line "$out" "map 'by_kind': type 2, key 4 B, value 8 B, max_entries 4" "pinned by_kind: header (array)"
+	has_line "$out" "0 => $NP" "pinned by_kind: [0] == $NP (tp/)"
+	has_line "$out" "1 => $NT" "pinned by_kind: [1] == $NT (tracepoint/)"
+	has_line "$out" "2 => $NP" "pinned by_kind: [2] == $NP (raw_tracepoint)"
+	has_line "$out" "3 => 4660" "pinned by_kind: [3] == magic 0x1234 (.data)"
+	has_line "$out" "entries: 4" "pinned by_kind: 4 entries"
 
 	out=$("$BIN/pinned" "$PIN/percpu" 2>&1)
-	has "$out" "map 'percpu': type 6, key 4 B, value 8 B, max_entries 1" "pinned percpu: header (per-CPU array)"
+	has_line "$out" "map 'percpu': type 6, key 4 B, value 8 B, max_entries 1" "pinned percpu: header (per-CPU array)"
 	if printf '%s\n' "$out" | grep -qE "^0 => \[[0-9 ]+\] sum=$((NP + NT))\$"; then
 		ok "pinned percpu: per-CPU values sum to $((NP + NT))"
 	else bad "pinned percpu: no sum=$((NP + NT)) in: $out"; fi
@@ -90,8 +85,8 @@ if command -v bash >/dev/null && ip netns add $NS 2>/dev/null && ip link add $A 
 	wait $pid; rc=$?
 	out=$(cat /tmp/bpfl-cex-xdp.$$); rm -f /tmp/bpfl-cex-xdp.$$
 	[ $rc = 0 ] && ok "xdp_count: exit 0" || bad "xdp_count: exit $rc: $out"
-	has "$out" "attached to $A (ifindex $(cat /sys/class/net/$A/ifindex), generic mode)" "xdp_count: attached to the veth end"
-	has "$out" "total: $N" "xdp_count: counted exactly the $N datagrams"
+	has_line "$out" "attached to $A (ifindex $(cat /sys/class/net/$A/ifindex), generic mode)" "xdp_count: attached to the veth end"
+	has_line "$out" "total: $N" "xdp_count: counted exactly the $N datagrams"
 	ip link del $A; ip netns del $NS
 	out=$("$BIN/xdp_count" "$BPF/xdp_count.o" nosuchif0 1 2>&1); rc=$?
 	if [ $rc = 1 ] && printf '%s' "$out" | grep -q "nosuchif0"; then ok "xdp_count: a missing interface fails and names it"

@@ -7,7 +7,7 @@
 #   tests/pkg/test_deb.sh DEB_OUT BPF_DIR VERSION ARCH MULTIARCH CC   (from the repo root)
 set -u
 D=$1 BPF=$2 V=$3 ARCH=$4 MA=$5 CC=$6
-. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/../tap.sh"
 R=$(mktemp -d /tmp/bpfl-deb.XXXXXX)
 trap 'rm -rf "$R"' EXIT
 for p in libbpfl0 libbpfl-dev bpfl-tools; do

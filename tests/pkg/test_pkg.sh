@@ -10,7 +10,7 @@ PREFIX=$OUT/prefix
 STAGE=$OUT/destdir
 BIN=$OUT/bin
 MAJOR=${VERSION%%.*}
-. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/../tap.sh"
 
 rm -rf "$PREFIX" "$STAGE" "$BIN"
 mkdir -p "$BIN"

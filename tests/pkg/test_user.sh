@@ -14,7 +14,7 @@ set -u
 MAKE=$1 OUT=$2 BPF=$3 CC=$4 GO=$5 NIM=$6 NIMBLE=$7 CLANG=$8
 REPO=$(pwd)
 PREFIX=$OUT/user-prefix
-. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/../tap.sh"
 has() { command -v "$1" >/dev/null 2>&1; }
 
 rm -rf "$PREFIX"
