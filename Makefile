@@ -74,7 +74,11 @@ mounts:
 	fi
 
 # ---- build ------------------------------------------------------------------
+# The start-up functions are grouped on every `make lib` (mk/startup-order.sh),
+# not only when make rebuilds: a cargo build run by hand leaves an ungrouped
+# archive that make takes as up to date. On a grouped archive it does nothing.
 lib: $(LIBDIR)/libbpfl.so
+	@sh mk/startup-order.sh apply $(LIBDIR)/libbpfl.a src/startup.order
 $(LIBDIR)/libbpfl.so $(LIBDIR)/libbpfl.a: $(RUST_SRCS) build.rs src/startup.order | deps-lib
 	$(CARGO) build --release --quiet
 	@sh mk/startup-order.sh apply $(LIBDIR)/libbpfl.a src/startup.order
